@@ -1,0 +1,263 @@
+/*
+ * board.h - the emulated Nucleo-L476RG: board state and the interfaces the
+ * peripheral models use to talk to the core.
+ *
+ * The core (board.c, cpu.c) owns Unicorn, memory, simulated time, events,
+ * interrupts and resets. Each peripheral model owns its registers and reacts
+ * to register accesses, events and resets. Nothing here is visible to
+ * firmware; sim.h is the public API used by the command-line tool and tests.
+ */
+#ifndef SIM_BOARD_H
+#define SIM_BOARD_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <unicorn/unicorn.h>
+
+#include "sysboot/stm32l476.h"
+#include "sim.h"
+#include "flash.h"
+#include "usart.h"
+
+/* ---- Simulated time --------------------------------------------------- */
+/* sim_time_t (picoseconds since power-on) and SIM_US()/SIM_MS() are in sim.h. */
+
+/*
+ * A timed event, embedded in the state of the model that owns it (no
+ * allocation). Scheduling an armed event moves it. The callback runs from
+ * the core between two instructions, or while the ROM model waits.
+ */
+struct board;
+typedef void (*sim_event_fn)(struct board *b, void *arg);
+
+struct sim_event {
+	sim_time_t when;
+	sim_event_fn fn;
+	void *arg;
+	const char *name;
+	bool armed;
+	struct sim_event *next;      /* in the board's list of armed events */
+};
+
+void sim_event_init(struct sim_event *ev, const char *name, sim_event_fn fn, void *arg);
+void sim_event_schedule(struct board *b, struct sim_event *ev, sim_time_t delay);
+void sim_event_schedule_at(struct board *b, struct sim_event *ev, sim_time_t when);
+void sim_event_cancel(struct board *b, struct sim_event *ev);
+
+/*
+ * Let delay of simulated time pass outside the CPU (used by the native ROM
+ * model while a flash operation or a byte on the wire takes its time).
+ * Events that fall due run in order. Returns false when the board lost power
+ * or was reset while waiting: the caller must abandon what it was doing.
+ */
+bool board_advance(struct board *b, sim_time_t delay);
+
+/* ---- Resets ------------------------------------------------------------- */
+enum reset_kind {
+	RESET_POWER_ON,   /* everything volatile lost, backup domain too */
+	RESET_SYSTEM,     /* NRST, software, watchdog: SRAM and backup domain kept */
+};
+
+/*
+ * Request a system reset from inside a model (software reset, watchdog,
+ * option byte loading). It takes effect before the next instruction.
+ */
+void board_request_reset(struct board *b, enum sim_reset_cause cause);
+
+/* ---- Peripheral register access ----------------------------------------- */
+/*
+ * A memory-mapped peripheral. The core routes accesses within
+ * [base, base + size) to read/write with the offset from base. When enr is
+ * non-zero the peripheral is clocked by bit enbit of the RCC register at
+ * offset enr: while that bit is clear, writes are lost and reads return 0,
+ * as on the chip, and the core traces the lost write.
+ */
+struct periph {
+	const char *name;
+	uint32_t base;
+	uint32_t size;
+	uint32_t (*read)(struct board *b, void *state, uint32_t off, unsigned size);
+	void (*write)(struct board *b, void *state, uint32_t off, unsigned size, uint32_t val);
+	void *state;
+	uint32_t enr;
+	uint32_t enbit;
+};
+
+/* ---- Interrupts --------------------------------------------------------- */
+/* Pend exception exc (EXC_SYSTICK, EXC_PENDSV, EXC_IRQ0 + n ...). */
+void nvic_set_pending(struct board *b, unsigned exc);
+/* Drive a level-sensitive interrupt line of the NVIC (IRQ n). */
+void nvic_set_irq_level(struct board *b, unsigned irq, bool level);
+
+/* ---- Clocks ------------------------------------------------------------- */
+uint32_t rcc_sysclk_hz(const struct board *b);
+uint32_t rcc_hclk_hz(const struct board *b);
+uint32_t rcc_pclk1_hz(const struct board *b);
+uint32_t rcc_pclk2_hz(const struct board *b);
+bool rcc_clock_enabled(const struct board *b, uint32_t enr, uint32_t enbit);
+/* Called by RCC when HCLK changes, so the CPU time step and SysTick follow. */
+void board_clock_changed(struct board *b);
+
+/* ---- Memory ------------------------------------------------------------- */
+/*
+ * Host copies of the chip's memories. flash is the 1 MB main flash, info is
+ * the 0x1FFF7000 page (OTP, unique ID, flash size, bank 1 option bytes) and
+ * info2 the 0x1FFFF000 page (bank 2 option bytes). The flash model is the
+ * only writer of flash, info and info2 while the board runs; after changing
+ * bytes that may hold code it calls board_flash_changed().
+ */
+void board_flash_changed(struct board *b, uint32_t addr, uint32_t len);
+
+/* Read or write memory as a bus master other than the CPU (ROM model). */
+int board_mem_read(struct board *b, uint32_t addr, void *buf, uint32_t len);
+int board_mem_write(struct board *b, uint32_t addr, const void *buf, uint32_t len);
+
+/* Remap the boot alias at 0x00000000 (SYSCFG_MEMRMP.MEM_MODE, FB_MODE). */
+void board_set_memory_mode(struct board *b, unsigned mem_mode, bool fb_mode);
+
+/* ---- Trace -------------------------------------------------------------- */
+void board_trace(struct board *b, enum sim_trace_kind kind, uint32_t pc,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ---- The small peripherals (periph.c, rcc.c) ---------------------------- */
+struct rcc_state {
+	uint32_t cr, icscr, cfgr, pllcfgr, cier, cifr;
+	uint32_t ahb1enr, ahb2enr, ahb3enr, apb1enr1, apb1enr2, apb2enr;
+	uint32_t ccipr, bdcr, csr;
+	uint32_t other[64];          /* registers kept but not modelled */
+	struct sim_event lse_ready;
+};
+
+struct pwr_state {
+	uint32_t cr1, cr2, cr3, cr4, scr;
+};
+
+struct rtc_state {
+	uint32_t bkp[RTC_BKP_COUNT];
+	uint32_t wpr_stage;
+};
+
+struct syscfg_state {
+	uint32_t memrmp, cfgr1;
+};
+
+struct crc_state {
+	uint32_t dr, idr, cr, init, pol;
+};
+
+struct gpio_state {
+	uint32_t moder, otyper, ospeedr, pupdr, odr, afrl, afrh, lckr, ascr;
+	uint32_t input;              /* levels driven from outside */
+};
+
+struct iwdg_state {
+	bool running;
+	bool unlocked;
+	uint32_t pr, rlr, winr;
+	sim_time_t reloaded_at;      /* time of the last reload */
+	struct sim_event timeout;
+};
+
+struct systick_state {
+	uint32_t csr, rvr;
+	sim_time_t period_start;     /* time CVR was last loaded */
+	uint32_t loaded;             /* value loaded at period_start */
+	struct sim_event wrap;
+};
+
+#define NVIC_EXC_COUNT (EXC_IRQ0 + STM32_IRQ_COUNT)
+
+struct nvic_state {
+	uint8_t enabled[NVIC_EXC_COUNT];
+	uint8_t pending[NVIC_EXC_COUNT];
+	uint8_t level[NVIC_EXC_COUNT];    /* line level for IRQs */
+	uint8_t priority[NVIC_EXC_COUNT];
+	uint8_t active[NVIC_EXC_COUNT];
+	unsigned active_stack[NVIC_EXC_COUNT];
+	unsigned depth;
+	uint32_t vtor, aircr, scr, ccr, shcsr, cfsr, hfsr, cpacr;
+	bool check;                  /* something changed: look for an exception to take */
+};
+
+/* ---- The board -------------------------------------------------------- */
+enum board_mode {
+	MODE_CPU,                    /* Unicorn runs the firmware */
+	MODE_ROM,                    /* the native ROM bootloader model runs */
+	MODE_OFF,                    /* no power */
+	MODE_HALTED,                 /* stopped by a fault, waiting for reset */
+};
+
+struct board {
+	struct sim_config cfg;
+	uc_engine *uc;
+	enum board_mode mode;
+
+	/* Memories (host buffers, page aligned). */
+	uint8_t *flash;              /* 1 MB, may be a shared mapping of cfg.flash_path */
+	uint8_t *info;               /* 4 KB at 0x1FFF7000 */
+	uint8_t *info2;              /* 4 KB at 0x1FFFF000 */
+	uint8_t *sysmem;             /* 28 KB ROM */
+	uint8_t *sram1;              /* 96 KB */
+	uint8_t *sram2;              /* 32 KB */
+	unsigned alias_mode;         /* what is mapped at 0x00000000 now */
+	bool alias_fb_mode;
+	bool alias_pending;          /* MEMRMP written: remap before the next fetch */
+
+	/* Undo of the raw store Unicorn makes to flash (see flash_cpu_store). */
+	bool flash_undo_pending;
+	uint32_t flash_undo_addr;
+	unsigned flash_undo_len;
+	uint8_t flash_undo_bytes[8];
+
+	/* Time. */
+	sim_time_t now;
+	sim_time_t ps_per_insn;
+	uint64_t insns;
+	uint64_t cycles;
+	struct sim_event *events;    /* armed events, sorted by time */
+	sim_time_t next_event;
+
+	/* Reset and power. */
+	bool reset_requested;
+	enum sim_reset_cause reset_cause;
+	bool powered;
+	bool stop_requested;
+	enum sim_stop_reason stop_reason;
+	uint64_t stop_at_insn;       /* 0: none */
+	struct sim_event power_cut;
+
+	/* CPU bookkeeping. */
+	uint32_t last_pc;
+	uint32_t fault_pc;
+	char fault_text[256];
+
+	/* Peripherals. */
+	struct rcc_state rcc;
+	struct pwr_state pwr;
+	struct rtc_state rtc;
+	struct syscfg_state syscfg;
+	struct crc_state crc;
+	struct gpio_state gpio[3];   /* A, B, C */
+	struct iwdg_state iwdg;
+	struct systick_state systick;
+	struct nvic_state nvic;
+	struct flash_ctl flashc;
+	struct usart usart[3];       /* USART1, USART2, USART3 */
+	struct rom_state *rom;       /* ROM bootloader model, NULL when absent */
+
+	/* Peripheral dispatch table. */
+	struct periph periphs[32];
+	unsigned nperiphs;
+
+	/* Trace. */
+	struct sim_trace_entry *trace;
+	size_t ntrace, trace_cap;
+	unsigned led_toggles;
+	bool led_on;
+};
+
+#endif /* SIM_BOARD_H */

@@ -1,0 +1,176 @@
+/*
+ * sim.h - public API of the emulated Nucleo-L476RG.
+ *
+ * The sysboot-sim command-line tool and the tests drive a board through this
+ * header only: create it with a configuration, load firmware, power it,
+ * run it until something happens, inject events (reset, power cut, button,
+ * serial bytes) and read back what happened (trace, memory, serial output).
+ */
+#ifndef SIM_SIM_H
+#define SIM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Simulated time in picoseconds since power-on. */
+typedef uint64_t sim_time_t;
+#define SIM_NS(x) ((sim_time_t)(x) * 1000ull)
+#define SIM_US(x) ((sim_time_t)(x) * 1000000ull)
+#define SIM_MS(x) ((sim_time_t)(x) * 1000000000ull)
+#define SIM_S(x)  ((sim_time_t)(x) * 1000000000000ull)
+
+enum sim_reset_cause {
+	SIM_RESET_POWER_ON,
+	SIM_RESET_PIN,           /* NRST pin: the Nucleo's black button */
+	SIM_RESET_SOFTWARE,      /* SCB_AIRCR.SYSRESETREQ */
+	SIM_RESET_IWDG,
+	SIM_RESET_OPTION_LOAD,   /* FLASH_CR.OBL_LAUNCH */
+};
+
+enum sim_trace_kind {
+	SIM_TRACE_RESET,         /* a reset with its cause, and where the core starts */
+	SIM_TRACE_POWER,         /* power on, power cut */
+	SIM_TRACE_REMAP,         /* the boot alias changed */
+	SIM_TRACE_JUMP,          /* execution moved between flash, system memory and SRAM */
+	SIM_TRACE_FAULT,         /* the core stopped on a fault */
+	SIM_TRACE_LOST_WRITE,    /* a register write lost because its clock is off */
+	SIM_TRACE_ROM,           /* ROM bootloader events */
+	SIM_TRACE_FLASH,         /* flash program/erase/option operations and errors */
+	SIM_TRACE_WATCHDOG,
+	SIM_TRACE_UART,
+	SIM_TRACE_NOTE,          /* anything else worth telling a user */
+	SIM_TRACE_KIND_COUNT,
+};
+
+struct sim_trace_entry {
+	sim_time_t time;
+	uint64_t insns;
+	enum sim_trace_kind kind;
+	uint32_t pc;
+	char text[160];
+};
+
+/* Where a USART's lines go. */
+enum sim_link_kind {
+	SIM_LINK_NONE,           /* nothing connected: bytes sent are dropped */
+	SIM_LINK_MEMORY,         /* in-process buffers (tests) */
+	SIM_LINK_PTY,            /* a pseudo-terminal; path = symlink to create, or NULL */
+	SIM_LINK_TCP,            /* listen on 127.0.0.1:port */
+};
+
+struct sim_link_config {
+	enum sim_link_kind kind;
+	const char *path;        /* PTY: symlink to the slave; may be NULL */
+	uint16_t port;           /* TCP */
+};
+
+/* Timing parameters of the model (DS10198 typical values by default). */
+struct sim_timing {
+	sim_time_t flash_dword_program;   /* 82 us typ */
+	sim_time_t flash_page_erase;      /* 22 ms typ */
+	sim_time_t flash_bank_erase;      /* 22 ms typ */
+	sim_time_t rom_startup_lse;       /* ROM start-up with LSE present: 55 ms */
+	sim_time_t rom_startup_no_lse;    /* without LSE: 2.56 s */
+};
+
+struct sim_config {
+	const char *flash_path;  /* keeps flash between runs; NULL: in memory only */
+	bool boot0;              /* BOOT0 pin level */
+	bool lse;                /* 32.768 kHz crystal fitted (the Nucleo has one) */
+	uint32_t hse_hz;         /* HSE frequency (0 = none; ST-LINK MCO gives 8 MHz) */
+	uint8_t bootloader_id;   /* byte at 0x1FFF6FFE: 0xA3 (V10.x) or 0x92 (V9.x) */
+	uint32_t rom_sram_reserved; /* bytes of SRAM1 the ROM uses: 12 KB (V10) */
+	bool vbat;               /* backup domain kept across power cuts */
+	bool realtime;           /* never run ahead of the wall clock */
+	uint32_t sram_seed;      /* pattern of SRAM after power-on */
+	struct sim_link_config usart[3]; /* USART1..3 */
+	struct sim_timing timing;
+	FILE *trace_out;         /* also print trace lines here when not NULL */
+};
+
+/* Fill a configuration with the defaults of a Nucleo-L476RG. */
+void sim_config_default(struct sim_config *cfg);
+
+enum sim_stop_reason {
+	SIM_STOP_NONE,
+	SIM_STOP_TIME,           /* the time limit was reached */
+	SIM_STOP_INSNS,          /* the instruction limit was reached */
+	SIM_STOP_PC,             /* the CPU reached the requested address */
+	SIM_STOP_UART,           /* the expected serial output appeared */
+	SIM_STOP_ROM,            /* the ROM bootloader was entered */
+	SIM_STOP_FAULT,          /* the core faulted: see sim_fault_text() */
+	SIM_STOP_POWER_OFF,      /* power was cut */
+	SIM_STOP_QUIT,
+};
+
+struct sim_board;
+
+/* Create a board; on failure returns NULL with a message in err. */
+struct sim_board *sim_board_new(const struct sim_config *cfg, char *err, size_t errlen);
+void sim_board_free(struct sim_board *sb);
+
+/*
+ * Write firmware into flash as a debugger would (page erase + program,
+ * without simulated time). ELF files go by their load addresses; binary
+ * files at addr. Returns 0 or -1 with a message in err.
+ */
+int sim_load_file(struct sim_board *sb, const char *path, uint32_t addr, char *err, size_t errlen);
+int sim_load_bytes(struct sim_board *sb, uint32_t addr, const void *data, size_t len, char *err, size_t errlen);
+/* Erase all of main flash (as a debugger's mass erase). */
+void sim_erase_flash(struct sim_board *sb);
+
+void sim_power_on(struct sim_board *sb);
+void sim_power_off(struct sim_board *sb);
+void sim_reset(struct sim_board *sb, enum sim_reset_cause cause);
+/* Cut power when the given instruction count, or the given time, is reached. */
+void sim_power_cut_at_insn(struct sim_board *sb, uint64_t insns);
+void sim_power_cut_at_time(struct sim_board *sb, sim_time_t when);
+void sim_set_button(struct sim_board *sb, bool pressed);
+void sim_set_boot0(struct sim_board *sb, bool level);
+
+struct sim_run_limits {
+	sim_time_t until_time;   /* absolute simulated time; 0 = none */
+	uint64_t max_insns;      /* instructions from now; 0 = none */
+	bool stop_at_pc;
+	uint32_t pc;
+	const char *uart_text;   /* stop when this appears in usart2 output; NULL = none */
+	bool stop_on_rom;        /* stop when the ROM bootloader is entered */
+};
+
+enum sim_stop_reason sim_run(struct sim_board *sb, const struct sim_run_limits *lim);
+/* Ask a running sim_run() to return (from a signal handler or another model). */
+void sim_request_stop(struct sim_board *sb);
+
+const char *sim_stop_reason_str(enum sim_stop_reason reason);
+const char *sim_fault_text(const struct sim_board *sb);
+
+/* State. */
+sim_time_t sim_now(const struct sim_board *sb);
+uint64_t sim_insns(const struct sim_board *sb);
+bool sim_in_rom(const struct sim_board *sb);
+uint32_t sim_pc(const struct sim_board *sb);
+int sim_read_mem(struct sim_board *sb, uint32_t addr, void *buf, size_t len);
+uint32_t sim_read32(struct sim_board *sb, uint32_t addr);
+bool sim_led(const struct sim_board *sb);
+unsigned sim_led_toggles(const struct sim_board *sb);
+
+/* Symbols of the ELF files loaded with sim_load_file (0 if unknown). */
+uint32_t sim_symbol(const struct sim_board *sb, const char *name);
+
+/* USART n (1..3) with a memory link: inject input, take output. */
+void sim_uart_send(struct sim_board *sb, unsigned n, const void *data, size_t len);
+size_t sim_uart_take(struct sim_board *sb, unsigned n, char *buf, size_t cap);
+/* The path of a PTY link's slave side ("" when not a PTY). */
+const char *sim_uart_pty(const struct sim_board *sb, unsigned n);
+
+/* Trace. */
+size_t sim_trace_count(const struct sim_board *sb);
+const struct sim_trace_entry *sim_trace_get(const struct sim_board *sb, size_t i);
+/* First entry at or after index from whose kind matches and text contains needle. */
+const struct sim_trace_entry *sim_trace_find(const struct sim_board *sb, size_t from,
+					     enum sim_trace_kind kind, const char *needle);
+const char *sim_trace_kind_str(enum sim_trace_kind kind);
+
+#endif /* SIM_SIM_H */

@@ -249,7 +249,11 @@ struct board {
 	struct usart usart[3];       /* USART1, USART2, USART3 */
 	struct rom_state *rom;       /* ROM bootloader model, NULL when absent */
 
-	/* Peripheral dispatch table. */
+	/* Peripheral dispatch table and the MMIO windows routed to it. */
+	struct mmio_window {
+		struct board *b;
+		uint32_t base;
+	} windows[4];
 	struct periph periphs[32];
 	unsigned nperiphs;
 
@@ -258,6 +262,84 @@ struct board {
 	size_t ntrace, trace_cap;
 	unsigned led_toggles;
 	bool led_on;
+	bool button_pressed;
+
+	/* Run control (valid during sim_run). */
+	const struct sim_run_limits *limits;
+	size_t uart_scan_from;
+	bool stop_pc_set;
+	uint32_t stop_pc;
+	uint64_t stop_insns;         /* absolute instruction count; 0 = none */
+	struct sim_event time_limit;
+	struct sim_event poll;
+	uint64_t wall_start_ns;      /* wall clock at power-on, for realtime pacing */
+	sim_time_t sim_at_wall_start;
+	bool rom_entry;              /* the CPU reached the ROM's entry point */
+	uint32_t rom_entry_pc;
+
+	/* ELF symbols of loaded files. */
+	struct sim_symbol *symbols;
+	size_t nsymbols, symbols_cap;
 };
+
+struct sim_symbol {
+	char *name;
+	uint32_t value;
+};
+
+/* The public handle is the board itself. */
+struct sim_board {
+	struct board board;
+};
+
+static inline struct board *board_of(struct sim_board *sb)
+{
+	return &sb->board;
+}
+
+static inline const struct board *board_of_const(const struct sim_board *sb)
+{
+	return &sb->board;
+}
+
+/* cpu.c: exceptions, NVIC, SysTick, SCB. */
+void cpu_reset(struct board *b);
+void cpu_check_exceptions(struct board *b, uint32_t return_pc);
+bool cpu_exception_return(struct board *b, uint32_t exc_return);
+bool cpu_take_svc(struct board *b);
+void systick_clock_changed(struct board *b);
+
+/* rcc.c */
+void rcc_reset(struct board *b, enum reset_kind kind, enum sim_reset_cause cause);
+void pwr_reset(struct board *b, enum reset_kind kind);
+
+/* periph.c: SYSCFG, RTC backup registers, CRC, GPIO, IWDG, DBGMCU, DWT. */
+void periph_reset(struct board *b, enum reset_kind kind);
+void gpio_update_inputs(struct board *b);
+void iwdg_start(struct board *b);
+void iwdg_refresh(struct board *b);
+
+/* Register the peripherals of each module in the dispatch table. */
+void board_add_periph(struct board *b, const struct periph *p);
+void rcc_register(struct board *b);
+void cpu_register(struct board *b);
+void periph_register(struct board *b);
+
+/* rom.c: the native ROM bootloader model. */
+int rom_init(struct board *b, char *err, size_t errlen);
+void rom_fini(struct board *b);
+void rom_enter(struct board *b, uint32_t entry_pc);
+enum sim_stop_reason rom_run(struct board *b);
+void rom_reset(struct board *b);
+
+/* elf.c: loading firmware files. */
+int sim_elf_load(struct board *b, const char *path, char *err, size_t errlen);
+
+/* A fault stops the core: record it, trace it, halt. */
+void board_fault(struct board *b, uint32_t pc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Wall clock in nanoseconds (CLOCK_MONOTONIC). */
+uint64_t board_wall_ns(void);
 
 #endif /* SIM_BOARD_H */

@@ -82,6 +82,8 @@ struct sim_config {
 	uint32_t hse_hz;         /* HSE frequency (0 = none; ST-LINK MCO gives 8 MHz) */
 	uint8_t bootloader_id;   /* byte at 0x1FFF6FFE: 0xA3 (V10.x) or 0x92 (V9.x) */
 	uint32_t rom_sram_reserved; /* bytes of SRAM1 the ROM uses: 12 KB (V10) */
+	uint32_t rom_sp_min;     /* dual-bank boot: a first word in [min, max] */
+	uint32_t rom_sp_max;     /*   counts as a valid stack pointer (AN2606) */
 	bool vbat;               /* backup domain kept across power cuts */
 	bool realtime;           /* never run ahead of the wall clock */
 	uint32_t sram_seed;      /* pattern of SRAM after power-on */
@@ -164,6 +166,9 @@ void sim_uart_send(struct sim_board *sb, unsigned n, const void *data, size_t le
 size_t sim_uart_take(struct sim_board *sb, unsigned n, char *buf, size_t cap);
 /* The path of a PTY link's slave side ("" when not a PTY). */
 const char *sim_uart_pty(const struct sim_board *sb, unsigned n);
+
+/* Simulated time since the ROM bootloader was last entered. */
+sim_time_t sim_rom_session_time(const struct sim_board *sb);
 
 /* Trace. */
 size_t sim_trace_count(const struct sim_board *sb);

@@ -1,0 +1,585 @@
+/*
+ * main.c - sysboot-sim, the emulated Nucleo-L476RG as a command.
+ *
+ * Runs firmware files on the emulated board with its serial port on a
+ * pseudo-terminal (or TCP), so that the sysboot host tool, stm32flash or a
+ * terminal can talk to it as to a real board. Events can be scheduled from
+ * the command line or sent on a line-based control channel (stdin or a
+ * Unix socket) while the board runs; the trace says what happened in plain
+ * words, and a fault ends the run with its explanation and exit status 3.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sim.h"
+
+#define EXIT_USAGE 2
+#define EXIT_FAULT 3
+#define EXIT_SETUP 4
+#define SLICE      SIM_MS(5)
+
+static volatile sig_atomic_t quit_signal;
+
+static void on_signal(int sig)
+{
+	quit_signal = sig;
+}
+
+struct options {
+	struct sim_config cfg;
+	const char *trace_path;
+	const char *control;
+	const char *uart_text;
+	const char *load[16];
+	uint32_t load_addr[16];
+	unsigned nload;
+	bool erase;
+	bool until_rom;
+	bool quiet;
+	double run_for_ms;
+	uint64_t cut_insn;
+	double cut_us;
+	double button_at_ms, button_for_ms;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sysboot-sim [options] [FIRMWARE[@ADDRESS] ...]\n"
+		"\n"
+		"Runs firmware on an emulated Nucleo-L476RG (STM32L476RG). ELF files load at\n"
+		"their load addresses; binary files need @ADDRESS (e.g. app.img@0x08002000).\n"
+		"\n"
+		"Board:\n"
+		"  --flash FILE          keep the flash in FILE between runs (created erased)\n"
+		"  --erase               erase the whole flash before loading\n"
+		"  --boot0               hold BOOT0 high (boot the ROM bootloader)\n"
+		"  --no-lse              no 32.768 kHz crystal (ROM start-up 2.56 s, no USB DFU)\n"
+		"  --hse HZ              HSE frequency, 0 for none (default 8000000)\n"
+		"  --bootloader-id ID    ROM bootloader ID byte: 0xA3 (V10, default) or 0x92 (V9)\n"
+		"  --vbat                keep the backup domain across power cuts\n"
+		"Serial ports (USART1, USART2 = ST-LINK virtual COM port, USART3):\n"
+		"  --usart2 pty[:LINK] | tcp:PORT | none   (default: pty)\n"
+		"  --usart1 ..., --usart3 ...\n"
+		"  --fast                do not keep to real time (default with a pty/tcp: real time)\n"
+		"Events and stopping:\n"
+		"  --run-for MS          stop after MS milliseconds of simulated time\n"
+		"  --until-uart TEXT     stop when USART2 has sent TEXT\n"
+		"  --until-rom           stop when the ROM bootloader is entered\n"
+		"  --power-cut-at-insn N cut power after N instructions\n"
+		"  --power-cut-at-us T   cut power at T microseconds of simulated time\n"
+		"  --button-at MS[:DUR]  press B1 at MS milliseconds for DUR ms (default: held)\n"
+		"  --control stdin|unix:PATH   accept commands while running (see docs/sim.md)\n"
+		"Output:\n"
+		"  --trace FILE|-        write the event trace to FILE (- for stderr)\n"
+		"  --quiet               no summary\n"
+		"\n"
+		"Exit status: 0 stopped as asked, 2 usage, 3 the firmware faulted, 4 setup error.\n");
+}
+
+static int parse_link(const char *arg, struct sim_link_config *lc)
+{
+	memset(lc, 0, sizeof(*lc));
+	if (strcmp(arg, "none") == 0) {
+		lc->kind = SIM_LINK_NONE;
+	} else if (strcmp(arg, "pty") == 0) {
+		lc->kind = SIM_LINK_PTY;
+	} else if (strncmp(arg, "pty:", 4) == 0) {
+		lc->kind = SIM_LINK_PTY;
+		lc->path = arg + 4;
+	} else if (strncmp(arg, "tcp:", 4) == 0) {
+		char *end;
+		unsigned long port = strtoul(arg + 4, &end, 10);
+
+		if (*end || port > 65535)
+			return -1;
+		lc->kind = SIM_LINK_TCP;
+		lc->port = (uint16_t)port;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum {
+		OPT_FLASH = 256, OPT_ERASE, OPT_BOOT0, OPT_NO_LSE, OPT_HSE, OPT_BLID, OPT_VBAT,
+		OPT_U1, OPT_U2, OPT_U3, OPT_FAST, OPT_RUN_FOR, OPT_UNTIL_UART, OPT_UNTIL_ROM,
+		OPT_CUT_INSN, OPT_CUT_US, OPT_BUTTON, OPT_CONTROL, OPT_TRACE, OPT_QUIET,
+	};
+	static const struct option longopts[] = {
+		{ "flash", required_argument, NULL, OPT_FLASH },
+		{ "erase", no_argument, NULL, OPT_ERASE },
+		{ "boot0", no_argument, NULL, OPT_BOOT0 },
+		{ "no-lse", no_argument, NULL, OPT_NO_LSE },
+		{ "hse", required_argument, NULL, OPT_HSE },
+		{ "bootloader-id", required_argument, NULL, OPT_BLID },
+		{ "vbat", no_argument, NULL, OPT_VBAT },
+		{ "usart1", required_argument, NULL, OPT_U1 },
+		{ "usart2", required_argument, NULL, OPT_U2 },
+		{ "usart3", required_argument, NULL, OPT_U3 },
+		{ "fast", no_argument, NULL, OPT_FAST },
+		{ "run-for", required_argument, NULL, OPT_RUN_FOR },
+		{ "until-uart", required_argument, NULL, OPT_UNTIL_UART },
+		{ "until-rom", no_argument, NULL, OPT_UNTIL_ROM },
+		{ "power-cut-at-insn", required_argument, NULL, OPT_CUT_INSN },
+		{ "power-cut-at-us", required_argument, NULL, OPT_CUT_US },
+		{ "button-at", required_argument, NULL, OPT_BUTTON },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "trace", required_argument, NULL, OPT_TRACE },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool fast = false;
+	int c, i;
+
+	sim_config_default(&o->cfg);
+	o->cfg.usart[1].kind = SIM_LINK_PTY;
+	o->button_at_ms = -1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		char *end = NULL;
+
+		switch (c) {
+		case OPT_FLASH:
+			o->cfg.flash_path = optarg;
+			break;
+		case OPT_ERASE:
+			o->erase = true;
+			break;
+		case OPT_BOOT0:
+			o->cfg.boot0 = true;
+			break;
+		case OPT_NO_LSE:
+			o->cfg.lse = false;
+			break;
+		case OPT_HSE:
+			o->cfg.hse_hz = (uint32_t)strtoul(optarg, &end, 0);
+			break;
+		case OPT_BLID:
+			o->cfg.bootloader_id = (uint8_t)strtoul(optarg, &end, 0);
+			break;
+		case OPT_VBAT:
+			o->cfg.vbat = true;
+			break;
+		case OPT_U1:
+		case OPT_U2:
+		case OPT_U3:
+			if (parse_link(optarg, &o->cfg.usart[c - OPT_U1]) < 0) {
+				fprintf(stderr, "sysboot-sim: bad serial port '%s': use pty, pty:LINK, tcp:PORT or none\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case OPT_FAST:
+			fast = true;
+			break;
+		case OPT_RUN_FOR:
+			o->run_for_ms = strtod(optarg, &end);
+			break;
+		case OPT_UNTIL_UART:
+			o->uart_text = optarg;
+			break;
+		case OPT_UNTIL_ROM:
+			o->until_rom = true;
+			break;
+		case OPT_CUT_INSN:
+			o->cut_insn = strtoull(optarg, &end, 0);
+			break;
+		case OPT_CUT_US:
+			o->cut_us = strtod(optarg, &end);
+			break;
+		case OPT_BUTTON:
+			o->button_at_ms = strtod(optarg, &end);
+			o->button_for_ms = -1;
+			if (*end == ':')
+				o->button_for_ms = strtod(end + 1, &end);
+			break;
+		case OPT_CONTROL:
+			o->control = optarg;
+			break;
+		case OPT_TRACE:
+			o->trace_path = optarg;
+			break;
+		case OPT_QUIET:
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+		if (end && *end) {
+			fprintf(stderr, "sysboot-sim: bad number '%s'\n", optarg);
+			return -1;
+		}
+	}
+	for (i = optind; i < argc; i++) {
+		char *at = strrchr(argv[i], '@');
+
+		if (o->nload == sizeof(o->load) / sizeof(o->load[0])) {
+			fprintf(stderr, "sysboot-sim: too many firmware files\n");
+			return -1;
+		}
+		o->load_addr[o->nload] = 0;
+		if (at) {
+			char *end;
+
+			*at = '\0';
+			o->load_addr[o->nload] = (uint32_t)strtoul(at + 1, &end, 0);
+			if (*end || !at[1]) {
+				fprintf(stderr, "sysboot-sim: bad load address in '%s@%s'\n", argv[i], at + 1);
+				return -1;
+			}
+		}
+		o->load[o->nload++] = argv[i];
+	}
+	o->cfg.realtime = !fast;
+	for (i = 0; i < 3; i++)
+		if (o->cfg.usart[i].kind == SIM_LINK_PTY || o->cfg.usart[i].kind == SIM_LINK_TCP)
+			break;
+	if (i == 3)
+		o->cfg.realtime = false;
+	return 0;
+}
+
+/* ---- Control channel --------------------------------------------------------- */
+
+struct control {
+	int listen_fd;
+	int fd;                      /* -1: none */
+	char buf[512];
+	size_t len;
+};
+
+static void reply(struct control *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void reply(struct control *c, const char *fmt, ...)
+{
+	char line[600];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (c->fd == STDIN_FILENO) {
+		fwrite(line, 1, (size_t)n, stdout);
+		fflush(stdout);
+	} else if (c->fd >= 0) {
+		ssize_t w = write(c->fd, line, (size_t)n);
+
+		(void)w;
+	}
+}
+
+static int control_open(struct control *c, const char *spec)
+{
+	c->listen_fd = -1;
+	c->fd = -1;
+	c->len = 0;
+	if (!spec)
+		return 0;
+	if (strcmp(spec, "stdin") == 0) {
+		c->fd = STDIN_FILENO;
+		return 0;
+	}
+	if (strncmp(spec, "unix:", 5) == 0) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		if (strlen(spec + 5) >= sizeof(sa.sun_path)) {
+			fprintf(stderr, "sysboot-sim: control socket path too long\n");
+			return -1;
+		}
+		strcpy(sa.sun_path, spec + 5);
+		unlink(sa.sun_path);
+		c->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (c->listen_fd < 0 || bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    listen(c->listen_fd, 1) < 0) {
+			fprintf(stderr, "sysboot-sim: cannot listen on %s: %s\n", spec + 5, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	fprintf(stderr, "sysboot-sim: bad --control '%s': use stdin or unix:PATH\n", spec);
+	return -1;
+}
+
+static void print_status(struct control *c, struct sim_board *sb)
+{
+	reply(c, "ok time=%.6f insns=%llu pc=0x%08x mode=%s led=%d",
+	      (double)sim_now(sb) / 1e12, (unsigned long long)sim_insns(sb), sim_pc(sb),
+	      sim_in_rom(sb) ? "rom" : "cpu", sim_led(sb));
+}
+
+/* Returns 1 to quit. */
+static int control_command(struct control *c, struct sim_board *sb, char *line, bool *running)
+{
+	char *cmd = strtok(line, " \t\r\n"), *arg = strtok(NULL, " \t\r\n");
+	char err[256];
+
+	if (!cmd)
+		return 0;
+	if (strcmp(cmd, "quit") == 0) {
+		reply(c, "ok bye");
+		return 1;
+	} else if (strcmp(cmd, "status") == 0) {
+		print_status(c, sb);
+	} else if (strcmp(cmd, "load") == 0 && arg) {
+		char *addr = strtok(NULL, " \t\r\n");
+
+		if (sim_load_file(sb, arg, addr ? (uint32_t)strtoul(addr, NULL, 0) : 0, err, sizeof(err)) < 0)
+			reply(c, "error %s", err);
+		else
+			reply(c, "ok loaded %s", arg);
+	} else if (strcmp(cmd, "erase") == 0) {
+		sim_erase_flash(sb);
+		reply(c, "ok flash erased");
+	} else if (strcmp(cmd, "power-on") == 0) {
+		sim_power_on(sb);
+		*running = true;
+		reply(c, "ok power on");
+	} else if (strcmp(cmd, "power-off") == 0 || strcmp(cmd, "power-cut") == 0) {
+		sim_power_off(sb);
+		*running = false;
+		reply(c, "ok power off");
+	} else if (strcmp(cmd, "reset") == 0) {
+		sim_reset(sb, arg && strcmp(arg, "software") == 0 ? SIM_RESET_SOFTWARE : SIM_RESET_PIN);
+		*running = true;
+		reply(c, "ok reset");
+	} else if (strcmp(cmd, "power-cut-at-insn") == 0 && arg) {
+		sim_power_cut_at_insn(sb, strtoull(arg, NULL, 0));
+		reply(c, "ok");
+	} else if (strcmp(cmd, "power-cut-after-us") == 0 && arg) {
+		sim_power_cut_at_time(sb, sim_now(sb) + (sim_time_t)(strtod(arg, NULL) * 1e6));
+		reply(c, "ok");
+	} else if (strcmp(cmd, "button") == 0 && arg) {
+		sim_set_button(sb, strcmp(arg, "press") == 0);
+		reply(c, "ok button %s", arg);
+	} else if (strcmp(cmd, "boot0") == 0 && arg) {
+		sim_set_boot0(sb, strcmp(arg, "1") == 0);
+		reply(c, "ok boot0 %s", arg);
+	} else if (strcmp(cmd, "read") == 0 && arg) {
+		char *len_s = strtok(NULL, " \t\r\n");
+		uint32_t addr = (uint32_t)strtoul(arg, NULL, 0);
+		size_t len = len_s ? strtoul(len_s, NULL, 0) : 4, i;
+		unsigned char data[256];
+		char hex[2 * sizeof(data) + 1];
+
+		if (len > sizeof(data) || sim_read_mem(sb, addr, data, len) < 0) {
+			reply(c, "error cannot read %zu bytes at 0x%08x", len, addr);
+		} else {
+			for (i = 0; i < len; i++)
+				sprintf(hex + 2 * i, "%02x", data[i]);
+			hex[2 * len] = '\0';
+			reply(c, "ok %s", hex);
+		}
+	} else {
+		reply(c, "error unknown command '%s' (load, erase, power-on, power-off, reset, power-cut-at-insn, power-cut-after-us, button, boot0, read, status, quit)",
+		      cmd);
+	}
+	return 0;
+}
+
+static int control_poll(struct control *c, struct sim_board *sb, bool *running, int timeout_ms)
+{
+	struct pollfd pfd[2];
+	int n = 0;
+
+	if (c->listen_fd >= 0) {
+		pfd[n].fd = c->listen_fd;
+		pfd[n++].events = POLLIN;
+	}
+	if (c->fd >= 0) {
+		pfd[n].fd = c->fd;
+		pfd[n++].events = POLLIN;
+	}
+	if (!n) {
+		if (timeout_ms > 0)
+			usleep((useconds_t)timeout_ms * 1000u);
+		return 0;
+	}
+	if (poll(pfd, (nfds_t)n, timeout_ms) <= 0)
+		return 0;
+	if (c->listen_fd >= 0 && (pfd[0].revents & POLLIN)) {
+		int fd = accept(c->listen_fd, NULL, NULL);
+
+		if (fd >= 0) {
+			if (c->fd >= 0)
+				close(c->fd);
+			c->fd = fd;
+			c->len = 0;
+		}
+		return 0;
+	}
+	if (c->fd >= 0 && (pfd[n - 1].revents & (POLLIN | POLLHUP))) {
+		ssize_t r = read(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
+		char *nl;
+
+		if (r <= 0) {
+			if (c->fd == STDIN_FILENO)
+				return 1;   /* end of commands */
+			close(c->fd);
+			c->fd = -1;
+			return 0;
+		}
+		c->len += (size_t)r;
+		c->buf[c->len] = '\0';
+		while ((nl = strchr(c->buf, '\n'))) {
+			int q;
+
+			*nl = '\0';
+			q = control_command(c, sb, c->buf, running);
+			memmove(c->buf, nl + 1, strlen(nl + 1) + 1);
+			c->len = strlen(c->buf);
+			if (q)
+				return 1;
+		}
+		if (c->len == sizeof(c->buf) - 1)
+			c->len = 0;   /* line too long: drop it */
+	}
+	return 0;
+}
+
+/* ---- Main ---------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct control ctl;
+	struct sim_board *sb = NULL;
+	FILE *trace = NULL;
+	char err[512];
+	enum sim_stop_reason reason = SIM_STOP_NONE;
+	bool running = true, button_done = false;
+	sim_time_t end_time;
+	unsigned i;
+	int status = 0;
+
+	if (parse_options(argc, argv, &o) < 0)
+		return EXIT_USAGE;
+	if (o.trace_path) {
+		trace = strcmp(o.trace_path, "-") == 0 ? stderr : fopen(o.trace_path, "w");
+		if (!trace) {
+			fprintf(stderr, "sysboot-sim: %s: %s\n", o.trace_path, strerror(errno));
+			return EXIT_SETUP;
+		}
+		o.cfg.trace_out = trace;
+	}
+	if (control_open(&ctl, o.control) < 0)
+		return EXIT_SETUP;
+	sb = sim_board_new(&o.cfg, err, sizeof(err));
+	if (!sb) {
+		fprintf(stderr, "sysboot-sim: %s\n", err);
+		status = EXIT_SETUP;
+		goto out;
+	}
+	if (o.erase)
+		sim_erase_flash(sb);
+	for (i = 0; i < o.nload; i++) {
+		if (sim_load_file(sb, o.load[i], o.load_addr[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "sysboot-sim: %s\n", err);
+			status = EXIT_SETUP;
+			goto out;
+		}
+	}
+	for (i = 0; i < 3; i++) {
+		const char *pty = sim_uart_pty(sb, i + 1);
+
+		if (pty[0] && !o.quiet)
+			fprintf(stderr, "sysboot-sim: USART%u is on %s%s%s\n", i + 1, pty,
+				o.cfg.usart[i].path ? " (link " : "",
+				o.cfg.usart[i].path ? o.cfg.usart[i].path : "");
+		if (pty[0] && o.cfg.usart[i].path && !o.quiet)
+			fprintf(stderr, ")\n");
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (o.cut_insn)
+		sim_power_cut_at_insn(sb, o.cut_insn);
+	sim_power_on(sb);
+	if (o.cut_us > 0)
+		sim_power_cut_at_time(sb, (sim_time_t)(o.cut_us * 1e6));
+	end_time = o.run_for_ms > 0 ? (sim_time_t)(o.run_for_ms * 1e9) : 0;
+
+	while (!quit_signal) {
+		struct sim_run_limits lim = { 0 };
+		sim_time_t slice_end = sim_now(sb) + SLICE;
+
+		if (control_poll(&ctl, sb, &running, running ? 0 : 50))
+			break;
+		if (!running)
+			continue;
+		if (o.button_at_ms >= 0 && !button_done) {
+			sim_time_t at = (sim_time_t)(o.button_at_ms * 1e9);
+
+			if (sim_now(sb) >= at) {
+				sim_set_button(sb, true);
+				button_done = true;
+			} else if (at < slice_end) {
+				slice_end = at;
+			}
+		}
+		if (button_done && o.button_for_ms >= 0 &&
+		    sim_now(sb) >= (sim_time_t)((o.button_at_ms + o.button_for_ms) * 1e9)) {
+			sim_set_button(sb, false);
+			o.button_for_ms = -1;
+		}
+		if (end_time && end_time < slice_end)
+			slice_end = end_time;
+		lim.until_time = slice_end;
+		lim.uart_text = o.uart_text;
+		lim.stop_on_rom = o.until_rom;
+		reason = sim_run(sb, &lim);
+		if (reason == SIM_STOP_TIME && (!end_time || sim_now(sb) < end_time))
+			continue;
+		if (reason == SIM_STOP_ROM && !o.until_rom)
+			continue;
+		if (reason == SIM_STOP_POWER_OFF || reason == SIM_STOP_FAULT) {
+			if (ctl.fd >= 0 || ctl.listen_fd >= 0) {
+				reply(&ctl, "event %s%s%s", sim_stop_reason_str(reason),
+				      reason == SIM_STOP_FAULT ? ": " : "",
+				      reason == SIM_STOP_FAULT ? sim_fault_text(sb) : "");
+				running = false;
+				continue;
+			}
+		}
+		break;
+	}
+
+	if (reason == SIM_STOP_FAULT) {
+		fprintf(stderr, "sysboot-sim: fault at pc 0x%08x after %.6f s: %s\n", sim_pc(sb),
+			(double)sim_now(sb) / 1e12, sim_fault_text(sb));
+		status = EXIT_FAULT;
+	} else if (!o.quiet) {
+		fprintf(stderr, "sysboot-sim: %s after %.6f s simulated, %llu instructions\n",
+			quit_signal ? "stopped by signal" : sim_stop_reason_str(reason),
+			(double)sim_now(sb) / 1e12, (unsigned long long)sim_insns(sb));
+	}
+out:
+	sim_board_free(sb);
+	if (trace && trace != stderr)
+		fclose(trace);
+	if (ctl.listen_fd >= 0 && o.control)
+		unlink(o.control + 5);
+	return status;
+}

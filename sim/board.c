@@ -300,7 +300,14 @@ static void apply_alias(struct board *b)
 		    mem_mode_name(b->alias_mode));
 	b->alias_mode = mode;
 	b->alias_fb_mode = fb;
-	flush_translations(b);
+	/*
+	 * Drop code translated from the old mapping. Not a full flush: this
+	 * runs between two instructions of a translated block that must
+	 * survive (it executes from flash, not from the alias).
+	 */
+	uc_ctl_remove_cache(b->uc, 0, STM32_FLASH_SIZE);
+	if (fb)
+		uc_ctl_remove_cache(b->uc, STM32_FLASH_BASE, STM32_FLASH_BASE + STM32_FLASH_SIZE);
 }
 
 void board_set_memory_mode(struct board *b, unsigned mem_mode, bool fb_mode)
@@ -1250,6 +1257,36 @@ static void time_limit_event(struct board *b, void *arg)
 		uc_emu_stop(b->uc);
 }
 
+/*
+ * Unicorn stopped with an error no hook explained. The commonest is a
+ * branch to an even address: the core leaves Thumb state, which a
+ * Cortex-M cannot execute (ARMv7-M B1.4.2, INVSTATE usage fault).
+ */
+static void explain_stop(struct board *b, uc_err e)
+{
+	uint32_t pc = 0, xpsr = 0;
+
+	uc_reg_read(b->uc, UC_ARM_REG_PC, &pc);
+	uc_reg_read(b->uc, UC_ARM_REG_XPSR, &xpsr);
+	if (e == UC_ERR_INSN_INVALID && !(xpsr & (1u << 24))) {
+		const char *hint = "";
+
+		if (pc == STM32_SYSMEM_BASE + 4 || pc == 4)
+			hint = ". 0x1FFF0004 is where the ROM's entry point is stored, not the entry point: read the word there and jump to that (missing dereference)";
+		else if (pc == STM32_SYSMEM_BASE || pc == 0)
+			hint = ". That is the ROM's vector table, not code";
+		board_fault(b, b->last_pc,
+			    "usage fault (INVSTATE): branch to the even address 0x%08x from 0x%08x; on Cortex-M a branch target must have bit 0 set (Thumb)%s",
+			    pc, b->last_pc, hint);
+		return;
+	}
+	if (e == UC_ERR_INSN_INVALID) {
+		board_fault(b, pc, "usage fault: undefined instruction at 0x%08x (executing data or erased flash?)", pc);
+		return;
+	}
+	board_fault(b, b->last_pc, "the core stopped at 0x%08x: %s", pc, uc_strerror(e));
+}
+
 static enum sim_stop_reason run_cpu(struct board *b)
 {
 	uint32_t pc;
@@ -1261,10 +1298,8 @@ static enum sim_stop_reason run_cpu(struct board *b)
 		apply_flash_undo(b);
 	if (b->alias_pending)
 		apply_alias(b);
-	if (e != UC_ERR_OK && b->mode == MODE_CPU && b->powered) {
-		uc_reg_read(b->uc, UC_ARM_REG_PC, &pc);
-		board_fault(b, b->last_pc, "the core stopped at 0x%08x: %s", pc, uc_strerror(e));
-	}
+	if (e != UC_ERR_OK && b->mode == MODE_CPU && b->powered)
+		explain_stop(b, e);
 	return SIM_STOP_NONE;
 }
 
@@ -1432,6 +1467,11 @@ int sim_read_mem(struct sim_board *sb, uint32_t addr, void *buf, size_t len)
 		return 0;
 	}
 	return board_mem_read(b, addr, buf, (uint32_t)len);
+}
+
+int sim_write_mem(struct sim_board *sb, uint32_t addr, const void *buf, size_t len)
+{
+	return board_mem_write(board_of(sb), addr, buf, (uint32_t)len);
 }
 
 uint32_t sim_read32(struct sim_board *sb, uint32_t addr)

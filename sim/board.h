@@ -233,7 +233,7 @@ struct board {
 	/* CPU bookkeeping. */
 	uint32_t last_pc;
 	uint32_t fault_pc;
-	char fault_text[256];
+	char fault_text[512];
 
 	/* Peripherals. */
 	struct rcc_state rcc;

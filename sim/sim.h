@@ -49,7 +49,7 @@ struct sim_trace_entry {
 	uint64_t insns;
 	enum sim_trace_kind kind;
 	uint32_t pc;
-	char text[160];
+	char text[320];
 };
 
 /* Where a USART's lines go. */
@@ -155,6 +155,8 @@ bool sim_in_rom(const struct sim_board *sb);
 uint32_t sim_pc(const struct sim_board *sb);
 int sim_read_mem(struct sim_board *sb, uint32_t addr, void *buf, size_t len);
 uint32_t sim_read32(struct sim_board *sb, uint32_t addr);
+/* Write SRAM as a debugger would (flash goes through sim_load_bytes). */
+int sim_write_mem(struct sim_board *sb, uint32_t addr, const void *buf, size_t len);
 bool sim_led(const struct sim_board *sb);
 unsigned sim_led_toggles(const struct sim_board *sb);
 

@@ -544,10 +544,17 @@ static const char *region_name(struct board *b, enum region r)
 
 static void apply_flash_undo(struct board *b)
 {
-	uint8_t *p = host_ptr(b, b->flash_undo_addr, b->flash_undo_len);
+	unsigned i;
 
-	if (p)
-		memcpy(p, b->flash_undo_bytes, b->flash_undo_len);
+	/* Newest first, so the oldest saved bytes win where stores overlap. */
+	for (i = b->flash_undo_count; i-- > 0;) {
+		struct flash_undo *u = &b->flash_undo[i];
+		uint8_t *p = host_ptr(b, u->addr, u->len);
+
+		if (p)
+			memcpy(p, u->bytes, u->len);
+	}
+	b->flash_undo_count = 0;
 	b->flash_undo_pending = false;
 }
 
@@ -722,11 +729,13 @@ static bool hook_write_prot(uc_engine *uc, uc_mem_type type, uint64_t address, i
 	}
 	/* Unicorn now stores into the host buffer: put back what the model says. */
 	p = host_ptr(b, addr, (uint32_t)size);
-	if (p && size <= 8) {
+	if (p && size <= 8 && b->flash_undo_count < sizeof(b->flash_undo) / sizeof(b->flash_undo[0])) {
+		struct flash_undo *u = &b->flash_undo[b->flash_undo_count++];
+
+		u->addr = addr;
+		u->len = (unsigned)size;
+		memcpy(u->bytes, p, (size_t)size);
 		b->flash_undo_pending = true;
-		b->flash_undo_addr = addr;
-		b->flash_undo_len = (unsigned)size;
-		memcpy(b->flash_undo_bytes, p, (size_t)size);
 	}
 	return true;
 }
@@ -880,6 +889,7 @@ static void do_reset(struct board *b, enum sim_reset_cause cause)
 
 	b->reset_requested = false;
 	b->flash_undo_pending = false;
+	b->flash_undo_count = 0;
 	while (b->events)
 		sim_event_cancel(b, b->events);
 

@@ -207,11 +207,17 @@ struct board {
 	bool alias_fb_mode;
 	bool alias_pending;          /* MEMRMP written: remap before the next fetch */
 
-	/* Undo of the raw store Unicorn makes to flash (see flash_cpu_store). */
+	/*
+	 * Undo of the raw stores Unicorn makes to flash (see flash_cpu_store);
+	 * one instruction (STRD, STM) may make several.
+	 */
 	bool flash_undo_pending;
-	uint32_t flash_undo_addr;
-	unsigned flash_undo_len;
-	uint8_t flash_undo_bytes[8];
+	unsigned flash_undo_count;
+	struct flash_undo {
+		uint32_t addr;
+		unsigned len;
+		uint8_t bytes[8];
+	} flash_undo[16];
 
 	/* Time. */
 	sim_time_t now;

@@ -423,7 +423,10 @@ enum tp_status transport_read(struct transport *t, void *buf, size_t len,
 			done += (size_t)n;
 			continue;
 		}
-		if (n == 0 || errno == EIO || errno == ECONNRESET) {
+		/* A tty in raw mode with VMIN = 0 reads 0 when empty: only a
+		 * hang-up means the other side is gone. */
+		if ((n == 0 && (t->is_tcp || (pfd.revents & POLLHUP))) ||
+		    (n < 0 && (errno == EIO || errno == ECONNRESET))) {
 			st = closed_err(t);
 			goto out;
 		}
@@ -487,7 +490,7 @@ enum tp_status transport_flush(struct transport *t)
 		if (n > 0)
 			continue;
 		if (n == 0)
-			return closed_err(t);
+			return t->is_tcp ? closed_err(t) : TP_OK;
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN)

@@ -1,0 +1,893 @@
+/*
+ * cmd_rom.c - info, read, write, erase, go, protect and unprotect: the
+ * direct ROM bootloader commands, and the helpers they share with update.
+ *
+ * Why these exist beside update: a technician diagnosing a board needs to
+ * see what the ROM sees (chip, bootloader version, option bytes, RDP), and
+ * to do single steps by hand. They reuse the update's connection sequence
+ * so that entering the bootloader works the same way everywhere, and they
+ * guard the stub's pages and the irreversible operations (readout
+ * unprotect mass-erases the flash, RM0351 3.5.1) behind explicit flags.
+ */
+#include "cmd_rom.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sysboot/an3155.h"
+#include "sysboot/image.h"
+#include "sysboot/stm32l476.h"
+
+/* ---- Shared helpers ------------------------------------------------------ */
+
+int rom_exit_code(enum op_status st)
+{
+	switch (st) {
+	case OP_OK: return ROM_EXIT_OK;
+	case OP_ERR_USAGE: return ROM_EXIT_USAGE;
+	case OP_ERR_INPUT: return ROM_EXIT_INPUT;
+	case OP_ERR_PORT: return ROM_EXIT_PORT;
+	case OP_ERR_LINK: return ROM_EXIT_PORT;
+	case OP_ERR_NO_ANSWER: return ROM_EXIT_NO_ANSWER;
+	case OP_ERR_TIMEOUT: return ROM_EXIT_NO_ANSWER;
+	case OP_ERR_NACK: return ROM_EXIT_REFUSED;
+	case OP_ERR_PROTOCOL: return ROM_EXIT_FAILURE;
+	case OP_ERR_WRONG_CHIP: return ROM_EXIT_WRONG_CHIP;
+	case OP_ERR_VERIFY: return ROM_EXIT_VERIFY;
+	case OP_ERR_INTERRUPTED: return ROM_EXIT_INTERRUPTED;
+	case OP_ERR_INTERNAL: return ROM_EXIT_FAILURE;
+	}
+	return ROM_EXIT_FAILURE;
+}
+
+bool rom_parse_u32(const char *s, unsigned long *v)
+{
+	char *end;
+	unsigned long x;
+
+	if (!s || !*s || *s == '-')
+		return false;
+	errno = 0;
+	x = strtoul(s, &end, 0);
+	if (errno || end == s)
+		return false;
+	if (*end == 'K' || *end == 'k') {
+		x *= 1024;
+		end++;
+	} else if (*end == 'M' || *end == 'm') {
+		x *= 1024 * 1024;
+		end++;
+	}
+	if (*end || x > 0xFFFFFFFFul)
+		return false;
+	*v = x;
+	return true;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+int rom_fail(const struct rom_common *rc, const char *cmd, enum op_status st,
+	     const char *msg)
+{
+	int code = rom_exit_code(st);
+
+	if (rc && rc->json) {
+		printf("{\"command\":");
+		json_str(stdout, cmd);
+		printf(",\"ok\":false,\"exit_code\":%d,\"error\":", code);
+		json_str(stdout, msg);
+		printf("}\n");
+	}
+	fprintf(stderr, "sysboot %s: %s\n", cmd, msg);
+	return code;
+}
+
+struct progress_state {
+	bool tty;
+	bool quiet;
+	const char *phase;
+	size_t total;
+	unsigned last_quarter;
+	size_t done;
+};
+
+static struct progress_state pstate;
+
+static void pr_begin(void *ctx, const char *phase, size_t total)
+{
+	struct progress_state *ps = ctx;
+
+	ps->phase = phase;
+	ps->total = total;
+	ps->done = 0;
+	ps->last_quarter = 0;
+	if (!ps->quiet && !ps->tty)
+		fprintf(stderr, "%s: 0/%zu\n", phase, total);
+}
+
+static void pr_step(void *ctx, size_t done)
+{
+	struct progress_state *ps = ctx;
+	unsigned pct = ps->total ? (unsigned)(done * 100 / ps->total) : 100;
+
+	ps->done = done;
+	if (ps->quiet)
+		return;
+	if (ps->tty) {
+		char bar[31];
+		unsigned fill = pct * 30 / 100, i;
+
+		for (i = 0; i < 30; i++)
+			bar[i] = i < fill ? '#' : '.';
+		bar[30] = '\0';
+		fprintf(stderr, "\r%-6s [%s] %3u%% %zu/%zu", ps->phase, bar, pct,
+			done, ps->total);
+		fflush(stderr);
+	} else if (pct / 25 > ps->last_quarter) {
+		ps->last_quarter = pct / 25;
+		fprintf(stderr, "%s: %zu/%zu (%u%%)\n", ps->phase, done,
+			ps->total, pct);
+	}
+}
+
+static void pr_end(void *ctx)
+{
+	struct progress_state *ps = ctx;
+
+	if (!ps->quiet && ps->tty && ps->phase)
+		fputc('\n', stderr);
+	ps->phase = NULL;
+}
+
+void rom_progress_init(struct progress_ops *po, const struct rom_common *rc)
+{
+	pstate.tty = isatty(STDERR_FILENO) && !rc->json;
+	pstate.quiet = rc->quiet;
+	po->begin = pr_begin;
+	po->step = pr_step;
+	po->end = pr_end;
+	po->ctx = &pstate;
+}
+
+/* Options shared by every ROM command. */
+enum {
+	OPT_PORT = 'p',
+	OPT_BAUD = 'b',
+	OPT_ENTER = 0x100,
+	OPT_NO_ENTER,
+	OPT_JSON,
+	OPT_QUIET,
+	OPT_ALLOW_STUB,
+	OPT_ADDRESS,
+	OPT_OUTPUT = 'o',
+	OPT_PAGES,
+	OPT_MASS,
+	OPT_BANK,
+	OPT_STUB,
+	OPT_READOUT,
+	OPT_WRITE,
+	OPT_YES_ERASE,
+	OPT_VERIFY,
+	OPT_BANNER,
+	OPT_BANNER_TIMEOUT,
+	OPT_HELP = 'h',
+};
+
+#define COMMON_LONG_OPTIONS \
+	{ "port", required_argument, NULL, OPT_PORT }, \
+	{ "baud", required_argument, NULL, OPT_BAUD }, \
+	{ "enter-cmd", required_argument, NULL, OPT_ENTER }, \
+	{ "no-enter", no_argument, NULL, OPT_NO_ENTER }, \
+	{ "json", no_argument, NULL, OPT_JSON }, \
+	{ "quiet", no_argument, NULL, OPT_QUIET }, \
+	{ "help", no_argument, NULL, OPT_HELP }
+
+/* Unescape \r \n \t \\ \xHH in an --enter-cmd string, in place. */
+void rom_unescape(char *s)
+{
+	char *o = s;
+
+	while (*s) {
+		if (*s == '\\' && s[1]) {
+			s++;
+			switch (*s) {
+			case 'r': *o++ = '\r'; s++; break;
+			case 'n': *o++ = '\n'; s++; break;
+			case 't': *o++ = '\t'; s++; break;
+			case 'x': {
+				char hex[3] = { 0 };
+				unsigned i;
+
+				s++;
+				for (i = 0; i < 2 && s[i] && strchr("0123456789abcdefABCDEF", s[i]); i++)
+					hex[i] = s[i];
+				*o++ = (char)strtoul(hex, NULL, 16);
+				s += i;
+				break;
+			}
+			default: *o++ = *s++; break;
+			}
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+}
+
+/* Handle a common option; 1 when it was one, 0 when not, -1 on error. */
+static int common_opt(struct rom_common *rc, const char *cmd, int c,
+		      const char *arg)
+{
+	static char enter[256];
+	unsigned long v;
+
+	switch (c) {
+	case OPT_PORT:
+		rc->co.port = arg;
+		return 1;
+	case OPT_BAUD:
+		if (!rom_parse_u32(arg, &v) || !transport_baud_supported((unsigned)v)) {
+			fprintf(stderr, "sysboot %s: unsupported baud rate '%s' "
+				"(1200 to 115200 per AN3155; also 230400, "
+				"460800, 921600)\n", cmd, arg);
+			return -1;
+		}
+		rc->co.baud = (unsigned)v;
+		return 1;
+	case OPT_ENTER:
+		snprintf(enter, sizeof(enter), "%s", arg);
+		rom_unescape(enter);
+		rc->co.enter_cmd = enter;
+		return 1;
+	case OPT_NO_ENTER:
+		rc->co.no_enter = true;
+		return 1;
+	case OPT_JSON:
+		rc->json = true;
+		return 1;
+	case OPT_QUIET:
+		rc->quiet = true;
+		return 1;
+	}
+	return 0;
+}
+
+static int need_port(const struct rom_common *rc, const char *cmd)
+{
+	if (rc->co.port)
+		return 0;
+	fprintf(stderr, "sysboot %s: --port PORT is required (a serial device "
+		"such as /dev/ttyACM0, a pty, or tcp:HOST:PORT)\n", cmd);
+	return ROM_EXIT_USAGE;
+}
+
+static int usage(const char *cmd, const char *text)
+{
+	fprintf(stderr, "usage: sysboot %s %s\n", cmd, text);
+	return ROM_EXIT_USAGE;
+}
+
+#define CONNECT_USAGE "--port PORT [--baud B] [--enter-cmd STRING | --no-enter] [--json]"
+
+/* ---- info ---------------------------------------------------------------- */
+
+static const char *cmd_list_name(uint8_t c)
+{
+	return an3155_cmd_name(c);
+}
+
+struct optbytes {
+	bool ok;
+	uint32_t optr, wrp1a, wrp1b;
+};
+
+static void print_wrp(FILE *f, const char *name, uint32_t v, bool json)
+{
+	unsigned s = v & 0xFF, e = (v >> 16) & 0xFF;
+
+	if (json) {
+		fprintf(f, "\"%s\":", name);
+		if (s > e)
+			fprintf(f, "null");
+		else
+			fprintf(f, "{\"first_page\":%u,\"last_page\":%u}", s, e);
+		return;
+	}
+	if (s > e)
+		fprintf(f, "  %s: none\n", name);
+	else
+		fprintf(f, "  %s: pages %u-%u (0x%08x-0x%08x) write-protected\n",
+			name, s, e, STM32_FLASH_BASE + s * STM32_FLASH_PAGE_SIZE,
+			STM32_FLASH_BASE + (e + 1) * STM32_FLASH_PAGE_SIZE - 1);
+}
+
+static const char *rdp_text(uint32_t optr)
+{
+	switch (optr & FLASH_OPTR_RDP) {
+	case FLASH_RDP_LEVEL0: return "level 0 (no readout protection)";
+	case FLASH_RDP_LEVEL2: return "level 2 (chip locked for good)";
+	default: return "level 1 (flash readout protected)";
+	}
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option longopts[] = { COMMON_LONG_OPTIONS, { 0 } };
+	struct rom_common rc = { 0 };
+	struct session s;
+	struct optbytes ob = { 0 };
+	char err[768];
+	uint8_t idbyte = 0, raw[0x28];
+	bool id_ok;
+	enum op_status st;
+	int c, r;
+	unsigned i;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
+		r = common_opt(&rc, argv[0], c, optarg);
+		if (r < 0)
+			return ROM_EXIT_USAGE;
+		if (r == 0)
+			return usage(argv[0], CONNECT_USAGE);
+	}
+	if (optind != argc)
+		return usage(argv[0], CONNECT_USAGE);
+	if ((r = need_port(&rc, argv[0])))
+		return r;
+	st = session_open(&s, &rc.co, err, sizeof(err));
+	if (st != OP_OK)
+		return rom_fail(&rc, argv[0], st, err);
+
+	/* AN2606: the bootloader ID byte; refused under RDP level 1. */
+	id_ok = an3155_read(&s.an, STM32_BOOTLOADER_ID_ADDR, &idbyte, 1) == AN_OK;
+	/* RM0351 3.4.1: option bytes as value / complement double words. */
+	if (id_ok && an3155_read(&s.an, STM32_OPTION_BANK1_BASE, raw, sizeof(raw)) == AN_OK) {
+		ob.ok = true;
+		ob.optr = le32(raw);
+		ob.wrp1a = le32(raw + 0x18);
+		ob.wrp1b = le32(raw + 0x20);
+	}
+	session_close(&s);
+
+	if (rc.json) {
+		printf("{\"command\":\"info\",\"ok\":true,\"port\":");
+		json_str(stdout, rc.co.port);
+		printf(",\"chip\":{\"device_id\":\"0x%03x\",\"name\":\"STM32L47x/48x\"}",
+		       s.chip.pid);
+		printf(",\"bootloader\":{\"id\":");
+		if (id_ok)
+			printf("\"0x%02x\"", idbyte);
+		else
+			printf("null");
+		printf(",\"protocol\":\"%u.%u\",\"version_options\":[%u,%u],\"commands\":[",
+		       s.chip.protocol >> 4, s.chip.protocol & 0xF,
+		       s.chip.opt[0], s.chip.opt[1]);
+		for (i = 0; i < s.an.ncmds; i++)
+			printf("%s\"0x%02x\"", i ? "," : "", s.an.cmds[i]);
+		printf("]},\"readable\":%s", id_ok ? "true" : "false");
+		if (ob.ok) {
+			printf(",\"option_bytes\":{\"optr\":\"0x%08x\",\"rdp\":\"0x%02x\","
+			       "\"rdp_level\":%d,\"bfb2\":%d,\"dualbank\":%d,"
+			       "\"nboot1\":%d,\"iwdg_sw\":%d,\"sram2_rst\":%d,",
+			       ob.optr, ob.optr & FLASH_OPTR_RDP,
+			       (ob.optr & 0xFF) == FLASH_RDP_LEVEL0 ? 0 :
+			       (ob.optr & 0xFF) == FLASH_RDP_LEVEL2 ? 2 : 1,
+			       !!(ob.optr & FLASH_OPTR_BFB2),
+			       !!(ob.optr & FLASH_OPTR_DUALBANK),
+			       !!(ob.optr & FLASH_OPTR_nBOOT1),
+			       !!(ob.optr & FLASH_OPTR_IWDG_SW),
+			       !!(ob.optr & FLASH_OPTR_SRAM2_RST));
+			print_wrp(stdout, "wrp1a", ob.wrp1a, true);
+			printf(",");
+			print_wrp(stdout, "wrp1b", ob.wrp1b, true);
+			printf("}");
+		} else {
+			printf(",\"option_bytes\":null,\"rdp_level\":1");
+		}
+		printf("}\n");
+		return ROM_EXIT_OK;
+	}
+	printf("port:         %s\n", rc.co.port);
+	printf("chip:         STM32L47x/48x (device ID 0x%03x)\n", s.chip.pid);
+	if (id_ok)
+		printf("bootloader:   ID 0x%02x (%s)\n", idbyte,
+		       idbyte == 0xA3 ? "V10.x, silicon rev 2/3" :
+		       idbyte == 0x92 ? "V9.x, silicon rev 4" : "unknown version");
+	else
+		printf("bootloader:   ID unknown (reading 0x%08x was refused)\n",
+		       STM32_BOOTLOADER_ID_ADDR);
+	printf("protocol:     %u.%u (Get Version: 0x%02x, options 0x%02x 0x%02x)\n",
+	       s.chip.protocol >> 4, s.chip.protocol & 0xF, s.chip.version,
+	       s.chip.opt[0], s.chip.opt[1]);
+	printf("commands:    ");
+	for (i = 0; i < s.an.ncmds; i++)
+		printf(" 0x%02x", s.an.cmds[i]);
+	printf("\n");
+	for (i = 0; i < s.an.ncmds; i++)
+		printf("  0x%02x %s\n", s.an.cmds[i], cmd_list_name(s.an.cmds[i]));
+	if (!ob.ok) {
+		printf("readout:      PROTECTED (RDP level 1): the ROM bootloader "
+		       "refuses to read memory, so the option bytes and the "
+		       "flash cannot be read. sysboot unprotect --readout "
+		       "--yes-erase-everything lifts it and erases the flash.\n");
+		return ROM_EXIT_OK;
+	}
+	printf("option bytes at 0x%08x: OPTR 0x%08x\n", STM32_OPTION_BANK1_BASE,
+	       ob.optr);
+	printf("  RDP:       0x%02x, %s\n", ob.optr & FLASH_OPTR_RDP,
+	       rdp_text(ob.optr));
+	printf("  BFB2:      %d (%s)\n", !!(ob.optr & FLASH_OPTR_BFB2),
+	       ob.optr & FLASH_OPTR_BFB2 ? "boot from bank 2 when it is valid" :
+	       "boot from bank 1");
+	printf("  DUALBANK:  %d\n", !!(ob.optr & FLASH_OPTR_DUALBANK));
+	printf("  nBOOT1:    %d (%s)\n", !!(ob.optr & FLASH_OPTR_nBOOT1),
+	       ob.optr & FLASH_OPTR_nBOOT1 ? "BOOT0=1 starts system memory" :
+	       "BOOT0=1 starts SRAM1");
+	printf("  IWDG_SW:   %d (%s watchdog)\n", !!(ob.optr & FLASH_OPTR_IWDG_SW),
+	       ob.optr & FLASH_OPTR_IWDG_SW ? "software" : "hardware");
+	printf("  SRAM2_RST: %d\n", !!(ob.optr & FLASH_OPTR_SRAM2_RST));
+	print_wrp(stdout, "WRP1A", ob.wrp1a, false);
+	print_wrp(stdout, "WRP1B", ob.wrp1b, false);
+	return ROM_EXIT_OK;
+}
+
+/* ---- read ---------------------------------------------------------------- */
+
+int cmd_read(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		COMMON_LONG_OPTIONS,
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ 0 } };
+	static const char *use = "ADDR LEN -o FILE " CONNECT_USAGE;
+	struct rom_common rc = { 0 };
+	struct progress_ops po;
+	struct session s;
+	const char *out = NULL;
+	unsigned long addr, len;
+	uint8_t *buf = NULL;
+	char err[768];
+	enum op_status st;
+	FILE *f;
+	int c, r, ret;
+	double t0 = now_s();
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "p:b:o:h", longopts, NULL)) != -1) {
+		if (c == OPT_OUTPUT) {
+			out = optarg;
+			continue;
+		}
+		r = common_opt(&rc, argv[0], c, optarg);
+		if (r < 0)
+			return ROM_EXIT_USAGE;
+		if (r == 0)
+			return usage(argv[0], use);
+	}
+	if (argc - optind != 2 || !out)
+		return usage(argv[0], use);
+	if (!rom_parse_u32(argv[optind], &addr) ||
+	    !rom_parse_u32(argv[optind + 1], &len) || len == 0 ||
+	    addr + len - 1 > 0xFFFFFFFFul) {
+		fprintf(stderr, "sysboot %s: bad address or length: %s %s\n",
+			argv[0], argv[optind], argv[optind + 1]);
+		return ROM_EXIT_USAGE;
+	}
+	if ((r = need_port(&rc, argv[0])))
+		return r;
+	buf = malloc(len);
+	if (!buf)
+		return rom_fail(&rc, argv[0], OP_ERR_INTERNAL, "out of memory");
+	rom_progress_init(&po, &rc);
+	st = session_open(&s, &rc.co, err, sizeof(err));
+	if (st != OP_OK) {
+		ret = rom_fail(&rc, argv[0], st, err);
+		goto out;
+	}
+	st = flash_read(&s, (uint32_t)addr, buf, len, &po, err, sizeof(err));
+	session_close(&s);
+	if (st != OP_OK) {
+		ret = rom_fail(&rc, argv[0], st, err);
+		goto out;
+	}
+	f = fopen(out, "wb");
+	if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
+		snprintf(err, sizeof(err), "cannot write %s: %s", out,
+			 strerror(errno));
+		ret = rom_fail(&rc, argv[0], OP_ERR_INPUT, err);
+		goto out;
+	}
+	if (rc.json)
+		printf("{\"command\":\"read\",\"ok\":true,\"address\":\"0x%08lx\","
+		       "\"bytes\":%lu,\"file\":\"%s\",\"seconds\":%.3f}\n",
+		       addr, len, out, now_s() - t0);
+	else if (!rc.quiet)
+		printf("read %lu bytes from 0x%08lx into %s in %.2f s\n", len,
+		       addr, out, now_s() - t0);
+	ret = ROM_EXIT_OK;
+out:
+	free(buf);
+	return ret;
+}
+
+/* ---- write ---------------------------------------------------------------- */
+
+static bool touches_stub(uint32_t addr, size_t len)
+{
+	return addr < SYSBOOT_STUB_BASE + SYSBOOT_STUB_SIZE &&
+	       addr + len > SYSBOOT_STUB_BASE;
+}
+
+static const char *stub_refusal =
+	"touches the boot stub (0x08000000-0x08001FFF, pages 0-3): refusing, "
+	"because a board without BOOT0 access cannot be recovered from a "
+	"broken stub; pass --allow-stub-erase if this is really meant";
+
+int cmd_write(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		COMMON_LONG_OPTIONS,
+		{ "address", required_argument, NULL, OPT_ADDRESS },
+		{ "allow-stub-erase", no_argument, NULL, OPT_ALLOW_STUB },
+		{ 0 } };
+	static const char *use = "FILE [--address ADDR] [--allow-stub-erase] " CONNECT_USAGE;
+	struct rom_common rc = { 0 };
+	struct progress_ops po;
+	struct flash_image im = { 0 };
+	struct session s;
+	struct write_stats ws;
+	unsigned long addr = SYSBOOT_HEADER_ADDR;
+	bool allow_stub = false;
+	char err[768];
+	enum op_status st;
+	int c, r, ret;
+	double t0 = now_s();
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
+		if (c == OPT_ADDRESS) {
+			if (!rom_parse_u32(optarg, &addr)) {
+				fprintf(stderr, "sysboot %s: bad address '%s'\n",
+					argv[0], optarg);
+				return ROM_EXIT_USAGE;
+			}
+			continue;
+		}
+		if (c == OPT_ALLOW_STUB) {
+			allow_stub = true;
+			continue;
+		}
+		r = common_opt(&rc, argv[0], c, optarg);
+		if (r < 0)
+			return ROM_EXIT_USAGE;
+		if (r == 0)
+			return usage(argv[0], use);
+	}
+	if (argc - optind != 1)
+		return usage(argv[0], use);
+	if ((r = need_port(&rc, argv[0])))
+		return r;
+	st = flash_image_load(&im, argv[optind], (uint32_t)addr, err, sizeof(err));
+	if (st != OP_OK)
+		return rom_fail(&rc, argv[0], st, err);
+	if (touches_stub(im.base, im.len) && !allow_stub) {
+		snprintf(err, sizeof(err), "%s at 0x%08x %s", argv[optind],
+			 im.base, stub_refusal);
+		ret = rom_fail(&rc, argv[0], OP_ERR_INPUT, err);
+		goto out;
+	}
+	rom_progress_init(&po, &rc);
+	st = session_open(&s, &rc.co, err, sizeof(err));
+	if (st != OP_OK) {
+		ret = rom_fail(&rc, argv[0], st, err);
+		goto out;
+	}
+	st = flash_write_image(&s, &im, NULL, NULL, &po, NULL, &ws, err,
+			       sizeof(err));
+	session_close(&s);
+	if (st != OP_OK) {
+		ret = rom_fail(&rc, argv[0], st, err);
+		goto out;
+	}
+	if (rc.json)
+		printf("{\"command\":\"write\",\"ok\":true,\"address\":\"0x%08x\","
+		       "\"bytes\":%zu,\"pages_erased\":%u,\"blocks_written\":%u,"
+		       "\"blocks_skipped\":%u,\"seconds\":%.3f}\n", im.base,
+		       im.len, ws.pages_erased, ws.blocks_written,
+		       ws.blocks_skipped, now_s() - t0);
+	else if (!rc.quiet)
+		printf("wrote %zu bytes at 0x%08x (%u pages erased, %u blocks "
+		       "written, %u skipped) in %.2f s\n", im.len, im.base,
+		       ws.pages_erased, ws.blocks_written, ws.blocks_skipped,
+		       now_s() - t0);
+	ret = ROM_EXIT_OK;
+out:
+	flash_image_free(&im);
+	return ret;
+}
+
+/* ---- erase --------------------------------------------------------------- */
+
+int cmd_erase(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		COMMON_LONG_OPTIONS,
+		{ "pages", required_argument, NULL, OPT_PAGES },
+		{ "mass", no_argument, NULL, OPT_MASS },
+		{ "bank", required_argument, NULL, OPT_BANK },
+		{ "allow-stub-erase", no_argument, NULL, OPT_ALLOW_STUB },
+		{ 0 } };
+	static const char *use = "(--pages A-B | --mass | --bank N) [--allow-stub-erase] "
+		CONNECT_USAGE;
+	struct rom_common rc = { 0 };
+	struct session s;
+	const char *pages_arg = NULL;
+	unsigned long first = 0, last = 0, bank = 0;
+	bool mass = false, allow_stub = false;
+	uint16_t *pages = NULL;
+	char err[768], what[96];
+	enum op_status st;
+	enum an_status ast;
+	int c, r, ret, modes;
+	double t0 = now_s();
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_PAGES: pages_arg = optarg; continue;
+		case OPT_MASS: mass = true; continue;
+		case OPT_ALLOW_STUB: allow_stub = true; continue;
+		case OPT_BANK:
+			if (!rom_parse_u32(optarg, &bank) || (bank != 1 && bank != 2)) {
+				fprintf(stderr, "sysboot %s: --bank takes 1 or 2\n",
+					argv[0]);
+				return ROM_EXIT_USAGE;
+			}
+			continue;
+		}
+		r = common_opt(&rc, argv[0], c, optarg);
+		if (r < 0)
+			return ROM_EXIT_USAGE;
+		if (r == 0)
+			return usage(argv[0], use);
+	}
+	modes = !!pages_arg + mass + !!bank;
+	if (argc != optind || modes != 1)
+		return usage(argv[0], use);
+	if (pages_arg) {
+		char *dash = strchr(pages_arg, '-'), a[32];
+
+		snprintf(a, sizeof(a), "%.*s", dash ? (int)(dash - pages_arg) : 31,
+			 pages_arg);
+		if (!rom_parse_u32(a, &first) ||
+		    !rom_parse_u32(dash ? dash + 1 : a, &last) || first > last ||
+		    last >= 2 * STM32_FLASH_PAGES_PER_BANK) {
+			fprintf(stderr, "sysboot %s: bad page range '%s' (pages "
+				"are 0 to %u, 2 KB each)\n", argv[0], pages_arg,
+				2 * STM32_FLASH_PAGES_PER_BANK - 1);
+			return ROM_EXIT_USAGE;
+		}
+	}
+	if (!allow_stub && (mass || bank == 1 || (pages_arg && first < SYSBOOT_STUB_PAGES))) {
+		snprintf(err, sizeof(err), "this erase %s", stub_refusal);
+		return rom_fail(&rc, argv[0], OP_ERR_USAGE, err);
+	}
+	if ((r = need_port(&rc, argv[0])))
+		return r;
+	st = session_open(&s, &rc.co, err, sizeof(err));
+	if (st != OP_OK)
+		return rom_fail(&rc, argv[0], st, err);
+	if (pages_arg) {
+		unsigned long p;
+
+		pages = calloc(last - first + 1, sizeof(*pages));
+		if (!pages) {
+			session_close(&s);
+			return rom_fail(&rc, argv[0], OP_ERR_INTERNAL, "out of memory");
+		}
+		for (p = first; p <= last; p++)
+			pages[p - first] = (uint16_t)p;
+		ast = an3155_erase_pages(&s.an, pages, last - first + 1);
+		snprintf(what, sizeof(what), "pages %lu-%lu", first, last);
+	} else if (mass) {
+		ast = an3155_erase_special(&s.an, AN3155_ERASE_MASS);
+		snprintf(what, sizeof(what), "the whole flash");
+	} else {
+		ast = an3155_erase_special(&s.an, bank == 1 ? AN3155_ERASE_BANK1 :
+					   AN3155_ERASE_BANK2);
+		snprintf(what, sizeof(what), "bank %lu", bank);
+	}
+	if (ast != AN_OK) {
+		snprintf(err, sizeof(err), "%s", an3155_error(&s.an));
+		ret = rom_fail(&rc, argv[0], op_from_an(ast), err);
+		goto out;
+	}
+	if (rc.json)
+		printf("{\"command\":\"erase\",\"ok\":true,\"erased\":\"%s\","
+		       "\"seconds\":%.3f}\n", what, now_s() - t0);
+	else if (!rc.quiet)
+		printf("erased %s in %.2f s\n", what, now_s() - t0);
+	ret = ROM_EXIT_OK;
+out:
+	session_close(&s);
+	free(pages);
+	return ret;
+}
+
+/* ---- go ---------------------------------------------------------------- */
+
+int cmd_go(int argc, char **argv)
+{
+	static const struct option longopts[] = { COMMON_LONG_OPTIONS, { 0 } };
+	static const char *use = "[ADDR] " CONNECT_USAGE;
+	struct rom_common rc = { 0 };
+	struct session s;
+	unsigned long addr = STM32_FLASH_BASE;
+	char err[768];
+	enum op_status st;
+	enum an_status ast;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
+		r = common_opt(&rc, argv[0], c, optarg);
+		if (r < 0)
+			return ROM_EXIT_USAGE;
+		if (r == 0)
+			return usage(argv[0], use);
+	}
+	if (argc - optind > 1)
+		return usage(argv[0], use);
+	if (argc - optind == 1 && !rom_parse_u32(argv[optind], &addr)) {
+		fprintf(stderr, "sysboot %s: bad address '%s'\n", argv[0],
+			argv[optind]);
+		return ROM_EXIT_USAGE;
+	}
+	if ((r = need_port(&rc, argv[0])))
+		return r;
+	st = session_open(&s, &rc.co, err, sizeof(err));
+	if (st != OP_OK)
+		return rom_fail(&rc, argv[0], st, err);
+	ast = an3155_go(&s.an, (uint32_t)addr);
+	if (ast != AN_OK) {
+		snprintf(err, sizeof(err), "%s", an3155_error(&s.an));
+		session_close(&s);
+		return rom_fail(&rc, argv[0], op_from_an(ast), err);
+	}
+	session_close(&s);
+	if (rc.json)
+		printf("{\"command\":\"go\",\"ok\":true,\"address\":\"0x%08lx\"}\n",
+		       addr);
+	else if (!rc.quiet)
+		printf("started the code at 0x%08lx\n", addr);
+	return ROM_EXIT_OK;
+}
+
+/* ---- protect / unprotect ------------------------------------------------- */
+
+static int protect_common(int argc, char **argv, bool protect)
+{
+	static const struct option longopts[] = {
+		COMMON_LONG_OPTIONS,
+		{ "stub", no_argument, NULL, OPT_STUB },
+		{ "readout", no_argument, NULL, OPT_READOUT },
+		{ "write", no_argument, NULL, OPT_WRITE },
+		{ "yes-erase-everything", no_argument, NULL, OPT_YES_ERASE },
+		{ 0 } };
+	const char *use = protect ? "(--stub | --readout) " CONNECT_USAGE :
+		"(--write | --readout --yes-erase-everything) " CONNECT_USAGE;
+	struct rom_common rc = { 0 };
+	struct session s;
+	bool stub = false, readout = false, wr = false, yes = false;
+	char err[768];
+	const char *done;
+	enum op_status st;
+	enum an_status ast;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STUB: stub = true; continue;
+		case OPT_READOUT: readout = true; continue;
+		case OPT_WRITE: wr = true; continue;
+		case OPT_YES_ERASE: yes = true; continue;
+		}
+		r = common_opt(&rc, argv[0], c, optarg);
+		if (r < 0)
+			return ROM_EXIT_USAGE;
+		if (r == 0)
+			return usage(argv[0], use);
+	}
+	if (argc != optind)
+		return usage(argv[0], use);
+	if (protect ? (stub + readout != 1 || wr || yes) :
+	    (wr + readout != 1 || stub || (wr && yes)))
+		return usage(argv[0], use);
+	if (!protect && readout && !yes)
+		return rom_fail(&rc, argv[0], OP_ERR_USAGE,
+				"readout unprotect MASS-ERASES THE WHOLE FLASH "
+				"(RM0351 3.5.1: going back to RDP level 0 erases "
+				"the stub, the application and all data) and the "
+				"board then has no firmware at all; add "
+				"--yes-erase-everything if that is what you want");
+	if ((r = need_port(&rc, argv[0])))
+		return r;
+	if (!protect && readout && !rc.quiet)
+		fprintf(stderr, "sysboot: warning: removing readout protection "
+			"erases the whole flash\n");
+	st = session_open(&s, &rc.co, err, sizeof(err));
+	if (st != OP_OK)
+		return rom_fail(&rc, argv[0], st, err);
+	if (protect && stub) {
+		uint8_t pages[SYSBOOT_STUB_PAGES];
+		unsigned i;
+
+		for (i = 0; i < SYSBOOT_STUB_PAGES; i++)
+			pages[i] = (uint8_t)i;
+		ast = an3155_write_protect(&s.an, pages, SYSBOOT_STUB_PAGES);
+		done = "write-protected the boot stub (pages 0-3, 0x08000000-"
+		       "0x08001FFF); the chip resets to load the option bytes";
+	} else if (protect) {
+		ast = an3155_readout_protect(&s.an);
+		done = "set readout protection (RDP level 1); the chip resets "
+		       "to load the option bytes, and from now on the ROM "
+		       "bootloader refuses reads";
+	} else if (wr) {
+		ast = an3155_write_unprotect(&s.an);
+		done = "removed write protection from every page; the chip "
+		       "resets to load the option bytes";
+	} else {
+		ast = an3155_readout_unprotect(&s.an);
+		done = "removed readout protection: the flash has been "
+		       "mass-erased and the chip resets";
+	}
+	if (ast != AN_OK) {
+		snprintf(err, sizeof(err), "%s", an3155_error(&s.an));
+		session_close(&s);
+		return rom_fail(&rc, argv[0], op_from_an(ast), err);
+	}
+	session_close(&s);
+	if (rc.json) {
+		printf("{\"command\":\"%s\",\"ok\":true,\"result\":", argv[0]);
+		json_str(stdout, done);
+		printf("}\n");
+	} else if (!rc.quiet) {
+		printf("%s\n", done);
+	}
+	return ROM_EXIT_OK;
+}
+
+int cmd_protect(int argc, char **argv)
+{
+	return protect_common(argc, argv, true);
+}
+
+int cmd_unprotect(int argc, char **argv)
+{
+	return protect_common(argc, argv, false);
+}

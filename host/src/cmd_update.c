@@ -1,0 +1,201 @@
+/*
+ * cmd_update.c - `sysboot update IMAGE --port PORT`: the one-command field
+ * update.
+ *
+ * Why it is a command of its own rather than a script of erase + write +
+ * go: the safety of an update comes from the order of its steps (header
+ * page erased first, header written last, see update.c) and from the
+ * confirmation that the new application really runs, and a technician in
+ * the field should not have to know either. Ctrl-C is honoured only at a
+ * block boundary so the ROM is never left in the middle of a command.
+ */
+#include "cmd_rom.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <string.h>
+
+#include "sysboot/image.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+enum {
+	U_PORT = 'p', U_BAUD = 'b', U_HELP = 'h',
+	U_ENTER = 0x200, U_NO_ENTER, U_JSON, U_QUIET, U_VERIFY, U_ALLOW_STUB,
+	U_BANNER, U_BANNER_TIMEOUT,
+};
+
+static const char *use =
+	"IMAGE --port PORT [--baud B] [--enter-cmd STRING | --no-enter] "
+	"[--verify=stub|readback|none] [--banner TEXT] [--banner-timeout MS] "
+	"[--allow-stub-erase] [--json]";
+
+static void print_json(const struct update_result *r, const char *path,
+		       const char *port, enum verify_mode v)
+{
+	printf("{\"command\":\"update\",\"ok\":true,\"image\":\"%s\",\"port\":\"%s\","
+	       "\"version\":\"%u.%u.%u\",\"running_version\":\"%s\","
+	       "\"verify\":\"%s\",\"confirmed\":%s,\"bytes\":%zu,"
+	       "\"pages_erased\":%u,\"blocks_written\":%u,\"blocks_skipped\":%u,"
+	       "\"retries\":%u,\"durations\":{\"connect\":%.3f,\"erase\":%.3f,"
+	       "\"write\":%.3f,\"verify\":%.3f,\"total\":%.3f}}\n",
+	       path, port, SYSBOOT_VERSION_MAJOR(r->image_version),
+	       SYSBOOT_VERSION_MINOR(r->image_version),
+	       SYSBOOT_VERSION_PATCH(r->image_version), r->running_version,
+	       v == VERIFY_STUB ? "stub" : v == VERIFY_READBACK ? "readback" : "none",
+	       r->confirmed ? "true" : "false", r->bytes, r->ws.pages_erased,
+	       r->ws.blocks_written, r->ws.blocks_skipped, r->retries,
+	       r->connect_s, r->ws.erase_s, r->ws.write_s, r->verify_s,
+	       r->total_s);
+}
+
+int cmd_update(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, U_PORT },
+		{ "baud", required_argument, NULL, U_BAUD },
+		{ "enter-cmd", required_argument, NULL, U_ENTER },
+		{ "no-enter", no_argument, NULL, U_NO_ENTER },
+		{ "json", no_argument, NULL, U_JSON },
+		{ "quiet", no_argument, NULL, U_QUIET },
+		{ "verify", required_argument, NULL, U_VERIFY },
+		{ "allow-stub-erase", no_argument, NULL, U_ALLOW_STUB },
+		{ "banner", required_argument, NULL, U_BANNER },
+		{ "banner-timeout", required_argument, NULL, U_BANNER_TIMEOUT },
+		{ "help", no_argument, NULL, U_HELP },
+		{ 0 } };
+	struct rom_common rc = { 0 };
+	struct update_opts uo = { 0 };
+	struct update_result res;
+	struct progress_ops po;
+	struct sigaction sa, old;
+	unsigned long v;
+	char err[1024];
+	static char enter[256];
+	enum op_status st;
+	int c, code;
+
+	optind = 0;
+	uo.verify = VERIFY_STUB;
+	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case U_VERIFY:
+			if (!strcmp(optarg, "stub"))
+				uo.verify = VERIFY_STUB;
+			else if (!strcmp(optarg, "readback"))
+				uo.verify = VERIFY_READBACK;
+			else if (!strcmp(optarg, "none"))
+				uo.verify = VERIFY_NONE;
+			else {
+				fprintf(stderr, "sysboot update: --verify takes "
+					"stub, readback or none\n");
+				return ROM_EXIT_USAGE;
+			}
+			continue;
+		case U_ALLOW_STUB:
+			uo.allow_stub_erase = true;
+			continue;
+		case U_BANNER:
+			uo.banner = optarg;
+			continue;
+		case U_BANNER_TIMEOUT:
+			if (!rom_parse_u32(optarg, &v) || v == 0) {
+				fprintf(stderr, "sysboot update: bad --banner-timeout "
+					"'%s' (milliseconds)\n", optarg);
+				return ROM_EXIT_USAGE;
+			}
+			uo.banner_timeout_ms = (unsigned)v;
+			continue;
+		case U_PORT:
+			rc.co.port = optarg;
+			continue;
+		case U_BAUD:
+			if (!rom_parse_u32(optarg, &v) ||
+			    !transport_baud_supported((unsigned)v)) {
+				fprintf(stderr, "sysboot update: unsupported baud "
+					"rate '%s'\n", optarg);
+				return ROM_EXIT_USAGE;
+			}
+			rc.co.baud = (unsigned)v;
+			continue;
+		case U_ENTER:
+			snprintf(enter, sizeof(enter), "%s", optarg);
+			rom_unescape(enter);
+			rc.co.enter_cmd = enter;
+			continue;
+		case U_NO_ENTER:
+			rc.co.no_enter = true;
+			continue;
+		case U_JSON:
+			rc.json = true;
+			continue;
+		case U_QUIET:
+			rc.quiet = true;
+			continue;
+		default:
+			fprintf(stderr, "usage: sysboot update %s\n", use);
+			return ROM_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "usage: sysboot update %s\n", use);
+		return ROM_EXIT_USAGE;
+	}
+	if (!rc.co.port) {
+		fprintf(stderr, "sysboot update: --port PORT is required (a serial "
+			"device such as /dev/ttyACM0, a pty, or tcp:HOST:PORT)\n");
+		return ROM_EXIT_USAGE;
+	}
+	if (rc.co.enter_cmd && rc.co.no_enter) {
+		fprintf(stderr, "sysboot update: --enter-cmd and --no-enter "
+			"exclude each other\n");
+		return ROM_EXIT_USAGE;
+	}
+	rom_progress_init(&po, &rc);
+	uo.co = rc.co;
+	uo.po = &po;
+	uo.stop = &interrupted;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old);
+	st = update_run(argv[optind], &uo, &res, err, sizeof(err));
+	sigaction(SIGINT, &old, NULL);
+
+	if (st == OP_ERR_INTERRUPTED) {
+		snprintf(err, sizeof(err), res.erase_started ?
+			 "interrupted: the board will start the ROM bootloader "
+			 "at its next reset (the image header was not written); "
+			 "run the same command again to finish" :
+			 "interrupted before anything was erased: the board "
+			 "keeps its previous application");
+	}
+	if (st != OP_OK)
+		return rom_fail(&rc, "update", st, err);
+	code = ROM_EXIT_OK;
+	if (rc.json) {
+		print_json(&res, argv[optind], rc.co.port, uo.verify);
+	} else if (!rc.quiet) {
+		printf("updated %s to v%u.%u.%u: %zu bytes, %u pages erased, %u "
+		       "blocks written, %u skipped, %u retries, %.2f s\n",
+		       rc.co.port, SYSBOOT_VERSION_MAJOR(res.image_version),
+		       SYSBOOT_VERSION_MINOR(res.image_version),
+		       SYSBOOT_VERSION_PATCH(res.image_version), res.bytes,
+		       res.ws.pages_erased, res.ws.blocks_written,
+		       res.ws.blocks_skipped, res.retries, res.total_s);
+		if (uo.verify == VERIFY_STUB)
+			printf("confirmed: the board runs v%s\n",
+			       res.running_version);
+		else if (uo.verify == VERIFY_READBACK)
+			printf("confirmed: the flash reads back identical; "
+			       "started the boot stub\n");
+	}
+	return code;
+}

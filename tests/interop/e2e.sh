@@ -1,0 +1,193 @@
+#!/bin/sh
+# e2e.sh - end-to-end tests of the sysboot tool against the emulated board.
+#
+# Why shell: these tests are about processes meeting on a pseudo-terminal
+# (sysboot, sysboot-sim, stm32flash) exactly as a technician would run them.
+# Each case starts its own emulator with a fresh flash file in its own temp
+# dir and kills it on exit. The emulator keeps real time on a pty, which is
+# right for external programs; images stay small so each case takes seconds.
+#
+# usage: e2e.sh CASE   (env: SYSBOOT, SIM, FW, NOPARITY)
+set -u
+
+CASE=$1
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sysboot-e2e-$CASE.XXXXXX")
+SIM_PID=""
+PORT=$TMP/nucleo
+
+cleanup() {
+	[ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null
+	[ -n "$SIM_PID" ] && wait "$SIM_PID" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+fail() {
+	echo "FAIL ($CASE): $*" >&2
+	[ -f "$TMP/sim.log" ] && tail -20 "$TMP/sim.log" >&2
+	exit 1
+}
+
+# start_sim [firmware files...]: the board with a (kept) flash file.
+start_sim() {
+	"$SIM" --flash "$TMP/board.bin" --usart2 "pty:$PORT" "$@" \
+		>> "$TMP/sim.log" 2>&1 &
+	SIM_PID=$!
+	n=0
+	while [ ! -e "$PORT" ] && [ "$n" -lt 50 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	[ -e "$PORT" ] || fail "the emulator did not create $PORT"
+}
+
+stop_sim() {
+	kill "$SIM_PID" 2>/dev/null
+	wait "$SIM_PID" 2>/dev/null
+	SIM_PID=""
+	rm -f "$PORT"
+}
+
+# run EXPECTED_STATUS sysboot args...: output in $TMP/out, $TMP/err
+run() {
+	want=$1
+	shift
+	"$SYSBOOT" "$@" > "$TMP/out" 2> "$TMP/err"
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		cat "$TMP/out" "$TMP/err" >&2
+		fail "sysboot $* exited $got, expected $want"
+	fi
+}
+
+expect_err() {
+	grep -q -- "$1" "$TMP/err" || { cat "$TMP/err" >&2; fail "no '$1' in the error"; }
+}
+
+expect_out() {
+	grep -q -- "$1" "$TMP/out" || { cat "$TMP/out" >&2; fail "no '$1' in the output"; }
+}
+
+v1=$FW/app-v1.img
+v2=$FW/app-v2.img
+
+case "$CASE" in
+update)
+	start_sim "$FW/stub.elf" "$v1@0x08002000"
+	sleep 1
+	run 0 update "$v2" --port "$PORT" --json
+	expect_out '"confirmed":true'
+	grep -o '"running_version":"[^"]*"' "$TMP/out"
+	;;
+readback)
+	start_sim "$FW/stub.elf" "$v1@0x08002000"
+	sleep 1
+	run 0 update "$v2" --port "$PORT" --verify=readback
+	expect_out 'reads back identical'
+	;;
+info)
+	start_sim "$FW/stub.elf"          # no image: the stub starts the ROM
+	run 0 info --port "$PORT" --no-enter
+	expect_out 'device ID 0x415'
+	expect_out 'RDP:       0xaa, level 0'
+	run 0 info --port "$PORT" --no-enter --json
+	expect_out '"device_id":"0x415"'
+	;;
+readwrite)
+	start_sim "$FW/stub.elf"
+	head -c 3000 /dev/urandom > "$TMP/data.bin"
+	run 0 write "$TMP/data.bin" --address 0x08010000 --port "$PORT" --no-enter
+	run 0 read 0x08010000 3000 -o "$TMP/back.bin" --port "$PORT" --no-enter
+	cmp "$TMP/data.bin" "$TMP/back.bin" || fail "read differs from write"
+	;;
+erase)
+	start_sim "$FW/stub.elf"
+	head -c 2048 /dev/urandom > "$TMP/data.bin"
+	run 0 write "$TMP/data.bin" --address 0x08010000 --port "$PORT" --no-enter
+	run 0 erase --pages 32-32 --port "$PORT" --no-enter
+	run 0 read 0x08010000 2048 -o "$TMP/back.bin" --port "$PORT" --no-enter
+	[ "$(tr -d '\377' < "$TMP/back.bin" | wc -c)" -eq 0 ] || fail "page not erased"
+	run 2 erase --pages 0-3 --port "$PORT" --no-enter
+	run 2 erase --mass --port "$PORT" --no-enter
+	expect_err 'touches the boot stub'
+	;;
+go)
+	start_sim "$FW/stub.elf"
+	run 0 write "$v1" --address 0x08002000 --port "$PORT" --no-enter
+	run 0 go --port "$PORT" --no-enter
+	expect_out 'started the code at 0x08000000'
+	;;
+no-such-port)
+	run 4 info --port "$TMP/nothing-here" --no-enter
+	expect_err "no such device: $TMP/nothing-here"
+	;;
+nobody)
+	# A pty with nobody behind it: python holds the master and reads nothing.
+	python3 -c 'import os,pty,sys,time
+m,s=pty.openpty()
+os.symlink(os.ttyname(s), sys.argv[1])
+time.sleep(30)' "$PORT" &
+	PY=$!
+	sleep 0.5
+	"$SYSBOOT" info --port "$PORT" --no-enter > "$TMP/out" 2> "$TMP/err"
+	st=$?
+	kill "$PY"
+	[ "$st" -eq 5 ] || fail "exit $st, expected 5"
+	expect_err "no answer from the ROM bootloader on $PORT: is the board in bootloader mode? (tried"
+	;;
+not-image)
+	echo "hello" > "$TMP/x.img"
+	run 3 update "$TMP/x.img" --port "$PORT"
+	expect_err 'is not a sysboot application image'
+	;;
+nack)
+	start_sim "$FW/stub.elf"
+	run 0 protect --stub --port "$PORT" --no-enter
+	sleep 3                               # option byte reload, ROM again
+	head -c 8 /dev/zero > "$TMP/z.bin"
+	run 6 write "$TMP/z.bin" --address 0x08000000 --allow-stub-erase --port "$PORT" --no-enter
+	expect_err 'refused'
+	run 0 unprotect --write --port "$PORT" --no-enter
+	;;
+interrupt)
+	start_sim "$FW/stub.elf" "$v1@0x08002000"
+	sleep 1
+	"$SYSBOOT" update "$v2" --port "$PORT" > "$TMP/out" 2> "$TMP/err" &
+	UP=$!
+	# Stop it once the write phase has begun.
+	n=0
+	while ! grep -q "write" "$TMP/err" && [ "$n" -lt 100 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	kill -INT "$UP"
+	wait "$UP"
+	st=$?
+	[ "$st" -eq 130 ] || fail "exit $st, expected 130"
+	expect_err 'interrupted: the board will start the ROM bootloader at its next reset'
+	stop_sim
+	start_sim                             # same flash file, power on again
+	sleep 3
+	run 0 info --port "$PORT" --no-enter
+	expect_out 'device ID 0x415'
+	;;
+stm32flash)
+	start_sim "$FW/stub.elf"
+	head -c 4096 /dev/urandom > "$TMP/a.bin"
+	# sysboot writes, stm32flash reads back.
+	run 0 write "$TMP/a.bin" --address 0x08010000 --port "$PORT" --no-enter
+	LD_PRELOAD=$NOPARITY stm32flash -b 115200 -S 0x08010000:4096 -r "$TMP/b.bin" "$PORT" \
+		> "$TMP/sf.log" 2>&1 || { cat "$TMP/sf.log" >&2; fail "stm32flash read"; }
+	cmp "$TMP/a.bin" "$TMP/b.bin" || fail "stm32flash read back different data"
+	# stm32flash writes, sysboot reads back.
+	head -c 4096 /dev/urandom > "$TMP/c.bin"
+	LD_PRELOAD=$NOPARITY stm32flash -b 115200 -S 0x08020000 -w "$TMP/c.bin" "$PORT" \
+		> "$TMP/sf.log" 2>&1 || { cat "$TMP/sf.log" >&2; fail "stm32flash write"; }
+	run 0 read 0x08020000 4096 -o "$TMP/d.bin" --port "$PORT" --no-enter
+	cmp "$TMP/c.bin" "$TMP/d.bin" || fail "sysboot read back different data"
+	;;
+*)
+	fail "unknown case"
+	;;
+esac
+echo "ok ($CASE)"

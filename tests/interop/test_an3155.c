@@ -242,6 +242,27 @@ static void test_link_closed(void **state)
 	assert_non_null(strstr(an3155_error(&f->an), "link closed by the peer"));
 }
 
+static void test_transport_errors(void **state)
+{
+	struct transport *t = NULL;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(transport_open(&t, "/dev/ttyNOSUCHsysboot", 115200,
+					TP_PARITY_EVEN, err, sizeof(err)),
+			 TP_ERR_NODEV);
+	assert_non_null(strstr(err, "no such device: /dev/ttyNOSUCHsysboot"));
+	/* Port 1 on loopback: nothing listens there. */
+	assert_int_equal(transport_open(&t, "tcp:127.0.0.1:1", 115200,
+					TP_PARITY_EVEN, err, sizeof(err)),
+			 TP_ERR_REFUSED);
+	assert_non_null(strstr(err, "connection refused by tcp:127.0.0.1:1"));
+	assert_int_equal(transport_open(&t, "/dev/null", 115200, TP_PARITY_EVEN,
+					err, sizeof(err)), TP_ERR_NODEV);
+	assert_non_null(strstr(err, "is not a serial port"));
+	assert_null(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +278,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lost_write_ack_checked_by_readback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nack_names_command_and_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_link_closed, setup, teardown),
+		cmocka_unit_test(test_transport_errors),
 	};
 
 	return cmocka_run_group_tests(tests, 0, NULL);

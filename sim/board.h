@@ -20,33 +20,12 @@
 
 #include "sysboot/stm32l476.h"
 #include "sim.h"
+#include "event.h"
 #include "flash.h"
 #include "usart.h"
 
 /* ---- Simulated time --------------------------------------------------- */
-/* sim_time_t (picoseconds since power-on) and SIM_US()/SIM_MS() are in sim.h. */
-
-/*
- * A timed event, embedded in the state of the model that owns it (no
- * allocation). Scheduling an armed event moves it. The callback runs from
- * the core between two instructions, or while the ROM model waits.
- */
-struct board;
-typedef void (*sim_event_fn)(struct board *b, void *arg);
-
-struct sim_event {
-	sim_time_t when;
-	sim_event_fn fn;
-	void *arg;
-	const char *name;
-	bool armed;
-	struct sim_event *next;      /* in the board's list of armed events */
-};
-
-void sim_event_init(struct sim_event *ev, const char *name, sim_event_fn fn, void *arg);
-void sim_event_schedule(struct board *b, struct sim_event *ev, sim_time_t delay);
-void sim_event_schedule_at(struct board *b, struct sim_event *ev, sim_time_t when);
-void sim_event_cancel(struct board *b, struct sim_event *ev);
+/* sim_time_t and SIM_US()/SIM_MS() are in sim.h, timed events in event.h. */
 
 /*
  * Let delay of simulated time pass outside the CPU (used by the native ROM

@@ -20,6 +20,7 @@
  * hangs up is forgotten and the next one in the listen queue takes its
  * place.
  */
+#define _GNU_SOURCE             /* posix_openpt, accept4 */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -137,7 +138,7 @@ static void pty_watch(struct link *l)
 				 * closed is gone, as it is on a real port.
 				 */
 				if (!l->host_opens)
-					tcflush(l->slave_fd, TCOFLUSH);
+					tcflush(l->slave_fd, TCIFLUSH);
 			}
 		}
 	}
@@ -433,6 +434,7 @@ bool link_wait(struct link *l, int timeout_ms)
 {
 	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	struct pollfd p;
+	uint8_t c;
 	int left;
 
 	if (!l)
@@ -448,18 +450,13 @@ bool link_wait(struct link *l, int timeout_ms)
 		p.events = POLLIN;
 		p.revents = 0;
 		left = (int)(deadline - now_ms());
-		if (left < 0)
-			left = 0;
-		if (poll(&p, 1, left) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
-			if (l->kind == SIM_LINK_PTY || p.fd != l->listen_fd) {
-				/* A TCP hang-up is readable too: only data counts. */
-				if (l->kind == SIM_LINK_PTY)
-					return true;
-				tcp_service(l);
-				if (l->fd == p.fd)
-					return true;
-			}
-			/* A new TCP client, or an old one gone: wait on. */
+		if (poll(&p, 1, left > 0 ? left : 0) > 0) {
+			if (l->kind == SIM_LINK_PTY)
+				return true;
+			/* A hang-up is readable too: only data counts. */
+			if (p.fd == l->fd && recv(l->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+				return true;
+			/* Otherwise a client came or went: tcp_service() sorts it out. */
 		}
 		if (now_ms() >= deadline)
 			return false;

@@ -59,6 +59,7 @@
 #define RCC_CR_MSIRGSEL          (1u << 3)
 #define RCC_CR_MSIRANGE_Pos      4u
 #define RCC_CR_MSIRANGE          (0xFu << 4)
+#define RCC_CR_MSIRANGE_6        (6u << 4)     /* MSI range 6: 4 MHz, the reset value */
 #define RCC_CR_HSION             (1u << 8)
 #define RCC_CR_HSIRDY            (1u << 10)
 #define RCC_CR_HSEON             (1u << 16)
@@ -239,6 +240,7 @@
 #define CRC_CR_POLYSIZE          (3u << 3)
 #define CRC_CR_REV_IN_Pos        5u
 #define CRC_CR_REV_IN            (3u << 5)     /* 1 byte, 2 half-word, 3 word */
+#define CRC_CR_REV_IN_BYTE       (1u << 5)     /* bit order reversed by byte */
 #define CRC_CR_REV_OUT           (1u << 7)
 #define CRC_INIT                 0x10u
 #define CRC_POL                  0x14u
@@ -264,6 +266,8 @@
 #define GPIO_MODE_OUTPUT         1u
 #define GPIO_MODE_AF             2u
 #define GPIO_MODE_ANALOG         3u
+#define GPIO_MODER_GPIOC_RESET   0xFFFFFFFFu   /* all analog (ports C to H) */
+#define GPIO_AF7                 7u            /* DS10198 table 17: USARTx on AF7 */
 
 /* Nucleo-L476RG (UM1724): LD2 on PA5, B1 on PC13 (pressed = low). */
 #define NUCLEO_LD2_PIN           5u
@@ -369,6 +373,7 @@
 #define SCB_AIRCR                0x0Cu
 #define SCB_AIRCR_VECTKEY        (0x05FAu << 16)
 #define SCB_AIRCR_SYSRESETREQ    (1u << 2)
+#define SCB_AIRCR_PRIGROUP       (7u << 8)
 #define SCB_SCR                  0x10u
 #define SCB_CCR                  0x14u
 #define SCB_SHPR(n)              (0x18u + 4u * (n))

@@ -1,0 +1,208 @@
+/*
+ * app.c - the sysboot reference application.
+ *
+ * A deliberately ordinary Nucleo-L476RG application (blinking LD2, a
+ * command line on the ST-LINK virtual COM port, USART2) showing the one
+ * thing sysboot asks of an application: call sysboot_request_rom() to get
+ * into the ROM bootloader. The host tool sends "bootloader" and waits for
+ * the ROM; after an update it looks for the banner "sysboot reference
+ * application vX.Y.Z" to confirm the new version runs.
+ *
+ * The version comes from the build (-DAPP_VERSION="\"1.0.0\"").
+ */
+#include <stdint.h>
+
+#include "stm32l476/mmio.h"
+#include "sysboot.h"
+
+#ifndef APP_VERSION
+#error "build with -DAPP_VERSION=\"\\\"X.Y.Z\\\"\""
+#endif
+
+#define HCLK_HZ          4000000u      /* MSI range 6 (RM0351 6.2.3) */
+#define BAUD             115200u
+#define BLINK_MS         500u
+#define BUTTON_HOLD_MS   2000u
+#define LINE_MAX         32u
+
+#define USART(reg)       MMIO32(USART2_BASE + (reg))
+#define GPIO(port, reg)  MMIO32((port) + (reg))
+
+static volatile uint32_t ticks;
+
+void SysTick_Handler(void)
+{
+	ticks++;
+}
+
+/*
+ * The ROM may hand over with a jump after running on HSI16 (AN2606), so
+ * put the reset clock back explicitly: MSI range 6 as SYSCLK, no divider.
+ */
+static void clock_init(void)
+{
+	MMIO32(RCC_BASE + RCC_CR) |= RCC_CR_MSION;
+	while (!(MMIO32(RCC_BASE + RCC_CR) & RCC_CR_MSIRDY))
+		;
+	MMIO32(RCC_BASE + RCC_CR) = (MMIO32(RCC_BASE + RCC_CR) &
+				     ~RCC_CR_MSIRANGE) |
+				    RCC_CR_MSIRANGE_6 | RCC_CR_MSIRGSEL;
+	MMIO32(RCC_BASE + RCC_CFGR) = 0;   /* SW = MSI, all prescalers 1 */
+	while (MMIO32(RCC_BASE + RCC_CFGR) & RCC_CFGR_SWS)
+		;
+
+	MMIO32(SYSTICK_BASE + SYST_RVR) = HCLK_HZ / 1000u - 1u;
+	MMIO32(SYSTICK_BASE + SYST_CVR) = 0;
+	MMIO32(SYSTICK_BASE + SYST_CSR) = SYST_CSR_CLKSOURCE |
+					  SYST_CSR_TICKINT | SYST_CSR_ENABLE;
+}
+
+static void gpio_mode(uint32_t port, unsigned pin, uint32_t mode)
+{
+	GPIO(port, GPIO_MODER) = (GPIO(port, GPIO_MODER) & ~(3u << (2u * pin))) |
+				 (mode << (2u * pin));
+}
+
+static void gpio_af(uint32_t port, unsigned pin, uint32_t af)
+{
+	uint32_t reg = pin < 8u ? GPIO_AFRL : GPIO_AFRH;
+	unsigned shift = 4u * (pin & 7u);
+
+	GPIO(port, reg) = (GPIO(port, reg) & ~(0xFu << shift)) | (af << shift);
+	gpio_mode(port, pin, GPIO_MODE_AF);
+}
+
+/* USART2 on PA2 (TX) / PA3 (RX), AF7 (DS10198 table 17), 115200 8N1. */
+static void board_init(void)
+{
+	MMIO32(RCC_BASE + RCC_AHB2ENR) |= RCC_AHB2ENR_GPIOAEN |
+					  RCC_AHB2ENR_GPIOCEN;
+	MMIO32(RCC_BASE + RCC_APB1ENR1) |= RCC_APB1ENR1_USART2EN;
+	(void)MMIO32(RCC_BASE + RCC_APB1ENR1);
+
+	gpio_mode(GPIOA_BASE, NUCLEO_LD2_PIN, GPIO_MODE_OUTPUT);
+	gpio_mode(GPIOC_BASE, NUCLEO_B1_PIN, GPIO_MODE_INPUT);
+	gpio_af(GPIOA_BASE, 2, GPIO_AF7);
+	gpio_af(GPIOA_BASE, 3, GPIO_AF7);
+
+	/* The ROM may have left USART2 in 8E1 (AN3155): start from scratch. */
+	USART(USART_CR1) = 0;
+	USART(USART_CR2) = 0;
+	USART(USART_CR3) = 0;
+	USART(USART_BRR) = (HCLK_HZ + BAUD / 2u) / BAUD;  /* RM0351 40.5.4 */
+	USART(USART_ICR) = 0xFFFFFFFFu;
+	USART(USART_CR1) = USART_CR1_TE | USART_CR1_RE | USART_CR1_UE;
+}
+
+static void uart_putc(char c)
+{
+	while (!(USART(USART_ISR) & USART_ISR_TXE))
+		;
+	USART(USART_TDR) = (uint8_t)c;
+}
+
+static void uart_puts(const char *s)
+{
+	while (*s)
+		uart_putc(*s++);
+}
+
+/* Wait until the last stop bit has left (TC), e.g. before a reset. */
+static void uart_flush(void)
+{
+	while (!(USART(USART_ISR) & USART_ISR_TC))
+		;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+static void run_command(const char *line)
+{
+	if (str_eq(line, "version")) {
+		uart_puts("version " APP_VERSION "\r\n");
+	} else if (str_eq(line, "bootloader")) {
+		uart_puts("entering bootloader\r\n");
+		uart_flush();
+		sysboot_request_rom_reason(SYSBOOT_REASON_COMMAND);
+	} else if (str_eq(line, "reset")) {
+		uart_puts("resetting\r\n");
+		uart_flush();
+		sysboot_system_reset();
+	} else {
+		uart_puts("unknown command \"");
+		uart_puts(line);
+		uart_puts("\" (commands: version, bootloader, reset)\r\n");
+	}
+}
+
+static void poll_uart(void)
+{
+	static char line[LINE_MAX + 1];
+	static unsigned len;
+	static int overflow;
+	uint32_t isr = USART(USART_ISR);
+	char c;
+
+	if (isr & (USART_ISR_ORE | USART_ISR_FE | USART_ISR_NF))
+		USART(USART_ICR) = USART_ICR_ORECF | USART_ICR_FECF |
+				   USART_ICR_NCF;
+	if (!(isr & USART_ISR_RXNE))
+		return;
+	c = (char)USART(USART_RDR);
+	if (c == '\r' || c == '\n') {
+		line[len] = '\0';
+		if (overflow)
+			uart_puts("unknown command (line too long)\r\n");
+		else if (len)
+			run_command(line);
+		len = 0;
+		overflow = 0;
+	} else if (len < LINE_MAX) {
+		line[len++] = c;
+	} else {
+		overflow = 1;
+	}
+}
+
+int main(void)
+{
+	uint32_t last_blink = 0, pressed_since = 0;
+	int pressed = 0;
+
+	clock_init();
+	board_init();
+	__enable_irq();
+
+	uart_puts("sysboot reference application v" APP_VERSION " (boot cause: ");
+	uart_puts(sysboot_boot_cause_str(sysboot_boot_cause()));
+	uart_puts(")\r\n");
+
+	for (;;) {
+		uint32_t now = ticks;
+
+		poll_uart();
+		if (now - last_blink >= BLINK_MS) {
+			last_blink = now;
+			GPIO(GPIOA_BASE, GPIO_ODR) ^= 1u << NUCLEO_LD2_PIN;
+		}
+		if (!(GPIO(GPIOC_BASE, GPIO_IDR) & (1u << NUCLEO_B1_PIN))) {
+			if (!pressed) {
+				pressed = 1;
+				pressed_since = now;
+			} else if (now - pressed_since >= BUTTON_HOLD_MS) {
+				uart_puts("entering bootloader\r\n");
+				uart_flush();
+				sysboot_request_rom_reason(SYSBOOT_REASON_BUTTON);
+			}
+		} else {
+			pressed = 0;
+		}
+	}
+}

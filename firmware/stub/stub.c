@@ -1,0 +1,107 @@
+/*
+ * stub.c - the boot stub at 0x08000000: run the application only if it is
+ * whole, otherwise start the ROM bootloader.
+ *
+ * An update can stop at any byte (power cut, cable pulled). The host tool
+ * erases the header first and writes it last (image.h), so at every reset
+ * this stub can tell a complete application from a partial one and, for a
+ * partial one, hand the board to the ROM bootloader, which can always take
+ * the next update (AN2606). The stub is never rewritten by an update.
+ *
+ * It does not touch the system clock: it runs on the 4 MHz MSI the part
+ * resets to (RM0351 6.2.3), and it turns off every peripheral clock it
+ * turned on before the application starts. Why it entered the ROM is left
+ * in RTC_BKP2R (sysboot.h: SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_*).
+ */
+#include <stdint.h>
+
+#include "stm32l476/mmio.h"
+#include "sysboot.h"
+#include "sysboot/image.h"
+
+/* About 1 ms at the 4 MHz reset clock: lets the PC13 pull-up settle. */
+#define B1_SETTLE_LOOPS 1000u
+
+/* B1 (PC13, UM1724) pulls the pin low while pressed. */
+static int button_held(void)
+{
+	uint32_t moder, idr;
+	volatile uint32_t n;
+
+	MMIO32(RCC_BASE + RCC_AHB2ENR) |= RCC_AHB2ENR_GPIOCEN;
+	(void)MMIO32(RCC_BASE + RCC_AHB2ENR);
+	moder = MMIO32(GPIOC_BASE + GPIO_MODER);
+	MMIO32(GPIOC_BASE + GPIO_MODER) =
+		moder & ~(3u << (2u * NUCLEO_B1_PIN)); /* input */
+	for (n = 0; n < B1_SETTLE_LOOPS; n++)
+		;
+	idr = MMIO32(GPIOC_BASE + GPIO_IDR);
+	MMIO32(GPIOC_BASE + GPIO_MODER) = moder;
+	MMIO32(RCC_BASE + RCC_AHB2ENR) &= ~RCC_AHB2ENR_GPIOCEN;
+	return !(idr & (1u << NUCLEO_B1_PIN));
+}
+
+/*
+ * CRC-32 of the body with the CRC unit (RM0351 14.3): default polynomial
+ * 0x04C11DB7, input reversed by byte, output reversed, INIT all ones; the
+ * result XOR 0xFFFFFFFF is the software sysboot_crc32() (crc32.h).
+ */
+static uint32_t hw_crc32(const uint8_t *p, uint32_t len)
+{
+	uint32_t crc;
+
+	MMIO32(RCC_BASE + RCC_AHB1ENR) |= RCC_AHB1ENR_CRCEN;
+	(void)MMIO32(RCC_BASE + RCC_AHB1ENR);
+	MMIO32(CRC_BASE + CRC_INIT) = 0xFFFFFFFFu;
+	MMIO32(CRC_BASE + CRC_CR) = CRC_CR_REV_IN_BYTE | CRC_CR_REV_OUT |
+				    CRC_CR_RESET;
+	while (len--)
+		MMIO8(CRC_BASE + CRC_DR) = *p++;
+	crc = MMIO32(CRC_BASE + CRC_DR) ^ 0xFFFFFFFFu;
+	MMIO32(CRC_BASE + CRC_CR) = CRC_CR_RESET;  /* back to reset settings */
+	MMIO32(RCC_BASE + RCC_AHB1ENR) &= ~RCC_AHB1ENR_CRCEN;
+	return crc;
+}
+
+static enum sysboot_image_status check_image(void)
+{
+	const uint8_t *raw = (const uint8_t *)SYSBOOT_HEADER_ADDR;
+	const uint32_t *vec = (const uint32_t *)SYSBOOT_APP_BASE;
+	struct sysboot_image_header hdr;
+	enum sysboot_image_status st;
+
+	st = sysboot_image_check_header(raw, &hdr);
+	if (st != SYSBOOT_IMAGE_OK)
+		return st;
+	if (hw_crc32((const uint8_t *)SYSBOOT_APP_BASE, hdr.image_size) !=
+	    hdr.image_crc32)
+		return SYSBOOT_IMAGE_BAD_CRC;
+	return sysboot_image_check_vectors(&hdr, vec[0], vec[1]);
+}
+
+static void __attribute__((noreturn)) start_app(void)
+{
+	uint32_t sp = MMIO32(SYSBOOT_APP_BASE);
+	uint32_t pc = MMIO32(SYSBOOT_APP_BASE + 4u);
+
+	MMIO32(SCB_BASE + SCB_VTOR) = SYSBOOT_APP_BASE;
+	__DSB();
+	__ISB();
+	/* As in sysboot_enter_rom(): no stack use after MSP changes. */
+	__asm__ volatile("msr msp, %0\n\t"
+			 "bx %1"
+			 : : "r"(sp), "r"(pc) : "memory");
+	__builtin_unreachable();
+}
+
+int main(void)
+{
+	enum sysboot_image_status st;
+
+	if (button_held())
+		sysboot_enter_rom(SYSBOOT_ROM_WHY_BUTTON);
+	st = check_image();
+	if (st != SYSBOOT_IMAGE_OK)
+		sysboot_enter_rom(SYSBOOT_ROM_WHY_IMAGE(st));
+	start_app();
+}

@@ -1,0 +1,6 @@
+/* backup: todo */
+#include "test.h"
+int main(void)
+{
+	test_done();
+}

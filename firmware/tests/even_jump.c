@@ -1,0 +1,6 @@
+/* even_jump: todo */
+#include "test.h"
+int main(void)
+{
+	test_done();
+}

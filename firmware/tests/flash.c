@@ -1,0 +1,6 @@
+/* flash: todo */
+#include "test.h"
+int main(void)
+{
+	test_done();
+}

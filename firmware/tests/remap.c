@@ -1,0 +1,6 @@
+/* remap: todo */
+#include "test.h"
+int main(void)
+{
+	test_done();
+}

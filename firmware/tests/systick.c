@@ -1,0 +1,6 @@
+/* systick: todo */
+#include "test.h"
+int main(void)
+{
+	test_done();
+}

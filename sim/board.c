@@ -1302,6 +1302,9 @@ static enum sim_stop_reason run_cpu(struct board *b)
 	uint32_t pc;
 	uc_err e;
 
+	/* A remap made outside the CPU (by the ROM) applies before any fetch. */
+	if (b->alias_pending)
+		apply_alias(b);
 	uc_reg_read(b->uc, UC_ARM_REG_PC, &pc);
 	e = uc_emu_start(b->uc, pc | 1u, 0xFFFFFFFFu, 0, 0);
 	if (b->flash_undo_pending)

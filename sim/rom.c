@@ -39,6 +39,8 @@ struct rom_state {
 	char why[160];
 	uint64_t bytes_in, bytes_out;
 	sim_time_t session_start;
+	uint8_t pending[64];         /* read from the link, not yet on the wire */
+	size_t pending_len, pending_pos;
 };
 
 static struct link *rom_link(struct board *b)
@@ -318,26 +320,31 @@ enum sim_stop_reason rom_run(struct board *b)
 	uint8_t buf[64];
 
 	if (!r->ready) {
-		if (!board_advance(b, r->ready_at > b->now ? r->ready_at - b->now : 0))
+		sim_time_t target = r->ready_at;
+
+		if (lim && lim->until_time && lim->until_time < target)
+			target = lim->until_time;
+		if (target > b->now && !board_advance(b, target - b->now))
 			return SIM_STOP_NONE;
-		rom_become_ready(b);
-		/* Bytes sent while the ROM was starting are lost. */
+		/* Bytes sent while the ROM is starting are lost. */
 		while (link && link_read(link, buf, sizeof(buf)))
 			;
+		if (b->now < r->ready_at)
+			return b->stop_requested ? SIM_STOP_NONE : SIM_STOP_TIME;
+		rom_become_ready(b);
 	}
 
 	while (b->mode == MODE_ROM && b->powered && !b->reset_requested && !b->stop_requested) {
-		size_t n = link ? link_read(link, buf, sizeof(buf)) : 0;
-		size_t i;
-
-		if (n) {
-			for (i = 0; i < n && b->mode == MODE_ROM; i++) {
-				/* The byte has crossed the wire once its last bit arrived. */
-				if (!board_advance(b, byte_time(r)))
-					break;
-				r->bytes_in++;
-				rom_usart_rx(&r->engine, buf[i]);
-			}
+		if (r->pending_pos == r->pending_len && link) {
+			r->pending_len = link_read(link, r->pending, sizeof(r->pending));
+			r->pending_pos = 0;
+		}
+		if (r->pending_pos < r->pending_len) {
+			/* The byte has crossed the wire once its last bit arrived. */
+			if (!board_advance(b, byte_time(r)))
+				break;
+			r->bytes_in++;
+			rom_usart_rx(&r->engine, r->pending[r->pending_pos++]);
 			continue;
 		}
 		/* Nothing to read: wait, letting simulated time follow the wall clock. */
@@ -372,6 +379,7 @@ void rom_reset(struct board *b)
 	sim_event_cancel(b, &r->iwdg_kick);
 	r->ready = false;
 	r->left = false;
+	r->pending_len = r->pending_pos = 0;
 	rom_usart_reset(&r->engine);
 }
 

@@ -1,0 +1,59 @@
+/*
+ * rom_jump.S - the ways application code jumps to the ROM bootloader, one
+ * per mode, for the emulator's ROM entry tests.
+ *
+ * SRAM word 0x20010000 selects the mode (written by the test before it
+ * runs), 0x20010004 counts boots (SRAM survives a system reset and the
+ * ROM's jump back). The second boot ends in test_done.
+ *   mode 0: load MSP and jump to the value stored at 0x1FFF0004, no remap
+ *   mode 1: enable the SYSCFG clock, remap system memory at 0x0, then jump
+ *   mode 2: remap with the SYSCFG clock still off (the write is lost)
+ */
+	.syntax unified
+	.thumb
+	.section .vectors, "a"
+	.word	0x20018000
+	.word	reset + 1
+
+	.text
+	.thumb_func
+	.global	reset
+reset:
+	ldr	r4, =0x20010000
+	ldr	r5, [r4, #4]
+	adds	r5, r5, #1
+	str	r5, [r4, #4]
+	cmp	r5, #2
+	bge	test_done
+	ldr	r0, [r4]
+	cmp	r0, #1
+	beq	remap_with_clock
+	cmp	r0, #2
+	beq	remap
+	b	jump
+
+remap_with_clock:
+	ldr	r1, =0x40021060		/* RCC_APB2ENR */
+	ldr	r2, [r1]
+	orr	r2, r2, #1		/* SYSCFGEN */
+	str	r2, [r1]
+	ldr	r2, [r1]		/* read back: the clock is on */
+remap:
+	ldr	r1, =0x40010000		/* SYSCFG_MEMRMP */
+	movs	r2, #1			/* MEM_MODE = system memory */
+	str	r2, [r1]
+	dsb
+	isb
+jump:
+	ldr	r0, =0x1FFF0000
+	ldr	r1, [r0]
+	msr	msp, r1
+	ldr	r0, [r0, #4]
+	bx	r0
+
+	.thumb_func
+	.global	test_done
+test_done:
+	nop
+	b	test_done
+	.ltorg

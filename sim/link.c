@@ -73,7 +73,9 @@ static size_t queue_put(struct queue *q, const void *data, size_t len)
 {
 	if (len > QUEUE_MAX - q->len)
 		len = QUEUE_MAX - q->len;
-	if (q->head + q->len + len > q->cap) {
+	if (!len)
+		return 0;
+	if (q->head && q->head + q->len + len > q->cap) {
 		/* Slide the unread bytes down before growing. */
 		memmove(q->data, q->data + q->head, q->len);
 		q->head = 0;
@@ -99,6 +101,8 @@ static size_t queue_get(struct queue *q, void *buf, size_t cap)
 {
 	size_t n = q->len < cap ? q->len : cap;
 
+	if (!n)
+		return 0;
 	memcpy(buf, q->data + q->head, n);
 	q->head += n;
 	q->len -= n;

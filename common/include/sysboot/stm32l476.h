@@ -281,21 +281,32 @@
 #define USART_CR1_UE             (1u << 0)
 #define USART_CR1_RE             (1u << 2)
 #define USART_CR1_TE             (1u << 3)
+#define USART_CR1_IDLEIE         (1u << 4)
 #define USART_CR1_RXNEIE         (1u << 5)
 #define USART_CR1_TCIE           (1u << 6)
 #define USART_CR1_TXEIE          (1u << 7)
+#define USART_CR1_PEIE           (1u << 8)
 #define USART_CR1_PS             (1u << 9)
 #define USART_CR1_PCE            (1u << 10)
 #define USART_CR1_M0             (1u << 12)
 #define USART_CR1_OVER8          (1u << 15)
 #define USART_CR1_M1             (1u << 28)
 #define USART_CR2                0x04u
-#define USART_CR2_STOP           (3u << 12)
+#define USART_CR2_STOP_Pos       12u
+#define USART_CR2_STOP           (3u << 12)    /* 00: 1, 01: 0.5, 10: 2, 11: 1.5 stop bits */
 #define USART_CR3                0x08u
+#define USART_CR3_EIE            (1u << 0)
+#define USART_CR3_ONEBIT         (1u << 11)
+#define USART_CR3_OVRDIS         (1u << 12)
 #define USART_BRR                0x0Cu
 #define USART_GTPR               0x10u
 #define USART_RTOR               0x14u
 #define USART_RQR                0x18u
+#define USART_RQR_ABRRQ          (1u << 0)
+#define USART_RQR_SBKRQ          (1u << 1)
+#define USART_RQR_MMRQ           (1u << 2)
+#define USART_RQR_RXFRQ          (1u << 3)
+#define USART_RQR_TXFRQ          (1u << 4)
 #define USART_ISR                0x1Cu
 #define USART_ISR_PE             (1u << 0)
 #define USART_ISR_FE             (1u << 1)

@@ -176,6 +176,9 @@ int main(void)
 	uint32_t last_blink = 0, pressed_since = 0;
 	int pressed = 0;
 
+	/* Entered by a jump from the ROM (AN3155 Go), nothing may be quiet. */
+	__disable_irq();
+	sysboot_quiesce();
 	clock_init();
 	board_init();
 	__enable_irq();

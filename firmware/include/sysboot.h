@@ -82,6 +82,13 @@ void sysboot_early_check(void);
  */
 void sysboot_enter_rom(uint32_t why) __attribute__((noreturn));
 
+/*
+ * Stop SysTick and clear every NVIC enable and pending bit. For code that
+ * may be entered by a jump from the ROM (AN3155 Go does not reset
+ * peripherals), before its own vector table can take those interrupts.
+ */
+void sysboot_quiesce(void);
+
 /* System reset (SCB_AIRCR.SYSRESETREQ). */
 void sysboot_system_reset(void) __attribute__((noreturn));
 

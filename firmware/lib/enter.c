@@ -9,10 +9,23 @@
 #include "sysboot.h"
 #include "backup.h"
 
+void sysboot_quiesce(void)
+{
+	unsigned i;
+
+	MMIO32(SYSTICK_BASE + SYST_CSR) = 0;
+	MMIO32(SCB_BASE + SCB_ICSR) = SCB_ICSR_PENDSTCLR | SCB_ICSR_PENDSVCLR;
+	for (i = 0; i < NVIC_REG_WORDS; i++) {
+		MMIO32(NVIC_BASE + NVIC_ICER(i)) = 0xFFFFFFFFu;
+		MMIO32(NVIC_BASE + NVIC_ICPR(i)) = 0xFFFFFFFFu;
+	}
+	__DSB();
+	__ISB();
+}
+
 void sysboot_enter_rom(uint32_t why)
 {
 	uint32_t sp, pc;
-	unsigned i;
 
 	__disable_irq();
 	backup_unlock();
@@ -36,14 +49,7 @@ void sysboot_enter_rom(uint32_t why)
 	__ISB();
 
 	/* AN2606: no SysTick, no enabled or pending interrupt at the jump. */
-	MMIO32(SYSTICK_BASE + SYST_CSR) = 0;
-	MMIO32(SCB_BASE + SCB_ICSR) = SCB_ICSR_PENDSTCLR | SCB_ICSR_PENDSVCLR;
-	for (i = 0; i < NVIC_REG_WORDS; i++) {
-		MMIO32(NVIC_BASE + NVIC_ICER(i)) = 0xFFFFFFFFu;
-		MMIO32(NVIC_BASE + NVIC_ICPR(i)) = 0xFFFFFFFFu;
-	}
-	__DSB();
-	__ISB();
+	sysboot_quiesce();
 
 	/* The ROM's own vector table: word 0 its stack, word 1 its entry. */
 	sp = MMIO32(STM32_SYSMEM_BASE);

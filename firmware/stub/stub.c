@@ -87,8 +87,12 @@ static void __attribute__((noreturn)) start_app(void)
 	MMIO32(SCB_BASE + SCB_VTOR) = SYSBOOT_APP_BASE;
 	__DSB();
 	__ISB();
-	/* As in sysboot_enter_rom(): no stack use after MSP changes. */
+	/*
+	 * As in sysboot_enter_rom(): no stack use after MSP changes; PRIMASK
+	 * clear as after a reset.
+	 */
 	__asm__ volatile("msr msp, %0\n\t"
+			 "cpsie i\n\t"
 			 "bx %1"
 			 : : "r"(sp), "r"(pc) : "memory");
 	__builtin_unreachable();
@@ -98,6 +102,12 @@ int main(void)
 {
 	enum sysboot_image_status st;
 
+	/*
+	 * After an AN3155 Go the ROM's SysTick or USART interrupts may still
+	 * be live; this vector table has no handler for them.
+	 */
+	__disable_irq();
+	sysboot_quiesce();
 	if (button_held())
 		sysboot_enter_rom(SYSBOOT_ROM_WHY_BUTTON);
 	st = check_image();

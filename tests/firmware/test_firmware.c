@@ -1,0 +1,252 @@
+/*
+ * test_firmware.c - the boot stub, the entry library and the reference
+ * application running on the emulated Nucleo-L476RG: every path by which a
+ * board ends up in its application or in the ROM bootloader, including the
+ * ones an interrupted or corrupted update produces.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "board.h"
+#include "harness.h"
+#include "sysboot.h"
+#include "sysboot/an3155.h"
+#include "sysboot/image.h"
+
+#define BANNER "sysboot reference application v"
+
+static struct sim_board *board_with_app(const char *image)
+{
+	struct sim_board *sb = board_new(NULL);
+
+	board_load(sb, "stub.elf", 0);
+	if (image)
+		board_load(sb, image, SYSBOOT_HEADER_ADDR);
+	return sb;
+}
+
+/* Is the ROM bootloader running and answering 0x7F with ACK? */
+static bool rom_answers(struct sim_board *sb)
+{
+	const uint8_t sync = AN3155_SYNC;
+	char in[256];
+
+	if (!sim_in_rom(sb))
+		return false;
+	run_for(sb, 60);                 /* its start-up time */
+	while (sim_uart_take(sb, 2, in, sizeof(in)))
+		;                        /* what the application printed before */
+	sim_uart_send(sb, 2, &sync, 1);
+	run_for(sb, 2);
+	return sim_uart_take(sb, 2, in, sizeof(in)) == 1 && (uint8_t)in[0] == AN3155_ACK;
+}
+
+static uint32_t bkp(struct sim_board *sb, unsigned n)
+{
+	return board_of(sb)->rtc.bkp[n];
+}
+
+static void valid_application_prints_its_banner(void **state)
+{
+	struct sim_board *sb = board_with_app("app-v1.img");
+	char out[256] = { 0 };
+
+	(void)state;
+	sim_power_on(sb);
+	assert_true(run_until_uart(sb, "(boot cause: power-on)", 500));
+	sim_uart_take(sb, 2, out, sizeof(out) - 1);
+	assert_non_null(strstr(out, BANNER "1.0.0"));
+	assert_false(sim_in_rom(sb));
+	sim_uart_send(sb, 2, "version\r", 8);
+	assert_true(run_until_uart(sb, "version 1.0.0", 100));
+	sim_board_free(sb);
+}
+
+static void bootloader_command_enters_the_rom(void **state)
+{
+	struct sim_board *sb = board_with_app("app-v2.img");
+
+	(void)state;
+	sim_power_on(sb);
+	assert_true(run_until_uart(sb, BANNER "2.0.0", 500));
+	run_for(sb, 20);                 /* let the banner line finish */
+	sim_uart_send(sb, 2, "bootloader\r\n", 12);
+	assert_true(run_until_uart(sb, "entering bootloader", 100));
+	run_for(sb, 20);
+	assert_true(traced(sb, SIM_TRACE_RESET, "software (SYSRESETREQ) reset"));
+	assert_true(traced(sb, SIM_TRACE_REMAP, "now shows system memory"));
+	assert_true(rom_answers(sb));
+	/* The request was consumed: a reset now starts the application again. */
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_REQUEST), 0);
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_ENTERED) & SYSBOOT_ROM_MARKER_MASK, SYSBOOT_ROM_MARKER);
+	sim_reset(sb, SIM_RESET_PIN);
+	assert_true(run_until_uart(sb, BANNER "2.0.0", 500));
+	sim_board_free(sb);
+}
+
+static void missing_application_falls_back_to_the_rom(void **state)
+{
+	struct sim_board *sb = board_with_app(NULL);
+
+	(void)state;
+	sim_power_on(sb);
+	run_for(sb, 10);
+	assert_true(rom_answers(sb));
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_ENTERED),
+			 SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(SYSBOOT_IMAGE_NO_HEADER));
+	sim_board_free(sb);
+}
+
+static void corrupt_body_falls_back_to_the_rom(void **state)
+{
+	struct sim_board *sb = board_with_app("app-v1.img");
+	char err[256];
+	uint8_t zero = 0;
+
+	(void)state;
+	/* One byte of the body differs from what the header's CRC covers. */
+	assert_int_equal(sim_load_bytes(sb, SYSBOOT_APP_BASE + 0x300, &zero, 1, err, sizeof(err)), 0);
+	sim_power_on(sb);
+	run_for(sb, 10);
+	assert_true(rom_answers(sb));
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_ENTERED),
+			 SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(SYSBOOT_IMAGE_BAD_CRC));
+	sim_board_free(sb);
+}
+
+static void torn_header_falls_back_to_the_rom(void **state)
+{
+	struct sim_board *sb = board_with_app("app-v1.img");
+	uint8_t erased[32];
+	char err[256];
+
+	(void)state;
+	/* Power lost while the header's last half was being written. */
+	memset(erased, 0xFF, sizeof(erased));
+	assert_int_equal(sim_load_bytes(sb, SYSBOOT_HEADER_ADDR + 32, erased, sizeof(erased),
+					err, sizeof(err)), 0);
+	sim_power_on(sb);
+	run_for(sb, 10);
+	assert_true(rom_answers(sb));
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_ENTERED),
+			 SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(SYSBOOT_IMAGE_BAD_HEADER_CRC));
+	sim_board_free(sb);
+}
+
+static void button_held_at_reset_enters_the_rom(void **state)
+{
+	struct sim_board *sb = board_with_app("app-v1.img");
+
+	(void)state;
+	sim_set_button(sb, true);
+	sim_power_on(sb);
+	run_for(sb, 10);
+	assert_true(rom_answers(sb));
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_ENTERED), SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_BUTTON);
+	sim_board_free(sb);
+}
+
+static void go_from_the_rom_starts_the_application(void **state)
+{
+	struct sim_board *sb = board_with_app("app-v1.img");
+	const uint8_t go[2] = { AN3155_CMD_GO, 0xDE };
+	const uint8_t addr[5] = { 0x08, 0x00, 0x00, 0x00, 0x08 };
+
+	(void)state;
+	sim_set_button(sb, true);
+	sim_power_on(sb);
+	run_for(sb, 10);
+	sim_set_button(sb, false);
+	assert_true(rom_answers(sb));
+	sim_uart_send(sb, 2, go, 2);
+	run_for(sb, 2);
+	sim_uart_send(sb, 2, addr, 5);
+	/* Go jumps to the stub without a reset; the stub starts the image. */
+	assert_true(run_until_uart(sb, "(boot cause: returned from ROM bootloader)", 500));
+	sim_board_free(sb);
+}
+
+static void request_with_a_wrong_check_is_ignored(void **state)
+{
+	struct sim_board *sb = board_with_app("app-v1.img");
+	struct board *b = board_of(sb);
+
+	(void)state;
+	sim_power_on(sb);
+	assert_true(run_until_uart(sb, BANNER, 500));
+	b->rtc.bkp[SYSBOOT_BKP_REQUEST] = SYSBOOT_REQ_WORD(SYSBOOT_REASON_COMMAND);
+	b->rtc.bkp[SYSBOOT_BKP_CHECK] = SYSBOOT_REQ_CHECK(SYSBOOT_REQ_WORD(SYSBOOT_REASON_COMMAND)) ^ 1u;
+	sim_reset(sb, SIM_RESET_SOFTWARE);
+	assert_true(run_until_uart(sb, BANNER, 500));
+	assert_false(sim_in_rom(sb));
+	/* And with the right check value the same reset enters the ROM. */
+	b->rtc.bkp[SYSBOOT_BKP_CHECK] = SYSBOOT_REQ_CHECK(SYSBOOT_REQ_WORD(SYSBOOT_REASON_COMMAND));
+	b->rtc.bkp[SYSBOOT_BKP_REQUEST] = SYSBOOT_REQ_WORD(SYSBOOT_REASON_COMMAND);
+	sim_reset(sb, SIM_RESET_SOFTWARE);
+	run_for(sb, 10);
+	assert_true(rom_answers(sb));
+	sim_board_free(sb);
+}
+
+static void request_survives_only_a_reset_not_a_power_cut(void **state)
+{
+	struct sim_board *sb = board_with_app("app-v1.img");
+	struct board *b = board_of(sb);
+
+	(void)state;
+	sim_power_on(sb);
+	assert_true(run_until_uart(sb, BANNER, 500));
+	b->rtc.bkp[SYSBOOT_BKP_REQUEST] = SYSBOOT_REQ_WORD(0);
+	b->rtc.bkp[SYSBOOT_BKP_CHECK] = SYSBOOT_REQ_CHECK(SYSBOOT_REQ_WORD(0));
+	sim_power_off(sb);
+	sim_power_on(sb);
+	assert_true(run_until_uart(sb, BANNER, 500));
+	assert_false(sim_in_rom(sb));
+	sim_board_free(sb);
+}
+
+static void library_without_syscfg_clock_bounces_back(void **state)
+{
+	struct sim_board *sb = board_with("tests/entry_nosyscfg.elf", NULL);
+
+	(void)state;
+	/* The test build leaves SYSCFG unclocked: the remap is lost, the ROM bounces. */
+	run_to_done(sb, 300);
+	assert_true(traced(sb, SIM_TRACE_LOST_WRITE, "SYSCFG+0x00 lost"));
+	assert_true(traced(sb, SIM_TRACE_ROM, "jumping back"));
+	sim_board_free(sb);
+}
+
+static void library_with_syscfg_clock_stays_in_the_rom(void **state)
+{
+	struct sim_board *sb = board_with("tests/entry_ok.elf", NULL);
+
+	(void)state;
+	run_for(sb, 100);
+	assert_true(rom_answers(sb));
+	assert_false(traced(sb, SIM_TRACE_LOST_WRITE, "SYSCFG"));
+	assert_false(traced(sb, SIM_TRACE_ROM, "jumping back"));
+	sim_board_free(sb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(valid_application_prints_its_banner),
+		cmocka_unit_test(bootloader_command_enters_the_rom),
+		cmocka_unit_test(missing_application_falls_back_to_the_rom),
+		cmocka_unit_test(corrupt_body_falls_back_to_the_rom),
+		cmocka_unit_test(torn_header_falls_back_to_the_rom),
+		cmocka_unit_test(button_held_at_reset_enters_the_rom),
+		cmocka_unit_test(go_from_the_rom_starts_the_application),
+		cmocka_unit_test(request_with_a_wrong_check_is_ignored),
+		cmocka_unit_test(request_survives_only_a_reset_not_a_power_cut),
+		cmocka_unit_test(library_without_syscfg_clock_bounces_back),
+		cmocka_unit_test(library_with_syscfg_clock_stays_in_the_rom),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,196 @@
+/*
+ * test_core.c - the emulator core against small test firmwares (built in
+ * firmware/tests): reset vector fetch, remap with and without the SYSCFG
+ * clock, backup registers across reset and power cut, the flash controller
+ * from the CPU side, SysTick exception entry and return, a UART echo, and a
+ * jump to an even address reported as a fault.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "sysboot/stm32l476.h"
+
+static void reset_fetches_sp_and_pc_from_the_vector_table(void **state)
+{
+	struct sim_board *sb = board_with("tests/reset_vector.elf", NULL);
+
+	(void)state;
+	run_to_done(sb, 100);
+	assert_int_equal(result(sb, 1), sim_read32(sb, STM32_FLASH_BASE));
+	assert_int_equal(result(sb, 3), result(sb, 4));
+	assert_true(result(sb, 3) & 1u);
+	assert_in_range(result(sb, 0), result(sb, 1) - 64u, result(sb, 1));
+	assert_int_equal(result(sb, 6), 1);
+	/* A power-on reset sets BORRSTF and PINRSTF. */
+	assert_int_equal(result(sb, 2) & RCC_CSR_RSTF_ALL, RCC_CSR_BORRSTF | RCC_CSR_PINRSTF);
+	assert_true(traced(sb, SIM_TRACE_RESET, "power-on reset: boot from main flash"));
+	sim_board_free(sb);
+}
+
+static void remap_needs_the_syscfg_clock(void **state)
+{
+	struct sim_board *sb = board_with("tests/remap.elf", NULL);
+
+	(void)state;
+	run_to_done(sb, 100);
+	assert_int_equal(result(sb, 7) & RCC_APB2ENR_SYSCFGEN, 0);
+	assert_int_equal(result(sb, 0), 0);          /* lost: clock off */
+	assert_int_equal(result(sb, 1), 1);
+	assert_int_equal(result(sb, 2), result(sb, 3));
+	assert_int_equal(result(sb, 3), 0x20003000u);  /* the ROM's initial SP */
+	assert_int_equal(result(sb, 4), 0);
+	assert_int_equal(result(sb, 5), result(sb, 6));
+	assert_true(traced(sb, SIM_TRACE_LOST_WRITE, "SYSCFG+0x00 lost: its clock is off"));
+	assert_true(traced(sb, SIM_TRACE_REMAP, "0x00000000 now shows system memory"));
+	sim_board_free(sb);
+}
+
+static void backup_registers_survive_reset_not_power_cut(void **state)
+{
+	struct sim_board *sb = board_with("tests/backup.elf", NULL);
+
+	(void)state;
+	run_to_done(sb, 200);
+	assert_int_equal(result(sb, 6), 2);
+	assert_true(result(sb, 0) & RCC_CSR_SFTRSTF);
+	assert_int_equal(result(sb, 1), 0xB00C0DE0u);
+	assert_int_equal(result(sb, 2), 1);
+	assert_int_equal(result(sb, 3), 0);          /* written without DBP: lost */
+	assert_true(result(sb, 5) & PWR_CR1_DBP);
+	assert_true(traced(sb, SIM_TRACE_LOST_WRITE, "backup domain write protected"));
+
+	/* A power cut clears the backup domain (no VBAT): the firmware starts over. */
+	sim_power_off(sb);
+	sim_power_on(sb);
+	run_to_done(sb, 200);
+	assert_int_equal(result(sb, 6), 2);
+	assert_true(traced(sb, SIM_TRACE_POWER, "power cut"));
+	sim_board_free(sb);
+}
+
+static void flash_controller_from_the_cpu(void **state)
+{
+	struct sim_board *sb = board_with("tests/flash.elf", NULL);
+
+	(void)state;
+	run_to_done(sb, 200);
+	assert_int_equal(result(sb, 14), 0xFFFFFFFFu);
+	assert_int_equal(result(sb, 0) & FLASH_CR_LOCK, 0);
+	assert_int_equal(result(sb, 1) & FLASH_SR_ERRORS, 0);
+	assert_int_equal(result(sb, 2), 0x11223344u);
+	assert_int_equal(result(sb, 3), 0x55667788u);
+	assert_true(result(sb, 4) & FLASH_SR_PROGERR);  /* programmed twice */
+	assert_int_equal(result(sb, 5), 0x11223344u);
+	assert_int_equal(result(sb, 6) & FLASH_SR_ERRORS, 0);
+	assert_true(result(sb, 7) & (FLASH_SR_PGAERR | FLASH_SR_PGSERR));
+	assert_int_equal(result(sb, 8) & FLASH_SR_ERRORS, 0);
+	assert_int_equal(result(sb, 9) & FLASH_SR_ERRORS, 0);
+	assert_int_equal(result(sb, 10), 0xFFFFFFFFu);
+	assert_int_equal(result(sb, 11), 0xFFFFFFFFu);
+	assert_true(result(sb, 12) & FLASH_CR_LOCK);
+	assert_int_equal(result(sb, 13) & FLASH_CR_PG, 0);
+	sim_board_free(sb);
+}
+
+static void systick_exception_entry_and_return(void **state)
+{
+	struct sim_board *sb = board_with("tests/systick.elf", NULL);
+
+	(void)state;
+	run_to_done(sb, 200);
+	assert_true(result(sb, 0) >= 10);
+	assert_int_equal(result(sb, 1), EXC_SYSTICK);
+	assert_int_equal(result(sb, 2), 0xC0FFEE04u);
+	assert_int_equal(result(sb, 3), 0x0BADF00Du);
+	assert_int_equal(result(sb, 4), 1);
+	assert_int_equal(result(sb, 5), 0);
+	/* Ten 1 ms ticks at 4 MHz take about 10 ms of simulated time. */
+	assert_in_range(sim_now(sb), SIM_MS(9), SIM_MS(30));
+	sim_board_free(sb);
+}
+
+static void uart_echo(void **state)
+{
+	struct sim_board *sb = board_with("tests/uart_echo.elf", NULL);
+	char out[64] = { 0 };
+
+	(void)state;
+	assert_true(run_until_uart(sb, "echo ready\r\n", 100));
+	sim_uart_take(sb, 2, out, sizeof(out) - 1);
+	sim_uart_send(sb, 2, "ping", 4);
+	run_for(sb, 5);
+	memset(out, 0, sizeof(out));
+	sim_uart_take(sb, 2, out, sizeof(out) - 1);
+	assert_string_equal(out, "ping");
+	assert_int_equal(sim_read32(sb, sim_symbol(sb, "test_result")), 4);
+	assert_int_equal(result(sb, 1), 35);
+	assert_int_equal(result(sb, 2), 'g');
+	assert_int_equal(result(sb, 3), 0);
+	sim_board_free(sb);
+}
+
+static void even_jump_is_reported_as_a_fault(void **state)
+{
+	struct sim_board *sb = board_with("tests/even_jump.elf", NULL);
+	struct sim_run_limits lim = { .until_time = SIM_MS(100) };
+	const struct sim_trace_entry *e;
+
+	(void)state;
+	lim.stop_at_pc = true;
+	lim.pc = sim_symbol(sb, "test_done");
+	assert_int_equal(sim_run(sb, &lim), SIM_STOP_FAULT);
+	assert_int_equal(result(sb, 0), 1);
+	assert_int_not_equal(result(sb, 2), 0xFA11ED00u);
+	assert_non_null(strstr(sim_fault_text(sb), "branch to the even address"));
+	e = sim_trace_find(sb, 0, SIM_TRACE_FAULT, "Thumb");
+	assert_non_null(e);
+	sim_board_free(sb);
+}
+
+static void jump_to_unmapped_memory_is_reported(void **state)
+{
+	struct sim_board *sb = board_new(NULL);
+	/* Vector table whose reset vector points where there is no memory. */
+	const uint32_t vectors[2] = { 0x20018000u, 0x60000001u };
+	char err[256];
+
+	(void)state;
+	assert_int_equal(sim_load_bytes(sb, STM32_FLASH_BASE, vectors, sizeof(vectors), err, sizeof(err)), 0);
+	sim_power_on(sb);
+	assert_int_equal(run_for(sb, 10), SIM_STOP_FAULT);
+	assert_non_null(strstr(sim_fault_text(sb), "0x60000000"));
+	assert_non_null(strstr(sim_fault_text(sb), "no memory"));
+	sim_board_free(sb);
+}
+
+static void erased_flash_is_reported_at_reset(void **state)
+{
+	struct sim_board *sb = board_new(NULL);
+
+	(void)state;
+	sim_power_on(sb);
+	assert_int_equal(run_for(sb, 10), SIM_STOP_FAULT);
+	assert_non_null(strstr(sim_fault_text(sb), "reset vector 0xffffffff"));
+	sim_board_free(sb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(reset_fetches_sp_and_pc_from_the_vector_table),
+		cmocka_unit_test(remap_needs_the_syscfg_clock),
+		cmocka_unit_test(backup_registers_survive_reset_not_power_cut),
+		cmocka_unit_test(flash_controller_from_the_cpu),
+		cmocka_unit_test(systick_exception_entry_and_return),
+		cmocka_unit_test(uart_echo),
+		cmocka_unit_test(even_jump_is_reported_as_a_fault),
+		cmocka_unit_test(jump_to_unmapped_memory_is_reported),
+		cmocka_unit_test(erased_flash_is_reported_at_reset),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -161,7 +161,7 @@ static int make_symlink(struct link *l, const char *path, char *err, size_t errl
 	if (lstat(path, &st) == 0) {
 		if (!S_ISLNK(st.st_mode)) {
 			snprintf(err, errlen,
-				 "cannot create the serial port link %s: a file that is not a symbolic link is there; refusing to replace it (remove it or choose another path)",
+				 "cannot create the serial port link: %s is not a symbolic link: refusing to replace it (remove it or choose another path)",
 				 path);
 			return -1;
 		}

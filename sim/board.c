@@ -963,7 +963,11 @@ static void do_reset(struct board *b, enum sim_reset_cause cause)
 	board_trace(b, SIM_TRACE_RESET, pc, "%s reset: boot from %s%s, SP=0x%08x PC=0x%08x",
 		    cause_name(cause), sysmem_boot ? "system memory" : mem_mode_name(mem_mode),
 		    (sysmem_boot && !b->cfg.boot0) ? " (BFB2 set)" : "", sp, pc);
-	if ((pc & 1u) == 0)
+	if (sp == 0xFFFFFFFFu && pc == 0xFFFFFFFFu)
+		board_fault(b, pc & ~1u,
+			    "the boot memory is erased (initial SP and reset vector 0xffffffff at 0x%08x): there is no firmware to start",
+			    boot_base);
+	else if ((pc & 1u) == 0)
 		board_fault(b, pc & ~1u,
 			    "reset vector 0x%08x is even: the vector table at 0x%08x holds no valid Thumb entry point (erased or not a vector table)",
 			    pc, boot_base);

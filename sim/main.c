@@ -504,11 +504,10 @@ int main(int argc, char **argv)
 		const char *pty = sim_uart_pty(sb, i + 1);
 
 		if (pty[0] && !o.quiet)
-			fprintf(stderr, "sysboot-sim: USART%u is on %s%s%s\n", i + 1, pty,
+			fprintf(stderr, "sysboot-sim: USART%u is on %s%s%s%s\n", i + 1, pty,
 				o.cfg.usart[i].path ? " (link " : "",
-				o.cfg.usart[i].path ? o.cfg.usart[i].path : "");
-		if (pty[0] && o.cfg.usart[i].path && !o.quiet)
-			fprintf(stderr, ")\n");
+				o.cfg.usart[i].path ? o.cfg.usart[i].path : "",
+				o.cfg.usart[i].path ? ")" : "");
 	}
 
 	signal(SIGINT, on_signal);

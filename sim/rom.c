@@ -356,13 +356,24 @@ enum sim_stop_reason rom_run(struct board *b)
 			}
 			return SIM_STOP_ROM;
 		} else {
-			uint64_t t0 = board_wall_ns(), dt;
+			uint64_t t0 = board_wall_ns();
+			sim_time_t target;
 
 			link_wait(link, 5);
-			dt = board_wall_ns() - t0;
-			if (lim && lim->until_time && b->now + SIM_NS(dt) > lim->until_time)
-				dt = (lim->until_time - b->now) / 1000u;
-			board_advance(b, SIM_NS(dt));
+			/*
+			 * Idle time follows the wall clock. In real time the
+			 * board's clock is anchored to the wall clock, so time
+			 * spent outside this wait (the host thinking) is not
+			 * lost and the next bytes cannot run faster than real.
+			 */
+			if (b->cfg.realtime)
+				target = b->sim_at_wall_start + SIM_NS(board_wall_ns() - b->wall_start_ns);
+			else
+				target = b->now + SIM_NS(board_wall_ns() - t0);
+			if (lim && lim->until_time && target > lim->until_time)
+				target = lim->until_time;
+			if (target > b->now)
+				board_advance(b, target - b->now);
 			if (lim && lim->until_time && b->now >= lim->until_time) {
 				b->stop_requested = true;
 				b->stop_reason = SIM_STOP_TIME;

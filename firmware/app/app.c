@@ -35,21 +35,44 @@ void SysTick_Handler(void)
 	ticks++;
 }
 
+/* RM0351 3.3.3: enough wait states for any clock the ROM may have used. */
+#define FLASH_LATENCY_MAX 4u
+
+static void flash_latency(uint32_t ws)
+{
+	MMIO32(FLASH_R_BASE + FLASH_ACR) =
+		(MMIO32(FLASH_R_BASE + FLASH_ACR) & ~FLASH_ACR_LATENCY) | ws;
+	/* RM0351 3.3.3: read back until the new latency is in effect. */
+	while ((MMIO32(FLASH_R_BASE + FLASH_ACR) & FLASH_ACR_LATENCY) != ws)
+		;
+}
+
 /*
- * The ROM may hand over with a jump after running on HSI16 (AN2606), so
- * put the reset clock back explicitly: MSI range 6 as SYSCLK, no divider.
+ * After a reset this changes nothing. After a jump from the ROM (AN3155
+ * Go) the clock tree is whatever the ROM left (AN2606: HSI16, and for USB
+ * a 48 MHz clock from the PLL or the MSI), so go back to the reset clock
+ * in an order that is safe from any of those: wait states up first, SYSCLK
+ * to the MSI, only then the MSI down to 4 MHz (it may feed the PLL that
+ * was SYSCLK), PLL off, wait states down last (RM0351 3.3.3, 6.2.3).
  */
 static void clock_init(void)
 {
+	flash_latency(FLASH_LATENCY_MAX);
 	MMIO32(RCC_BASE + RCC_CR) |= RCC_CR_MSION;
 	while (!(MMIO32(RCC_BASE + RCC_CR) & RCC_CR_MSIRDY))
+		;
+	MMIO32(RCC_BASE + RCC_CFGR) = 0;   /* SW = MSI, all prescalers 1 */
+	while (MMIO32(RCC_BASE + RCC_CFGR) & RCC_CFGR_SWS)
 		;
 	MMIO32(RCC_BASE + RCC_CR) = (MMIO32(RCC_BASE + RCC_CR) &
 				     ~RCC_CR_MSIRANGE) |
 				    RCC_CR_MSIRANGE_6 | RCC_CR_MSIRGSEL;
-	MMIO32(RCC_BASE + RCC_CFGR) = 0;   /* SW = MSI, all prescalers 1 */
-	while (MMIO32(RCC_BASE + RCC_CFGR) & RCC_CFGR_SWS)
+	MMIO32(RCC_BASE + RCC_CR) &= ~RCC_CR_PLLON;
+	while (MMIO32(RCC_BASE + RCC_CR) & RCC_CR_PLLRDY)
 		;
+	flash_latency(0);
+	/* USART2 clocked from PCLK1 (reset value), which BAUD assumes. */
+	MMIO32(RCC_BASE + RCC_CCIPR) &= ~RCC_CCIPR_USART2SEL;
 
 	MMIO32(SYSTICK_BASE + SYST_RVR) = HCLK_HZ / 1000u - 1u;
 	MMIO32(SYSTICK_BASE + SYST_CVR) = 0;

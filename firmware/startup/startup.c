@@ -79,6 +79,15 @@ void Reset_Handler(void)
 {
 	uint32_t *src, *dst;
 
+	/*
+	 * Masked until main() unmasks: after a jump from the ROM (AN3155 Go)
+	 * its SysTick or USART interrupts may still be enabled, and once VTOR
+	 * points at this table they would land in Default_Handler before
+	 * main() gets to sysboot_quiesce(). main() unmasks with
+	 * __enable_irq() when it wants interrupts; the stub's jump to the
+	 * application and the jump into the ROM unmask too (cpsie i).
+	 */
+	__disable_irq();
 #ifdef STARTUP_EARLY_CHECK
 	sysboot_early_check();
 #endif

@@ -114,6 +114,7 @@
 #define RCC_APB2ENR_SYSCFGEN     (1u << 0)
 #define RCC_APB2ENR_USART1EN     (1u << 14)
 #define RCC_CCIPR                0x88u
+#define RCC_CCIPR_USART2SEL      (3u << 2)     /* 0 PCLK1, 1 SYSCLK, 2 HSI16, 3 LSE */
 #define RCC_BDCR                 0x90u
 #define RCC_BDCR_LSEON           (1u << 0)
 #define RCC_BDCR_LSERDY          (1u << 1)

@@ -538,8 +538,9 @@ uint64_t link_dropped(const struct link *l)
 
 void link_inject(struct link *l, const void *data, size_t len)
 {
+	/* Past QUEUE_MAX unread bytes the rest is lost, and counted. */
 	if (l && l->kind == SIM_LINK_MEMORY)
-		queue_put(&l->in, data, len);
+		l->dropped += len - queue_put(&l->in, data, len);
 }
 
 size_t link_take_output(struct link *l, char *buf, size_t cap)

@@ -67,7 +67,7 @@ bool rom_parse_u32(const char *s, unsigned long *v)
 	return true;
 }
 
-static void json_str(FILE *f, const char *s)
+void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {

@@ -23,6 +23,7 @@ int cmd_erase(int argc, char **argv);
 int cmd_go(int argc, char **argv);
 int cmd_protect(int argc, char **argv);
 int cmd_unprotect(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 
 /* Exit codes of the ROM commands (see rom_exit_code()). */
 enum rom_exit {
@@ -56,6 +57,9 @@ bool rom_parse_u32(const char *s, unsigned long *v);
 /* Print an error (plain, or a JSON object with --json); returns the code. */
 int rom_fail(const struct rom_common *rc, const char *cmd, enum op_status st,
 	     const char *msg);
+
+/* Write s as a JSON string literal (quotes and escapes included). */
+void json_str(FILE *f, const char *s);
 
 /* Turn \\r \\n \\t \\\\ \\xHH in an --enter-cmd string into bytes, in place. */
 void rom_unescape(char *s);

@@ -39,6 +39,7 @@ struct rom_state {
 	char why[160];
 	uint64_t bytes_in, bytes_out;
 	sim_time_t session_start;
+	bool reset_after_reply;      /* option bytes changed: reset once answered */
 	uint8_t pending[64];         /* read from the link, not yet on the wire */
 	size_t pending_len, pending_pos;
 };
@@ -86,7 +87,7 @@ static int op_write(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
 			return -1;
 		}
 		/* AN3155 3.6: after writing the option bytes the ROM reloads them (reset). */
-		board_request_reset(b, SIM_RESET_OPTION_LOAD);
+		b->rom->reset_after_reply = true;
 		return 0;
 	}
 	if (board_mem_write(b, addr, buf, len) < 0)
@@ -155,7 +156,7 @@ static int op_write_protect(void *ctx, const uint8_t *pages, uint32_t count)
 
 	if (flash_rom_write_protect(b, pages, count, r->why, sizeof(r->why)) < 0)
 		return -1;
-	board_request_reset(b, SIM_RESET_OPTION_LOAD);
+	b->rom->reset_after_reply = true;
 	return 0;
 }
 
@@ -166,7 +167,7 @@ static int op_write_unprotect(void *ctx)
 
 	if (flash_rom_write_unprotect(b, r->why, sizeof(r->why)) < 0)
 		return -1;
-	board_request_reset(b, SIM_RESET_OPTION_LOAD);
+	b->rom->reset_after_reply = true;
 	return 0;
 }
 
@@ -177,7 +178,7 @@ static int op_readout_protect(void *ctx)
 
 	if (flash_rom_set_rdp(b, 1, r->why, sizeof(r->why)) < 0)
 		return -1;
-	board_request_reset(b, SIM_RESET_OPTION_LOAD);
+	b->rom->reset_after_reply = true;
 	return 0;
 }
 
@@ -189,7 +190,7 @@ static int op_readout_unprotect(void *ctx)
 	/* Back to level 0 mass-erases the flash (RM0351 3.5.1). */
 	if (flash_rom_set_rdp(b, 0, r->why, sizeof(r->why)) < 0)
 		return -1;
-	board_request_reset(b, SIM_RESET_OPTION_LOAD);
+	b->rom->reset_after_reply = true;
 	return 0;
 }
 
@@ -345,6 +346,11 @@ enum sim_stop_reason rom_run(struct board *b)
 				break;
 			r->bytes_in++;
 			rom_usart_rx(&r->engine, r->pending[r->pending_pos++]);
+			/* AN3155: the ROM acknowledges, then the option bytes reload (reset). */
+			if (r->reset_after_reply) {
+				r->reset_after_reply = false;
+				board_request_reset(b, SIM_RESET_OPTION_LOAD);
+			}
 			continue;
 		}
 		/* Nothing to read: wait, letting simulated time follow the wall clock. */
@@ -391,6 +397,7 @@ void rom_reset(struct board *b)
 	r->ready = false;
 	r->left = false;
 	r->pending_len = r->pending_pos = 0;
+	r->reset_after_reply = false;
 	rom_usart_reset(&r->engine);
 }
 

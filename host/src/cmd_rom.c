@@ -177,7 +177,7 @@ enum {
 	OPT_ALLOW_STUB,
 	OPT_ADDRESS,
 	OPT_OUTPUT = 'o',
-	OPT_PAGES,
+	OPT_PAGES = 0x110,      /* after OPT_OUTPUT = 'o': must not collide with 'p' */
 	OPT_MASS,
 	OPT_BANK,
 	OPT_STUB,

@@ -17,17 +17,22 @@
 
 #define MODE_ADDR  0x20010000u
 
-static struct sim_board *rom_jump_board(uint32_t mode)
+static struct sim_board *board_running(const char *elf, uint32_t mode)
 {
 	struct sim_board *sb = board_new(NULL);
 	uint32_t zero[2] = { mode, 0 };
 	char err[256];
 
-	if (sim_load_file(sb, ROM_JUMP_ELF, 0, err, sizeof(err)) < 0)
+	if (sim_load_file(sb, elf, 0, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	sim_power_on(sb);
 	sim_write_mem(sb, MODE_ADDR, zero, sizeof(zero));
 	return sb;
+}
+
+static struct sim_board *rom_jump_board(uint32_t mode)
+{
+	return board_running(ROM_JUMP_ELF, mode);
 }
 
 /* Send bytes to the ROM and collect what it answers within ms. */
@@ -244,6 +249,36 @@ static void bfb2_boots_bank2_or_the_bootloader(void **state)
 	sim_board_free(sb);
 }
 
+static void watchdog_resets_an_unrefreshed_board(void **state)
+{
+	struct sim_board *sb = board_running(IWDG_ELF, 0);
+	const struct sim_trace_entry *e;
+
+	(void)state;
+	run_to_done(sb, 100);
+	assert_int_equal(sim_read32(sb, MODE_ADDR + 4), 2);
+	assert_true(sim_read32(sb, MODE_ADDR + 8) & RCC_CSR_IWDGRSTF);
+	e = sim_trace_find(sb, 0, SIM_TRACE_WATCHDOG, "expired");
+	assert_non_null(e);
+	/* (RLR + 1) * 4 / 32 kHz = 12.6 ms after the start. */
+	assert_in_range(e->time, SIM_US(12500), SIM_US(12800));
+	sim_board_free(sb);
+}
+
+static void rom_keeps_the_watchdog_refreshed(void **state)
+{
+	struct sim_board *sb = board_running(IWDG_ELF, 1);
+
+	(void)state;
+	run_for(sb, 2000);
+	assert_true(sim_in_rom(sb));
+	assert_false(traced(sb, SIM_TRACE_WATCHDOG, "expired"));
+	assert_int_equal(sim_read32(sb, MODE_ADDR + 4), 1);
+	assert_int_equal(board_of(sb)->iwdg.pr, 6);   /* AN2606: prescaler at its maximum */
+	sync_rom(sb);
+	sim_board_free(sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +290,8 @@ int main(void)
 		cmocka_unit_test(remap_without_syscfg_clock_is_lost),
 		cmocka_unit_test(go_returns_to_user_code),
 		cmocka_unit_test(bfb2_boots_bank2_or_the_bootloader),
+		cmocka_unit_test(watchdog_resets_an_unrefreshed_board),
+		cmocka_unit_test(rom_keeps_the_watchdog_refreshed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

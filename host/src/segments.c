@@ -167,6 +167,8 @@ int segments_load(struct segments *s, const char *path, uint32_t raw_base,
 		ret = elf_read(s, buf, len, path, err, errlen);
 	else if (buf[0] == ':')
 		ret = ihex_read(s, (const char *)buf, len, path, err, errlen);
+	else if (len >= 2 && buf[0] == 'S' && buf[1] >= '0' && buf[1] <= '9')
+		ret = srec_read(s, (const char *)buf, len, path, err, errlen);
 	else
 		ret = segments_add(s, raw_base, buf, (uint32_t)len) < 0 ? -1 : 0;
 	if (ret == 0 && segments_sort(s, err, errlen) < 0) {

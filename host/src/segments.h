@@ -1,7 +1,7 @@
 /*
  * segments.h - firmware as the files describe it: address ranges with bytes.
  *
- * Every input format (ELF, Intel HEX, raw binary) is read into this one
+ * Every input format (ELF, Intel HEX, S-record, raw binary) is read into this one
  * representation, so checks (inside flash? overlapping? clear of the
  * stub?) and outputs are written once. Gaps between segments stay gaps:
  * nothing is invented for bytes a file does not define.
@@ -35,7 +35,7 @@ void segments_span(const struct segments *s, uint32_t *lo, uint32_t *end);
 void segments_read(const struct segments *s, uint32_t addr, uint8_t *buf, uint32_t len, uint8_t fill);
 
 /*
- * Read a firmware file: ELF by its load addresses, Intel HEX, or a raw
+ * Read a firmware file: ELF by its load addresses, Intel HEX, S-record, or a raw
  * binary placed at raw_base (used when the file is neither). Returns 0, or
  * -1 with a message naming the file and what is wrong where.
  */
@@ -48,5 +48,7 @@ int elf_read(struct segments *s, const uint8_t *buf, size_t len, const char *nam
 int ihex_read(struct segments *s, const char *text, size_t len, const char *name,
 	      char *err, size_t errlen);
 int ihex_write(const struct segments *s, const char *path, char *err, size_t errlen);
+int srec_read(struct segments *s, const char *text, size_t len, const char *name,
+	      char *err, size_t errlen);
 
 #endif /* SYSBOOT_SEGMENTS_H */

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "segments.h"
 #include "sysboot/crc32.h"
 #include "sysboot/image.h"
 #include "sysboot/stm32l476.h"
@@ -74,52 +75,32 @@ void flash_image_free(struct flash_image *im)
 enum op_status flash_image_load(struct flash_image *im, const char *path,
 				uint32_t raw_base, char *err, size_t errlen)
 {
-	FILE *f;
-	long size;
-	enum op_status st = OP_ERR_INPUT;
+	struct segments segs;
+	uint32_t lo, end;
 
 	memset(im, 0, sizeof(*im));
-	f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+	if (segments_load(&segs, path, raw_base, err, errlen) < 0)
+		return OP_ERR_INPUT;
+	segments_span(&segs, &lo, &end);
+	if (lo < STM32_FLASH_BASE || end > STM32_FLASH_BASE + STM32_FLASH_SIZE) {
+		snprintf(err, errlen, "%s: data at 0x%08x..0x%08x lies outside the flash "
+			 "(0x%08x..0x%08x)", path, lo, end - 1, STM32_FLASH_BASE,
+			 STM32_FLASH_BASE + STM32_FLASH_SIZE - 1);
+		segments_free(&segs);
 		return OP_ERR_INPUT;
 	}
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (size == 0) {
-		snprintf(err, errlen, "%s is empty", path);
-		goto out;
-	}
-	if ((unsigned long)size > STM32_FLASH_SIZE) {
-		snprintf(err, errlen, "%s (%ld bytes) is larger than the whole "
-			 "flash (%u KB)", path, size, STM32_FLASH_SIZE / 1024);
-		goto out;
-	}
-	im->data = malloc((size_t)size);
+	/* Gaps read as erased flash; blocks that are all 0xFF are not written. */
+	im->data = malloc(end - lo);
 	if (!im->data) {
 		snprintf(err, errlen, "out of memory");
-		goto out;
+		segments_free(&segs);
+		return OP_ERR_INPUT;
 	}
-	if (fread(im->data, 1, (size_t)size, f) != (size_t)size) {
-		snprintf(err, errlen, "cannot read %s", path);
-		flash_image_free(im);
-		goto out;
-	}
-	if (size >= 4 && memcmp(im->data, "\x7f" "ELF", 4) == 0) {
-		snprintf(err, errlen, "%s is an ELF file: convert it with "
-			 "sysboot image first", path);
-		flash_image_free(im);
-		goto out;
-	}
-	im->base = raw_base;
-	im->len = (size_t)size;
-	st = OP_OK;
-out:
-	fclose(f);
-	return st;
+	segments_read(&segs, lo, im->data, end - lo, 0xFF);
+	im->base = lo;
+	im->len = end - lo;
+	segments_free(&segs);
+	return OP_OK;
 }
 
 /* ---- Flash geometry (RM0351 3.3.1: 2 KB pages, two banks of 256) ------- */

@@ -153,7 +153,9 @@ static int image_build(int argc, char **argv)
 				 "%s: data at 0x%08x lies below the application slot (0x%08x): %s; link the application at 0x%08x",
 				 in, g->addr, SYSBOOT_APP_BASE,
 				 g->addr < SYSBOOT_STUB_BASE + SYSBOOT_STUB_SIZE && g->addr >= SYSBOOT_STUB_BASE ?
-				 "it would overwrite the boot stub" : "outside the slot",
+				 "it would overwrite the boot stub" :
+				 g->addr >= SYSBOOT_HEADER_ADDR ?
+				 "it is in the image header slot (is this already an image?)" : "outside the flash",
 				 SYSBOOT_APP_BASE);
 			goto fail;
 		}

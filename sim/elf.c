@@ -12,30 +12,12 @@
 #include <string.h>
 
 #include "board.h"
+#include "sysboot/elf32.h"
 
-#define EI_NIDENT 16
-#define PT_LOAD 1
-#define SHT_SYMTAB 2
-#define EM_ARM 40
-
-static uint16_t le16(const uint8_t *p)
+static int add_symbol(void *ctx, const char *name, uint32_t value)
 {
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
+	struct board *b = ctx;
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
-
-static bool in_file(size_t size, uint64_t off, uint64_t len)
-{
-	return off <= size && len <= size - off;
-}
-
-static int add_symbol(struct board *b, const char *name, uint32_t value)
-{
 	if (b->nsymbols == b->symbols_cap) {
 		size_t cap = b->symbols_cap ? b->symbols_cap * 2 : 64;
 		struct sim_symbol *s = realloc(b->symbols, cap * sizeof(*s));
@@ -52,47 +34,17 @@ static int add_symbol(struct board *b, const char *name, uint32_t value)
 	return 0;
 }
 
-static void load_symbols(struct board *b, const uint8_t *f, size_t size)
+struct load_ctx {
+	struct board *b;
+	char *err;
+	size_t errlen;
+};
+
+static int load_segment(void *ctx, uint32_t paddr, const uint8_t *data, uint32_t len)
 {
-	uint32_t shoff = le32(f + 32);
-	uint16_t shentsize = le16(f + 46), shnum = le16(f + 48);
-	unsigned i;
+	struct load_ctx *lc = ctx;
 
-	if (shentsize < 40 || !in_file(size, shoff, (uint64_t)shentsize * shnum))
-		return;
-	for (i = 0; i < shnum; i++) {
-		const uint8_t *sh = f + shoff + (size_t)i * shentsize;
-		uint32_t off, len, link, entsize, stroff, strlen_;
-		const uint8_t *strsh;
-		size_t k;
-
-		if (le32(sh + 4) != SHT_SYMTAB)
-			continue;
-		off = le32(sh + 16);
-		len = le32(sh + 20);
-		link = le32(sh + 24);
-		entsize = le32(sh + 36);
-		if (entsize < 16 || link >= shnum || !in_file(size, off, len))
-			continue;
-		strsh = f + shoff + (size_t)link * shentsize;
-		stroff = le32(strsh + 16);
-		strlen_ = le32(strsh + 20);
-		if (!in_file(size, stroff, strlen_) || strlen_ == 0)
-			continue;
-		for (k = 0; k + entsize <= len; k += entsize) {
-			const uint8_t *sym = f + off + k;
-			uint32_t name = le32(sym);
-			const char *s;
-
-			if (name == 0 || name >= strlen_)
-				continue;
-			s = (const char *)f + stroff + name;
-			if (!memchr(s, 0, strlen_ - name))
-				continue;
-			if (add_symbol(b, s, le32(sym + 4)) < 0)
-				return;
-		}
-	}
+	return sim_load_bytes((struct sim_board *)lc->b, paddr, data, len, lc->err, lc->errlen) < 0 ? -2 : 0;
 }
 
 int sim_elf_load(struct board *b, const char *path, char *err, size_t errlen)
@@ -100,9 +52,6 @@ int sim_elf_load(struct board *b, const char *path, char *err, size_t errlen)
 	FILE *fp = NULL;
 	uint8_t *f = NULL;
 	long size;
-	uint32_t phoff;
-	uint16_t phentsize, phnum;
-	unsigned i, loaded = 0;
 	int ret = -1;
 
 	fp = fopen(path, "rb");
@@ -119,45 +68,22 @@ int sim_elf_load(struct board *b, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot read the file", path);
 		goto out;
 	}
-	if (size < 52 || memcmp(f, "\177ELF", 4) != 0) {
-		snprintf(err, errlen, "%s: not an ELF file", path);
-		goto out;
-	}
-	if (f[4] != 1 || f[5] != 1 || le16(f + 18) != EM_ARM) {
-		snprintf(err, errlen, "%s: not a 32-bit little-endian ARM ELF file", path);
-		goto out;
-	}
-	phoff = le32(f + 28);
-	phentsize = le16(f + 42);
-	phnum = le16(f + 44);
-	if (phentsize < 32 || !in_file((size_t)size, phoff, (uint64_t)phentsize * phnum)) {
-		snprintf(err, errlen, "%s: program header table lies outside the file", path);
-		goto out;
-	}
-	for (i = 0; i < phnum; i++) {
-		const uint8_t *ph = f + phoff + (size_t)i * phentsize;
-		uint32_t off = le32(ph + 4), paddr = le32(ph + 12), filesz = le32(ph + 16);
+	{
+		struct load_ctx lc = { b, err, errlen };
+		char inner[256];
+		int r = elf32_segments(f, (size_t)size, load_segment, &lc, inner, sizeof(inner));
 
-		if (le32(ph) != PT_LOAD || filesz == 0)
-			continue;
-		if (!in_file((size_t)size, off, filesz)) {
-			snprintf(err, errlen, "%s: segment %u lies outside the file", path, i);
-			goto out;
-		}
-		if (sim_load_bytes((struct sim_board *)b, paddr, f + off, filesz, err, errlen) < 0) {
-			char inner[200];
-
+		if (r == -2) {
 			snprintf(inner, sizeof(inner), "%s", err);
-			snprintf(err, errlen, "%s: segment %u: %s", path, i, inner);
+			snprintf(err, errlen, "%s: %s", path, inner);
 			goto out;
 		}
-		loaded++;
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", path, inner);
+			goto out;
+		}
 	}
-	if (!loaded) {
-		snprintf(err, errlen, "%s: no loadable segment", path);
-		goto out;
-	}
-	load_symbols(b, f, (size_t)size);
+	elf32_symbols(f, (size_t)size, add_symbol, b);
 	ret = 0;
 out:
 	free(f);

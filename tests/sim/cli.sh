@@ -27,9 +27,18 @@ while [ ! -e "$TMP/tty" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 [ -e "$TMP/tty" ] || fail "no pty link created: $(cat "$TMP/sim.err")"
 exec 3<> "$TMP/tty"
 stty -F "$TMP/tty" raw -echo 115200
-sleep 0.2
-printf 'ping' >&3
-timeout 1 cat <&3 > "$TMP/echo"
+cat <&3 > "$TMP/echo" &
+CAT=$!
+# Bytes sent before the firmware enables its receiver are lost, as on a
+# real board: send until the echo comes back (a loaded machine is slow).
+n=0
+while ! grep -q ping "$TMP/echo" && [ $n -lt 20 ]; do
+	printf 'ping' >&3
+	sleep 0.5
+	n=$((n + 1))
+done
+kill "$CAT" 2>/dev/null
+wait "$CAT" 2>/dev/null
 exec 3>&-
 grep -q ping "$TMP/echo" || fail "no echo through the pty (got '$(cat "$TMP/echo")')"
 kill "$PID"

@@ -63,6 +63,26 @@ static void valid_application_prints_its_banner(void **state)
 	assert_false(sim_in_rom(sb));
 	sim_uart_send(sb, 2, "version\r", 8);
 	assert_true(run_until_uart(sb, "version 1.0.0", 100));
+	/* LD2 blinks every 500 ms, on SysTick time. */
+	run_for(sb, 2100);
+	assert_in_range(sim_led_toggles(sb), 4, 5);
+	sim_board_free(sb);
+}
+
+static void long_button_press_enters_the_rom(void **state)
+{
+	struct sim_board *sb = board_with_app("app-v1.img");
+
+	(void)state;
+	sim_power_on(sb);
+	assert_true(run_until_uart(sb, BANNER, 500));
+	sim_set_button(sb, true);
+	run_for(sb, 1000);
+	assert_false(sim_in_rom(sb));      /* not yet: 2 s are needed */
+	run_for(sb, 1200);
+	sim_set_button(sb, false);
+	assert_true(rom_answers(sb));
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_REASON), SYSBOOT_REASON_BUTTON);
 	sim_board_free(sb);
 }
 
@@ -238,6 +258,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(valid_application_prints_its_banner),
 		cmocka_unit_test(bootloader_command_enters_the_rom),
+		cmocka_unit_test(long_button_press_enters_the_rom),
 		cmocka_unit_test(missing_application_falls_back_to_the_rom),
 		cmocka_unit_test(corrupt_body_falls_back_to_the_rom),
 		cmocka_unit_test(torn_header_falls_back_to_the_rom),

@@ -3,6 +3,7 @@
 #   make            build the host tool, the emulator and the firmware into build/
 #   make test       install missing packages, build, run every test (sanitized)
 #   make demo       a complete in-field update of the emulated board
+#   make reliability  power cuts spread over an update (CUTS=40): no brick
 #
 # The host tool and emulator are a CMake project (build/, and build/san with
 # ASan+UBSan for the tests); the firmware is cross-built by firmware/Makefile
@@ -13,7 +14,7 @@ SAN_BUILD  := $(BUILD)/san
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps host firmware san test demo clean
+.PHONY: all deps host firmware san test demo reliability clean
 
 all: host firmware
 
@@ -43,6 +44,12 @@ test: deps
 demo: deps
 	$(MAKE) all
 	scripts/demo
+
+# The long power-cut campaign; prints cuts injected, boards recovered, bricks.
+CUTS ?= 40
+reliability: deps
+	$(MAKE) all
+	tests/interop/powercut.sh $(BUILD)/host/sysboot $(BUILD)/sim/sysboot-sim $(BUILD)/firmware $(CUTS)
 
 clean:
 	rm -rf $(BUILD)

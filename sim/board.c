@@ -906,8 +906,18 @@ static void do_reset(struct board *b, enum sim_reset_cause cause)
 	b->reset_requested = false;
 	b->flash_undo_pending = false;
 	b->flash_undo_count = 0;
-	while (b->events)
-		sim_event_cancel(b, b->events);
+	/* The chip's own timers stop; a scheduled power cut or run limit does not. */
+	{
+		struct sim_event *ev = b->events;
+
+		while (ev) {
+			struct sim_event *next = ev->next;
+
+			if (ev != &b->power_cut && ev != &b->time_limit)
+				sim_event_cancel(b, ev);
+			ev = next;
+		}
+	}
 
 	if (kind == RESET_POWER_ON) {
 		fill_pattern(b->sram1, STM32_SRAM1_SIZE, b->cfg.sram_seed);

@@ -1066,6 +1066,23 @@ void sim_set_button(struct sim_board *sb, bool pressed)
 	board_trace(b, SIM_TRACE_NOTE, b->last_pc, "user button B1 %s", pressed ? "pressed" : "released");
 }
 
+void sim_line_faults(struct sim_board *sb, uint32_t drop_ppm, uint32_t corrupt_ppm, uint32_t seed)
+{
+	struct sim_line_faults *lf = &board_of(sb)->line_faults;
+
+	lf->drop_ppm = drop_ppm;
+	lf->corrupt_ppm = corrupt_ppm;
+	lf->rng = seed ? seed : 1u;
+}
+
+void sim_line_fault_counts(const struct sim_board *sb, uint64_t *dropped, uint64_t *corrupted)
+{
+	const struct sim_line_faults *lf = &board_of_const(sb)->line_faults;
+
+	*dropped = lf->dropped;
+	*corrupted = lf->corrupted;
+}
+
 void sim_set_boot0(struct sim_board *sb, bool level)
 {
 	board_of(sb)->cfg.boot0 = level;

@@ -262,6 +262,12 @@ struct board {
 	bool rom_entry;              /* the CPU reached the ROM's entry point */
 	uint32_t rom_entry_pc;
 
+	/* Faults injected on the ROM's serial line (sim_line_faults). */
+	struct sim_line_faults {
+		uint32_t drop_ppm, corrupt_ppm, rng;
+		uint64_t dropped, corrupted;
+	} line_faults;
+
 	/* ELF symbols of loaded files. */
 	struct sim_symbol *symbols;
 	size_t nsymbols, symbols_cap;

@@ -49,6 +49,7 @@ struct options {
 	uint64_t cut_insn;
 	double cut_us;
 	double button_at_ms, button_for_ms;
+	uint32_t line_drop, line_corrupt, line_seed;
 };
 
 static void usage(FILE *out)
@@ -78,6 +79,8 @@ static void usage(FILE *out)
 		"  --power-cut-at-insn N cut power after N instructions\n"
 		"  --power-cut-at-us T   cut power at T microseconds of simulated time\n"
 		"  --button-at MS[:DUR]  press B1 at MS milliseconds for DUR ms (default: held)\n"
+		"  --line-drop PPM       the ROM's serial line drops bytes (per million, both ways)\n"
+		"  --line-corrupt PPM    ... or flips a bit in them; --line-seed N repeats a run\n"
 		"  --control stdin|unix:PATH   accept commands while running (see docs/sim.md)\n"
 		"Output:\n"
 		"  --trace FILE|-        write the event trace to FILE (- for stderr)\n"
@@ -116,6 +119,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_FLASH = 256, OPT_ERASE, OPT_BOOT0, OPT_NO_LSE, OPT_HSE, OPT_BLID, OPT_VBAT,
 		OPT_U1, OPT_U2, OPT_U3, OPT_FAST, OPT_RUN_FOR, OPT_UNTIL_UART, OPT_UNTIL_ROM,
 		OPT_CUT_INSN, OPT_CUT_US, OPT_BUTTON, OPT_CONTROL, OPT_TRACE, OPT_QUIET,
+		OPT_LINE_DROP, OPT_LINE_CORRUPT, OPT_LINE_SEED,
 	};
 	static const struct option longopts[] = {
 		{ "flash", required_argument, NULL, OPT_FLASH },
@@ -138,6 +142,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "line-drop", required_argument, NULL, OPT_LINE_DROP },
+		{ "line-corrupt", required_argument, NULL, OPT_LINE_CORRUPT },
+		{ "line-seed", required_argument, NULL, OPT_LINE_SEED },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -213,6 +220,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_QUIET:
 			o->quiet = true;
+			break;
+		case OPT_LINE_DROP:
+			o->line_drop = (uint32_t)strtoul(optarg, &end, 0);
+			break;
+		case OPT_LINE_CORRUPT:
+			o->line_corrupt = (uint32_t)strtoul(optarg, &end, 0);
+			break;
+		case OPT_LINE_SEED:
+			o->line_seed = (uint32_t)strtoul(optarg, &end, 0);
 			break;
 		case 'h':
 			usage(stdout);
@@ -515,6 +531,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (o.cut_insn)
 		sim_power_cut_at_insn(sb, o.cut_insn);
+	if (o.line_drop || o.line_corrupt)
+		sim_line_faults(sb, o.line_drop, o.line_corrupt, o.line_seed);
 	sim_power_on(sb);
 	if (o.cut_us > 0)
 		sim_power_cut_at_time(sb, (sim_time_t)(o.cut_us * 1e6));
@@ -573,6 +591,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sysboot-sim: %s after %.6f s simulated, %llu instructions\n",
 			quit_signal ? "stopped by signal" : sim_stop_reason_str(reason),
 			(double)sim_now(sb) / 1e12, (unsigned long long)sim_insns(sb));
+	}
+	if (o.line_drop || o.line_corrupt) {
+		uint64_t dropped, corrupted;
+
+		sim_line_fault_counts(sb, &dropped, &corrupted);
+		fprintf(stderr, "sysboot-sim: line faults injected: %llu bytes dropped, %llu corrupted\n",
+			(unsigned long long)dropped, (unsigned long long)corrupted);
 	}
 out:
 	sim_board_free(sb);

@@ -24,7 +24,7 @@
 #include "rom/rom_usart.h"
 #include "sysboot/an3155.h"
 
-#define ROM_USART_INDEX  1u        /* USART2: PA2/PA3, the ST-LINK VCP */
+#define ROM_USART_DEFAULT 1        /* USART2: PA2/PA3, the ST-LINK VCP */
 #define ROM_DEFAULT_BAUD 115200u
 #define ROM_FRAME_BITS   11u       /* 8 data bits, even parity, 1 stop (AN3155 2) */
 #define ROM_IWDG_REFRESH SIM_MS(10)
@@ -40,13 +40,37 @@ struct rom_state {
 	uint64_t bytes_in, bytes_out;
 	sim_time_t session_start;
 	bool reset_after_reply;      /* option bytes changed: reset once answered */
+	int active;                  /* USART index chosen by the first 0x7F, -1 before */
 	uint8_t pending[64];         /* read from the link, not yet on the wire */
 	size_t pending_len, pending_pos;
 };
 
+/* The interface the ROM talks on: the first to send 0x7F (AN2606 4). */
 static struct link *rom_link(struct board *b)
 {
-	return b->usart[ROM_USART_INDEX].link;
+	int i = b->rom->active >= 0 ? b->rom->active : ROM_USART_DEFAULT;
+
+	return b->usart[i].link;
+}
+
+/* A line fault (sim_line_faults) on one byte: true to drop it. */
+static bool line_fault(struct board *b, uint8_t *byte)
+{
+	struct sim_line_faults *lf = &b->line_faults;
+
+	if (!lf->drop_ppm && !lf->corrupt_ppm)
+		return false;
+	lf->rng = lf->rng * 1103515245u + 12345u;
+	if ((lf->rng >> 8) % 1000000u < lf->drop_ppm) {
+		lf->dropped++;
+		return true;
+	}
+	lf->rng = lf->rng * 1103515245u + 12345u;
+	if ((lf->rng >> 8) % 1000000u < lf->corrupt_ppm) {
+		*byte ^= (uint8_t)(1u << ((lf->rng >> 4) & 7u));
+		lf->corrupted++;
+	}
+	return false;
 }
 
 static sim_time_t byte_time(const struct rom_state *r)
@@ -206,10 +230,13 @@ static void op_tx(void *ctx, const uint8_t *buf, uint32_t len)
 	uint32_t i;
 
 	for (i = 0; i < len; i++) {
+		uint8_t c = buf[i];
+
 		if (!board_advance(b, byte_time(r)))
 			return;
-		link_write(rom_link(b), &buf[i], 1);
 		r->bytes_out++;
+		if (!line_fault(b, &c))
+			link_write(rom_link(b), &c, 1);
 	}
 }
 
@@ -291,6 +318,7 @@ void rom_enter(struct board *b, uint32_t entry_pc)
 				b->cfg.timing.rom_startup_no_lse);
 	r->session_start = b->now;
 	r->bytes_in = r->bytes_out = 0;
+	r->active = -1;
 	rom_usart_reset(&r->engine);
 	if (b->iwdg.running) {
 		/* AN2606: the ROM sets the prescaler to its maximum and keeps refreshing. */
@@ -309,8 +337,44 @@ static void rom_become_ready(struct board *b)
 	r->ready = true;
 	r->baud = host ? host : ROM_DEFAULT_BAUD;
 	board_trace(b, SIM_TRACE_ROM, 0,
-		    "ROM bootloader ready after %.1f ms, USART2 waits for 0x7F (%u baud, 8E1)",
-		    (double)(b->now - r->session_start) / 1e9, r->baud);
+		    "ROM bootloader ready after %.1f ms, USART2 waits for 0x7F (%u baud, 8E1)%s",
+		    (double)(b->now - r->session_start) / 1e9, r->baud,
+		    b->usart[0].link || b->usart[2].link ? ", and USART1/USART3 too" : "");
+}
+
+/* Take what the host sent: from the active USART, or the first that speaks. */
+static void fetch_input(struct board *b)
+{
+	struct rom_state *r = b->rom;
+	int i;
+
+	r->pending_pos = r->pending_len = 0;
+	if (r->active >= 0) {
+		r->pending_len = link_read(b->usart[r->active].link, r->pending, sizeof(r->pending));
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		if (!b->usart[i].link)
+			continue;
+		r->pending_len = link_read(b->usart[i].link, r->pending, sizeof(r->pending));
+		if (r->pending_len) {
+			r->active = i;
+			if (i != ROM_USART_DEFAULT)
+				board_trace(b, SIM_TRACE_ROM, 0, "the host speaks on USART%d: the ROM uses it", i + 1);
+			return;
+		}
+	}
+}
+
+/* Discard what arrives while the ROM is not listening yet. */
+static void drain_input(struct board *b)
+{
+	uint8_t buf[64];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		while (b->usart[i].link && link_read(b->usart[i].link, buf, sizeof(buf)))
+			;
 }
 
 enum sim_stop_reason rom_run(struct board *b)
@@ -318,7 +382,6 @@ enum sim_stop_reason rom_run(struct board *b)
 	struct rom_state *r = b->rom;
 	struct link *link = rom_link(b);
 	const struct sim_run_limits *lim = b->limits;
-	uint8_t buf[64];
 
 	if (!r->ready) {
 		sim_time_t target = r->ready_at;
@@ -328,24 +391,26 @@ enum sim_stop_reason rom_run(struct board *b)
 		if (target > b->now && !board_advance(b, target - b->now))
 			return SIM_STOP_NONE;
 		/* Bytes sent while the ROM is starting are lost. */
-		while (link && link_read(link, buf, sizeof(buf)))
-			;
+		drain_input(b);
 		if (b->now < r->ready_at)
 			return b->stop_requested ? SIM_STOP_NONE : SIM_STOP_TIME;
 		rom_become_ready(b);
 	}
 
 	while (b->mode == MODE_ROM && b->powered && !b->reset_requested && !b->stop_requested) {
-		if (r->pending_pos == r->pending_len && link) {
-			r->pending_len = link_read(link, r->pending, sizeof(r->pending));
-			r->pending_pos = 0;
-		}
+		if (r->pending_pos == r->pending_len)
+			fetch_input(b);
 		if (r->pending_pos < r->pending_len) {
 			/* The byte has crossed the wire once its last bit arrived. */
 			if (!board_advance(b, byte_time(r)))
 				break;
 			r->bytes_in++;
-			rom_usart_rx(&r->engine, r->pending[r->pending_pos++]);
+			{
+				uint8_t c = r->pending[r->pending_pos++];
+
+				if (!line_fault(b, &c))
+					rom_usart_rx(&r->engine, c);
+			}
 			/* AN3155: the ROM acknowledges, then the option bytes reload (reset). */
 			if (r->reset_after_reply) {
 				r->reset_after_reply = false;
@@ -354,6 +419,7 @@ enum sim_stop_reason rom_run(struct board *b)
 			continue;
 		}
 		/* Nothing to read: wait, letting simulated time follow the wall clock. */
+		link = rom_link(b);
 		if (!link || link_fd(link) < 0) {
 			/* A memory link: nothing can arrive while we run. */
 			if (lim && lim->until_time && lim->until_time > b->now) {
@@ -398,6 +464,7 @@ void rom_reset(struct board *b)
 	r->left = false;
 	r->pending_len = r->pending_pos = 0;
 	r->reset_after_reply = false;
+	r->active = -1;
 	rom_usart_reset(&r->engine);
 }
 

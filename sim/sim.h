@@ -169,6 +169,14 @@ size_t sim_uart_take(struct sim_board *sb, unsigned n, char *buf, size_t cap);
 /* The path of a PTY link's slave side ("" when not a PTY). */
 const char *sim_uart_pty(const struct sim_board *sb, unsigned n);
 
+/*
+ * A bad serial line for the ROM bootloader's traffic, both directions:
+ * each byte is dropped with probability drop_ppm / 10^6, else one of its
+ * bits is flipped with probability corrupt_ppm / 10^6 (repeatable: seed).
+ */
+void sim_line_faults(struct sim_board *sb, uint32_t drop_ppm, uint32_t corrupt_ppm, uint32_t seed);
+void sim_line_fault_counts(const struct sim_board *sb, uint64_t *dropped, uint64_t *corrupted);
+
 /* Simulated time since the ROM bootloader was last entered. */
 sim_time_t sim_rom_session_time(const struct sim_board *sb);
 

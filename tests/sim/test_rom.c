@@ -279,6 +279,62 @@ static void rom_keeps_the_watchdog_refreshed(void **state)
 	sim_board_free(sb);
 }
 
+static void rom_listens_on_usart1_too(void **state)
+{
+	struct sim_config cfg;
+	struct sim_board *sb;
+	const uint8_t sync = AN3155_SYNC;
+	uint8_t in[4];
+
+	(void)state;
+	sim_config_default(&cfg);
+	cfg.boot0 = true;
+	cfg.usart[0].kind = SIM_LINK_MEMORY;
+	sb = board_new(&cfg);
+	sim_power_on(sb);
+	run_for(sb, 60);
+	/* AN2606: the interface that receives 0x7F first is the one used. */
+	sim_uart_send(sb, 1, &sync, 1);
+	run_for(sb, 2);
+	assert_int_equal(sim_uart_take(sb, 1, (char *)in, sizeof(in)), 1);
+	assert_int_equal(in[0], AN3155_ACK);
+	assert_int_equal(sim_uart_take(sb, 2, (char *)in, sizeof(in)), 0);
+	assert_true(traced(sb, SIM_TRACE_ROM, "the host speaks on USART1"));
+	sim_board_free(sb);
+}
+
+static void line_faults_drop_and_corrupt_bytes(void **state)
+{
+	struct sim_config cfg;
+	struct sim_board *sb;
+	const uint8_t sync = AN3155_SYNC;
+	const uint8_t get_id[2] = { AN3155_CMD_GET_ID, 0xFD };
+	uint64_t dropped, corrupted;
+	uint8_t in[8];
+
+	(void)state;
+	sim_config_default(&cfg);
+	cfg.boot0 = true;
+	sb = board_new(&cfg);
+	sim_power_on(sb);
+	run_for(sb, 60);
+	/* Every byte lost: the ROM never hears the 0x7F. */
+	sim_line_faults(sb, 1000000, 0, 1);
+	assert_int_equal(exchange(sb, &sync, 1, in, sizeof(in), 5), 0);
+	sim_line_fault_counts(sb, &dropped, &corrupted);
+	assert_int_equal(dropped, 1);
+	/* A clean line again: in sync. */
+	sim_line_faults(sb, 0, 0, 1);
+	sync_rom(sb);
+	/* Every byte damaged: the command's complement no longer matches, NACK. */
+	sim_line_faults(sb, 0, 1000000, 3);
+	assert_true(exchange(sb, get_id, 2, in, sizeof(in), 5) >= 1);
+	assert_int_not_equal(in[0], AN3155_ACK);
+	sim_line_fault_counts(sb, &dropped, &corrupted);
+	assert_true(corrupted >= 3);
+	sim_board_free(sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +348,8 @@ int main(void)
 		cmocka_unit_test(bfb2_boots_bank2_or_the_bootloader),
 		cmocka_unit_test(watchdog_resets_an_unrefreshed_board),
 		cmocka_unit_test(rom_keeps_the_watchdog_refreshed),
+		cmocka_unit_test(rom_listens_on_usart1_too),
+		cmocka_unit_test(line_faults_drop_and_corrupt_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,7 @@
 #   make            build the host tool, the emulator and the firmware into build/
 #   make test       install missing packages, build, run every test (sanitized)
 #   make demo       a complete in-field update of the emulated board
-#   make reliability  power cuts spread over an update (CUTS=40): no brick
+#   make reliability  power cuts over an update, updates over a bad line: no brick
 #
 # The host tool and emulator are a CMake project (build/, and build/san with
 # ASan+UBSan for the tests); the firmware is cross-built by firmware/Makefile
@@ -45,11 +45,14 @@ demo: deps
 	$(MAKE) all
 	scripts/demo
 
-# The long power-cut campaign; prints cuts injected, boards recovered, bricks.
+# The long campaign: power cuts over an update, then updates over a bad
+# line; prints cuts injected, boards recovered, bricks, and the outcomes.
 CUTS ?= 40
+RUNS ?= 10
 reliability: deps
 	$(MAKE) all
 	tests/interop/powercut.sh $(BUILD)/host/sysboot $(BUILD)/sim/sysboot-sim $(BUILD)/firmware $(CUTS)
+	tests/interop/badline.sh $(BUILD)/host/sysboot $(BUILD)/sim/sysboot-sim $(BUILD)/firmware $(RUNS)
 
 clean:
 	rm -rf $(BUILD)

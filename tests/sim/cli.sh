@@ -1,6 +1,6 @@
 #!/bin/sh
-# cli.sh - sysboot-sim as a command: a UART echo through its pseudo-terminal,
-# a fault ending the run with status 3 and its explanation, a power cut at an
+# cli.sh - sysboot-sim as a command (its pty is tested in test_core.c): a
+# fault ending the run with status 3 and its explanation, a power cut at an
 # exact instruction count, the control channel, and usage errors.
 #
 # usage: cli.sh SIM FIRMWARE_DIR
@@ -19,45 +19,19 @@ fail() {
 	exit 1
 }
 
-# 1. A UART echo through the pseudo-terminal, as a terminal program sees it.
-"$SIM" --usart2 "pty:$TMP/tty" --quiet "$FW/tests/uart_echo.elf" 2> "$TMP/sim.err" &
-PID=$!
-n=0
-while [ ! -e "$TMP/tty" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-[ -e "$TMP/tty" ] || fail "no pty link created: $(cat "$TMP/sim.err")"
-exec 3<> "$TMP/tty"
-stty -F "$TMP/tty" raw -echo 115200
-cat <&3 > "$TMP/echo" &
-CAT=$!
-# Bytes sent before the firmware enables its receiver are lost, as on a
-# real board: send until the echo comes back (a loaded machine is slow).
-n=0
-while ! grep -q ping "$TMP/echo" && [ $n -lt 20 ]; do
-	printf 'ping' >&3
-	sleep 0.5
-	n=$((n + 1))
-done
-kill "$CAT" 2>/dev/null
-wait "$CAT" 2>/dev/null
-exec 3>&-
-grep -q ping "$TMP/echo" || fail "no echo through the pty (got '$(cat "$TMP/echo")')"
-kill "$PID"
-wait "$PID" 2>/dev/null
-PID=""
-
-# 2. A fault ends the run: exit status 3, the PC and a plain-words reason.
+# 1. A fault ends the run: exit status 3, the PC and a plain-words reason.
 "$SIM" --usart2 none "$FW/tests/even_jump.elf" --run-for 100 2> "$TMP/fault"
 st=$?
 [ $st -eq 3 ] || fail "a faulting firmware exited $st, expected 3"
 grep -q "fault at pc 0x" "$TMP/fault" || fail "no faulting PC: $(cat "$TMP/fault")"
 grep -q "branch to the even address" "$TMP/fault" || fail "no explanation: $(cat "$TMP/fault")"
 
-# 3. A power cut at an exact instruction count.
+# 2. A power cut at an exact instruction count.
 "$SIM" --usart2 none "$FW/tests/systick.elf" --power-cut-at-insn 500 --run-for 100 2> "$TMP/cut" ||
 	fail "a power cut is not a failure of the run"
 grep -q "power off after .* 500 instructions" "$TMP/cut" || fail "power cut not at 500: $(cat "$TMP/cut")"
 
-# 4. The control channel on standard input.
+# 3. The control channel on standard input.
 printf 'status\nread 0x08000000 8\nbutton press\nbogus\nquit\n' |
 	"$SIM" --usart2 none --control stdin --quiet "$FW/tests/systick.elf" > "$TMP/ctl" ||
 	fail "control session failed"
@@ -67,7 +41,7 @@ grep -q "^ok 00800120" "$TMP/ctl" || fail "read 0x08000000 is not the initial SP
 grep -q "^error unknown command 'bogus'" "$TMP/ctl" || fail "unknown command not refused: $(cat "$TMP/ctl")"
 grep -q "^ok bye" "$TMP/ctl" || fail "quit not acknowledged"
 
-# 5. Usage errors are specific.
+# 4. Usage errors are specific.
 "$SIM" --usart2 bogus 2> "$TMP/usage"
 [ $? -eq 2 ] || fail "a bad option did not exit 2"
 grep -q "bad serial port 'bogus'" "$TMP/usage" || fail "unclear usage error: $(cat "$TMP/usage")"
@@ -75,4 +49,4 @@ grep -q "bad serial port 'bogus'" "$TMP/usage" || fail "unclear usage error: $(c
 [ $? -eq 4 ] || fail "a missing firmware file did not exit 4"
 grep -q "missing.elf: No such file" "$TMP/missing" || fail "unclear error: $(cat "$TMP/missing")"
 
-echo "sysboot-sim command line: 5 checks passed"
+echo "sysboot-sim command line: 4 checks passed"

@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <termios.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "harness.h"
@@ -134,6 +138,48 @@ static void uart_echo(void **state)
 	sim_board_free(sb);
 }
 
+static void uart_echo_through_the_pty(void **state)
+{
+	struct sim_config cfg;
+	struct sim_board *sb;
+	struct termios tio;
+	struct pollfd p;
+	char buf[128] = { 0 };
+	size_t got = 0;
+	int fd, i;
+
+	(void)state;
+	sim_config_default(&cfg);
+	cfg.usart[1].kind = SIM_LINK_PTY;
+	sb = board_new(&cfg);
+	board_load(sb, "tests/uart_echo.elf", 0);
+	fd = open(sim_uart_pty(sb, 2), O_RDWR | O_NOCTTY);
+	assert_true(fd >= 0);
+	assert_int_equal(tcgetattr(fd, &tio), 0);
+	cfmakeraw(&tio);
+	assert_int_equal(tcsetattr(fd, TCSANOW, &tio), 0);
+	sim_power_on(sb);
+	run_for(sb, 5);
+	assert_int_equal(write(fd, "ping", 4), 4);
+	for (i = 0; i < 50 && !strstr(buf, "ping"); i++) {
+		ssize_t n;
+
+		run_for(sb, 2);
+		p.fd = fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, 10) <= 0)
+			continue;
+		n = read(fd, buf + got, sizeof(buf) - 1 - got);
+		if (n > 0)
+			got += (size_t)n;
+	}
+	assert_non_null(strstr(buf, "echo ready\r\n"));
+	assert_non_null(strstr(buf, "ping"));
+	assert_int_equal(result(sb, 0), 4);
+	close(fd);
+	sim_board_free(sb);
+}
+
 static void even_jump_is_reported_as_a_fault(void **state)
 {
 	struct sim_board *sb = board_with("tests/even_jump.elf", NULL);
@@ -188,6 +234,7 @@ int main(void)
 		cmocka_unit_test(flash_controller_from_the_cpu),
 		cmocka_unit_test(systick_exception_entry_and_return),
 		cmocka_unit_test(uart_echo),
+		cmocka_unit_test(uart_echo_through_the_pty),
 		cmocka_unit_test(even_jump_is_reported_as_a_fault),
 		cmocka_unit_test(jump_to_unmapped_memory_is_reported),
 		cmocka_unit_test(erased_flash_is_reported_at_reset),

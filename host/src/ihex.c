@@ -11,17 +11,6 @@
 
 #include "segments.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int ihex_read(struct segments *s, const char *text, size_t len, const char *name,
 	      char *err, size_t errlen)
 {
@@ -55,7 +44,7 @@ int ihex_read(struct segments *s, const char *text, size_t len, const char *name
 			return -1;
 		}
 		for (i = 0; i < (n - 1) / 2 && i < sizeof(rec); i++) {
-			int hi = hexval(text[pos + 1 + 2 * i]), lo = hexval(text[pos + 2 + 2 * i]);
+			int hi = hex_digit(text[pos + 1 + 2 * i]), lo = hex_digit(text[pos + 2 + 2 * i]);
 
 			if (hi < 0 || lo < 0) {
 				snprintf(err, errlen, "%s:%u: bad hex digit", name, line);

@@ -114,6 +114,17 @@ void segments_read(const struct segments *s, uint32_t addr, uint8_t *buf, uint32
 	}
 }
 
+int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 static int read_file(const char *path, uint8_t **out, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");

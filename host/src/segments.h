@@ -42,6 +42,9 @@ void segments_read(const struct segments *s, uint32_t addr, uint8_t *buf, uint32
 int segments_load(struct segments *s, const char *path, uint32_t raw_base,
 		  char *err, size_t errlen);
 
+/* The value of a hexadecimal digit, -1 for anything else (HEX, S-record). */
+int hex_digit(char c);
+
 /* Format readers and writers (segments_load picks the reader). */
 int elf_read(struct segments *s, const uint8_t *buf, size_t len, const char *name,
 	     char *err, size_t errlen);

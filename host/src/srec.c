@@ -9,17 +9,6 @@
 
 #include "segments.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int srec_read(struct segments *s, const char *text, size_t len, const char *name,
 	      char *err, size_t errlen)
 {
@@ -52,7 +41,7 @@ int srec_read(struct segments *s, const char *text, size_t len, const char *name
 		type = text[pos + 1];
 		count = (n - 2) / 2;
 		for (i = 0; i < count && i < sizeof(rec); i++) {
-			int hi = hexval(text[pos + 2 + 2 * i]), lo = hexval(text[pos + 3 + 2 * i]);
+			int hi = hex_digit(text[pos + 2 + 2 * i]), lo = hex_digit(text[pos + 3 + 2 * i]);
 
 			if (hi < 0 || lo < 0) {
 				snprintf(err, errlen, "%s:%u: bad hex digit", name, line);

@@ -30,6 +30,22 @@ static struct sim_board *board_running(const char *elf, uint32_t mode)
 	return sb;
 }
 
+/* A board that boots the ROM (BOOT0 high), powered; lse and USART1 optional. */
+static struct sim_board *boot0_board(bool lse, bool usart1)
+{
+	struct sim_config cfg;
+	struct sim_board *sb;
+
+	sim_config_default(&cfg);
+	cfg.boot0 = true;
+	cfg.lse = lse;
+	if (usart1)
+		cfg.usart[0].kind = SIM_LINK_MEMORY;
+	sb = board_new(&cfg);
+	sim_power_on(sb);
+	return sb;
+}
+
 static struct sim_board *rom_jump_board(uint32_t mode)
 {
 	return board_running(ROM_JUMP_ELF, mode);
@@ -55,17 +71,13 @@ static void sync_rom(struct sim_board *sb)
 
 static void boot0_enters_the_rom(void **state)
 {
-	struct sim_config cfg;
 	struct sim_board *sb;
 	struct sim_run_limits lim = { .stop_on_rom = true, .until_time = SIM_MS(10) };
 	const uint8_t get_id[2] = { AN3155_CMD_GET_ID, 0xFD };
 	uint8_t in[16];
 
 	(void)state;
-	sim_config_default(&cfg);
-	cfg.boot0 = true;
-	sb = board_new(&cfg);
-	sim_power_on(sb);
+	sb = boot0_board(true, false);
 	assert_int_equal(sim_run(sb, &lim), SIM_STOP_ROM);
 	assert_true(traced(sb, SIM_TRACE_RESET, "boot from system memory"));
 	assert_true(traced(sb, SIM_TRACE_ROM, "0x0 shows system memory"));
@@ -79,17 +91,12 @@ static void boot0_enters_the_rom(void **state)
 
 static void startup_time_depends_on_lse(void **state)
 {
-	struct sim_config cfg;
 	struct sim_board *sb;
 	const uint8_t sync = AN3155_SYNC;
 	uint8_t in[4];
 
 	(void)state;
-	sim_config_default(&cfg);
-	cfg.boot0 = true;
-	cfg.lse = false;
-	sb = board_new(&cfg);
-	sim_power_on(sb);
+	sb = boot0_board(false, false);
 	/* AN2606: 2.56 s without LSE; not ready at 2.5 s, ready at 2.6 s. */
 	run_for(sb, 2500);
 	assert_int_equal(exchange(sb, &sync, 1, in, sizeof(in), 5), 0);
@@ -101,7 +108,6 @@ static void startup_time_depends_on_lse(void **state)
 
 static void bytes_take_their_time_on_the_wire(void **state)
 {
-	struct sim_config cfg;
 	struct sim_board *sb;
 	const uint8_t get_id[2] = { AN3155_CMD_GET_ID, 0xFD };
 	struct sim_run_limits lim = { 0 };
@@ -109,10 +115,7 @@ static void bytes_take_their_time_on_the_wire(void **state)
 	uint8_t in[8];
 
 	(void)state;
-	sim_config_default(&cfg);
-	cfg.boot0 = true;
-	sb = board_new(&cfg);
-	sim_power_on(sb);
+	sb = boot0_board(true, false);
 	run_for(sb, 60);
 	sync_rom(sb);
 	t0 = sim_now(sb);
@@ -281,17 +284,12 @@ static void rom_keeps_the_watchdog_refreshed(void **state)
 
 static void rom_listens_on_usart1_too(void **state)
 {
-	struct sim_config cfg;
 	struct sim_board *sb;
 	const uint8_t sync = AN3155_SYNC;
 	uint8_t in[4];
 
 	(void)state;
-	sim_config_default(&cfg);
-	cfg.boot0 = true;
-	cfg.usart[0].kind = SIM_LINK_MEMORY;
-	sb = board_new(&cfg);
-	sim_power_on(sb);
+	sb = boot0_board(true, true);
 	run_for(sb, 60);
 	/* AN2606: the interface that receives 0x7F first is the one used. */
 	sim_uart_send(sb, 1, &sync, 1);
@@ -305,7 +303,6 @@ static void rom_listens_on_usart1_too(void **state)
 
 static void line_faults_drop_and_corrupt_bytes(void **state)
 {
-	struct sim_config cfg;
 	struct sim_board *sb;
 	const uint8_t sync = AN3155_SYNC;
 	const uint8_t get_id[2] = { AN3155_CMD_GET_ID, 0xFD };
@@ -313,10 +310,7 @@ static void line_faults_drop_and_corrupt_bytes(void **state)
 	uint8_t in[8];
 
 	(void)state;
-	sim_config_default(&cfg);
-	cfg.boot0 = true;
-	sb = board_new(&cfg);
-	sim_power_on(sb);
+	sb = boot0_board(true, false);
 	run_for(sb, 60);
 	/* Every byte lost: the ROM never hears the 0x7F. */
 	sim_line_faults(sb, 1000000, 0, 1);

@@ -16,31 +16,8 @@ FW=$3
 RUNS=${4:-4}
 DROP=${5:-500}
 CORRUPT=${6:-2000}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sysboot-badline.XXXXXX")
-PORT=$TMP/nucleo
-PID=""
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-start_sim() {
-	rm -f "$PORT"
-	"$SIM" --flash "$TMP/board.bin" --usart2 "pty:$PORT" "$@" > "$TMP/sim.log" 2>&1 &
-	PID=$!
-	n=0
-	while [ ! -e "$PORT" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-	[ -e "$PORT" ] || fail "the emulator did not start: $(cat "$TMP/sim.log")"
-}
-stop_sim() {
-	kill -INT "$PID" 2>/dev/null
-	wait "$PID" 2>/dev/null
-	PID=""
-}
+NAME=badline
+. "$(dirname "$0")/board.sh"
 
 done_ok=0 failed_clearly=0
 i=1

@@ -16,37 +16,12 @@ SYSBOOT=$1
 SIM=$2
 FW=$3
 CUTS=${4:-12}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sysboot-powercut.XXXXXX")
-PORT=$TMP/nucleo
-PID=""
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-start_sim() {
-	rm -f "$PORT"
-	"$SIM" --flash "$TMP/board.bin" --usart2 "pty:$PORT" --quiet "$@" > "$TMP/sim.log" 2>&1 &
-	PID=$!
-	n=0
-	while [ ! -e "$PORT" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-	[ -e "$PORT" ] || fail "the emulator did not start: $(cat "$TMP/sim.log")"
-}
-
-stop_sim() {
-	kill "$PID" 2>/dev/null
-	wait "$PID" 2>/dev/null
-	PID=""
-}
+NAME=powercut
+. "$(dirname "$0")/board.sh"
 
 # Measure how long an uninterrupted update takes, in simulated time.
 rm -f "$TMP/board.bin"
-start_sim --trace "$TMP/full.trace" "$FW/stub.elf" "$FW/app-v1.img@0x08002000"
+start_sim --quiet --trace "$TMP/full.trace" "$FW/stub.elf" "$FW/app-v1.img@0x08002000"
 sleep 0.5
 "$SYSBOOT" update "$FW/app-v2.img" --port "$PORT" > "$TMP/upd" 2>&1 || fail "the reference update failed: $(cat "$TMP/upd")"
 stop_sim
@@ -64,7 +39,7 @@ while [ $i -le "$CUTS" ]; do
 	# Spread over the window, from the request to a little past the Go.
 	at=$((start_us - 50000 + (end_us - start_us + 70000) * i / CUTS))
 	rm -f "$TMP/board.bin"
-	start_sim --power-cut-at-us "$at" "$FW/stub.elf" "$FW/app-v1.img@0x08002000"
+	start_sim --quiet --power-cut-at-us "$at" "$FW/stub.elf" "$FW/app-v1.img@0x08002000"
 	sleep 0.5
 	"$SYSBOOT" update "$FW/app-v2.img" --port "$PORT" > "$TMP/upd" 2>&1
 	wait "$PID" 2>/dev/null
@@ -103,7 +78,7 @@ while [ $i -le "$CUTS" ]; do
 	fi
 
 	# The retry: a second update must succeed from whatever state.
-	start_sim
+	start_sim --quiet
 	sleep 0.3
 	"$SYSBOOT" update "$FW/app-v2.img" --port "$PORT" > "$TMP/retry" 2>&1 ||
 		fail "cut at $at us (board then in $state): the retry failed: $(cat "$TMP/retry")"

@@ -260,6 +260,30 @@ static enum an_status write_block(struct session *s, const struct flash_image *i
 	return an3155_write(&s->an, addr, buf, padded);
 }
 
+/*
+ * A block that still fails after the client's retries may have been half
+ * written: a lost byte can make the ROM take the next command's bytes as
+ * data, and flash takes a double word only once (RM0351 3.3.7). Erase its
+ * page and write the page again from its start, a bounded number of times;
+ * the header is still written last, so the board stays safe throughout.
+ */
+#define PAGE_REWRITES 4u
+
+static enum an_status rewrite_page(struct session *s, enum an_status failed, uint32_t *addr,
+				   uint32_t start, struct write_stats *ws)
+{
+	uint16_t page = (uint16_t)flash_page_of(*addr);
+	uint32_t page_base = STM32_FLASH_BASE + page * STM32_FLASH_PAGE_SIZE;
+
+	if ((failed != AN_ERR_NACK && failed != AN_ERR_TIMEOUT) || ws->pages_rewritten >= PAGE_REWRITES)
+		return failed;
+	if (an3155_erase_pages(&s->an, &page, 1) != AN_OK)
+		return failed;
+	ws->pages_rewritten++;
+	*addr = page_base > start ? page_base : start;
+	return AN_OK;
+}
+
 enum op_status flash_write_image(struct session *s, const struct flash_image *im,
 				 const uint32_t *erase_first_page_addr,
 				 const uint32_t *last_block,
@@ -333,7 +357,9 @@ enum op_status flash_write_image(struct session *s, const struct flash_image *im
 	start = im->base;
 	end = im->base + (uint32_t)im->len;
 	pbegin(po, "write", im->len);
-	for (addr = start; addr < end;) {
+	addr = start;
+write_from:
+	for (; addr < end;) {
 		uint32_t next = (addr & ~(uint32_t)(BLOCK - 1)) + BLOCK;
 		size_t len;
 
@@ -352,6 +378,8 @@ enum op_status flash_write_image(struct session *s, const struct flash_image *im
 		} else {
 			st = write_block(s, im, addr, len);
 			if (st != AN_OK) {
+				if (rewrite_page(s, st, &addr, start, ws) == AN_OK)
+					continue;
 				ret = an_fail(s, st, err, errlen);
 				goto out_end;
 			}
@@ -372,6 +400,9 @@ enum op_status flash_write_image(struct session *s, const struct flash_image *im
 			next = end;
 		st = write_block(s, im, held, next - held);
 		if (st != AN_OK) {
+			addr = held;
+			if (rewrite_page(s, st, &addr, start, ws) == AN_OK)
+				goto write_from;
 			ret = an_fail(s, st, err, errlen);
 			goto out_end;
 		}

@@ -109,6 +109,7 @@ struct write_stats {
 	unsigned pages_erased;
 	unsigned blocks_written;
 	unsigned blocks_skipped;
+	unsigned pages_rewritten;   /* pages erased again after a failed block */
 	double erase_s, write_s;
 };
 

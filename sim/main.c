@@ -592,6 +592,9 @@ int main(int argc, char **argv)
 			quit_signal ? "stopped by signal" : sim_stop_reason_str(reason),
 			(double)sim_now(sb) / 1e12, (unsigned long long)sim_insns(sb));
 	}
+	if (!o.quiet && sim_trace_find(sb, 0, SIM_TRACE_ROM, "ROM bootloader entered"))
+		fprintf(stderr, "sysboot-sim: last ROM bootloader session: %.6f s simulated\n",
+			(double)sim_rom_session_time(sb) / 1e12);
 	if (o.line_drop || o.line_corrupt) {
 		uint64_t dropped, corrupted;
 

@@ -31,6 +31,10 @@ grep -q "branch to the even address" "$TMP/fault" || fail "no explanation: $(cat
 	fail "a power cut is not a failure of the run"
 grep -q "power off after .* 500 instructions" "$TMP/cut" || fail "power cut not at 500: $(cat "$TMP/cut")"
 
+# The ROM's session time is reported, for benchmarks in simulated seconds.
+"$SIM" --boot0 --usart2 none --run-for 100 2> "$TMP/rom" || fail "a ROM run failed"
+grep -q "last ROM bootloader session: 0.1000" "$TMP/rom" || fail "no ROM session time: $(cat "$TMP/rom")"
+
 # 3. The control channel on standard input.
 printf 'status\nread 0x08000000 8\nbutton press\nbogus\nquit\n' |
 	"$SIM" --usart2 none --control stdin --quiet "$FW/tests/systick.elf" > "$TMP/ctl" ||

@@ -17,6 +17,10 @@
 
 #include "sysboot/image.h"
 
+/* Whole updates run when the stub refuses what was written (AN3155 has no
+ * end-to-end check; the stub's CRC is it). */
+#define UPDATE_ATTEMPTS 3u
+
 static volatile sig_atomic_t interrupted;
 
 static void on_sigint(int sig)
@@ -43,14 +47,14 @@ static void print_json(const struct update_result *r, const char *path,
 	       "\"version\":\"%u.%u.%u\",\"running_version\":\"%s\","
 	       "\"verify\":\"%s\",\"confirmed\":%s,\"bytes\":%zu,"
 	       "\"pages_erased\":%u,\"blocks_written\":%u,\"blocks_skipped\":%u,"
-	       "\"pages_rewritten\":%u,\"retries\":%u,\"durations\":{\"connect\":%.3f,\"erase\":%.3f,"
+	       "\"pages_rewritten\":%u,\"attempts\":%u,\"retries\":%u,\"durations\":{\"connect\":%.3f,\"erase\":%.3f,"
 	       "\"write\":%.3f,\"verify\":%.3f,\"total\":%.3f}}\n",
 	       path, port, SYSBOOT_VERSION_MAJOR(r->image_version),
 	       SYSBOOT_VERSION_MINOR(r->image_version),
 	       SYSBOOT_VERSION_PATCH(r->image_version), r->running_version,
 	       v == VERIFY_STUB ? "stub" : v == VERIFY_READBACK ? "readback" : "none",
 	       r->confirmed ? "true" : "false", r->bytes, r->ws.pages_erased,
-	       r->ws.blocks_written, r->ws.blocks_skipped, r->ws.pages_rewritten, r->retries,
+	       r->ws.blocks_written, r->ws.blocks_skipped, r->ws.pages_rewritten, r->attempts, r->retries,
 	       r->connect_s, r->ws.erase_s, r->ws.write_s, r->verify_s,
 	       r->total_s);
 }
@@ -79,6 +83,7 @@ int cmd_update(int argc, char **argv)
 	char err[1024];
 	static char enter[256];
 	enum op_status st;
+	unsigned attempts;
 	int c, code;
 
 	optind = 0;
@@ -167,6 +172,18 @@ int cmd_update(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
 	st = update_run(argv[optind], &uo, &res, err, sizeof(err));
+	/*
+	 * The stub refused what was written (a line that damaged data the ROM
+	 * accepted): the board waits in the ROM, so write everything again.
+	 */
+	for (attempts = 1; st == OP_ERR_VERIFY && res.rejected && attempts < UPDATE_ATTEMPTS &&
+	     !interrupted; attempts++) {
+		if (!rc.quiet && !rc.json)
+			fprintf(stderr, "sysboot update: %s; writing the image again\n", err);
+		uo.co.no_enter = true;
+		st = update_run(argv[optind], &uo, &res, err, sizeof(err));
+	}
+	res.attempts = attempts;
 	sigaction(SIGINT, &old, NULL);
 
 	if (st == OP_ERR_INTERRUPTED) {

@@ -677,6 +677,7 @@ enum op_status update_run(const char *path, const struct update_opts *uo,
 				  uo->banner_timeout_ms ? uo->banner_timeout_ms : 5000,
 				  res->running_version,
 				  sizeof(res->running_version), &rom, err, errlen);
+		res->rejected = rom;
 		if (ret != OP_OK)
 			goto out;
 		if (strcmp(res->running_version, want) != 0) {

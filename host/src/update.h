@@ -151,6 +151,8 @@ struct update_result {
 	unsigned retries;
 	bool erase_started;          /* the old header is gone */
 	bool confirmed;              /* banner seen with the right version */
+	bool rejected;               /* the stub refused the image: the ROM answers */
+	unsigned attempts;           /* whole updates run (a rejected one is redone) */
 	char running_version[32];    /* what the banner said */
 	double connect_s, verify_s, total_s;
 	struct chip_info chip;

@@ -1,280 +1,278 @@
 /*
- * cmd_image.c - `sysboot image`: make an application image from a linked
- * application, and check one.
+ * cmd_image.c - `sysboot image build` and `sysboot image show`: the
+ * command-line side of appimage.c.
  *
- * The header (common/include/sysboot/image.h) is what lets the boot stub
- * refuse a half-written update, so it is computed here from exactly the
- * bytes that will be in flash: the application from SYSBOOT_APP_BASE to its
- * last byte, gaps and the tail to a double word filled with 0xFF, which is
- * what erased flash reads.
+ * build turns a linked application into the file an update writes (header
+ * in front, CRC over exactly what flash will hold); show lets a technician
+ * or a CI job check such a file before it goes to the field, with the exit
+ * code saying whether the stub would accept it.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "appimage.h"
 #include "cmd_rom.h"
-#include "segments.h"
-#include "sysboot/crc32.h"
-#include "sysboot/image.h"
+#include "formats.h"
 
-static int image_usage(void)
+const char cmd_image_help[] =
+	"usage: sysboot image build INPUT --version X.Y.Z -o OUTPUT [--address ADDR] [--json]\n"
+	"       sysboot image show FILE [--json]\n"
+	"\n"
+	"build: INPUT is the application linked with its vector table at 0x08002200\n"
+	"  (ELF, Intel HEX, S-record, DfuSe, or a raw binary with --address ADDR).\n"
+	"  OUTPUT's extension picks its format: .img/.bin (raw bytes from the header\n"
+	"  at 0x08002000), .hex, .srec/.s19/.s37 or .dfu.\n"
+	"show: prints the header of an image file (a raw .img/.bin starts at\n"
+	"  0x08002000), checks the header CRC, the body CRC and the vectors, and\n"
+	"  exits 8 when the boot stub would refuse the image.\n";
+
+static int usage_error(const struct output *o, const char *why)
 {
-	fprintf(stderr,
-		"usage: sysboot image build INPUT --version X.Y.Z -o OUTPUT [--address ADDR] [--json]\n"
-		"       sysboot image show FILE [--json]\n"
-		"INPUT is the application linked at 0x%08x (ELF, Intel HEX, or binary with --address);\n"
-		"OUTPUT is .img/.bin (raw from 0x%08x) or .hex.\n",
-		SYSBOOT_APP_BASE, SYSBOOT_HEADER_ADDR);
-	return ROM_EXIT_USAGE;
+	fprintf(stderr, "%s", cmd_image_help);
+	return out_error(o, SB_EXIT_USAGE, "%s", why);
 }
 
-static int fail(bool json, const char *msg)
+static int load(const struct output *o, const char *path,
+		const struct load_opts *lo, struct segments *s)
 {
-	if (json) {
-		printf("{\"ok\":false,\"error\":");
-		json_str(stdout, msg);
-		printf("}\n");
-	}
-	fprintf(stderr, "sysboot: error: %s\n", msg);
-	return ROM_EXIT_INPUT;
-}
+	struct load_info info;
+	struct sb_error e;
+	int ret = segments_load(s, path, lo, &info, &e);
 
-static bool parse_version(const char *s, uint32_t *v)
-{
-	unsigned a, b, c;
-	char tail;
-
-	if (sscanf(s, "%u.%u.%u%c", &a, &b, &c, &tail) != 3 || a > 0xFFFF || b > 0xFF || c > 0xFF)
-		return false;
-	*v = SYSBOOT_VERSION(a, b, c);
-	return true;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* Header and body as flash will hold them, in one buffer from the header. */
-static int write_output(const char *path, const uint8_t *img, uint32_t len, char *err, size_t errlen)
-{
-	FILE *f;
-
-	if (ends_with(path, ".hex")) {
-		struct segments s;
-		int ret;
-
-		segments_init(&s);
-		/* The header slot's padding is erased flash: leave it out. */
-		if (segments_add(&s, SYSBOOT_HEADER_ADDR, img, SYSBOOT_IMAGE_HEADER_SIZE) < 0 ||
-		    segments_add(&s, SYSBOOT_APP_BASE, img + SYSBOOT_HEADER_SLOT, len - SYSBOOT_HEADER_SLOT) < 0) {
-			segments_free(&s);
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		ret = ihex_write(&s, path, err, errlen);
-		segments_free(&s);
-		return ret;
-	}
-	if (!ends_with(path, ".img") && !ends_with(path, ".bin")) {
-		snprintf(err, errlen, "%s: unknown output format (use .img, .bin or .hex)", path);
-		return -1;
-	}
-	f = fopen(path, "wb");
-	if (!f || fwrite(img, 1, len, f) != len || fclose(f) != 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		if (f)
-			fclose(f);
-		return -1;
-	}
+	if (ret < 0)
+		return out_error(o, sb_exit_from_error(ret), "%s", e.msg);
+	if (info.warning[0])
+		out_warning(o, "%s", info.warning);
 	return 0;
 }
 
-static int image_build(int argc, char **argv)
+static int image_build_cmd(int argc, char **argv, bool json)
 {
 	static const struct option opts[] = {
 		{ "version", required_argument, NULL, 'V' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "address", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL, *in;
-	uint32_t version = 0, lo, end, body_len, initial_sp, reset;
-	unsigned long raw_base = SYSBOOT_APP_BASE;
-	bool have_version = false, json = false;
+	struct load_opts lo = { .raw = false };
 	struct sysboot_image_header hdr;
-	enum sysboot_image_status st;
-	struct segments s;
-	uint8_t *img = NULL;
-	char err[512], msg[600];
-	int c, ret = ROM_EXIT_INPUT;
-	size_t i;
+	struct segments app, img;
+	struct output o;
+	struct sb_error e;
+	const char *out = NULL, *in;
+	uint32_t version = 0;
+	unsigned long addr;
+	bool have_version = false;
+	int c, ret;
 
+	output_init(&o, "image build", json);
+	segments_init(&app);
+	segments_init(&img);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'V':
-			if (!parse_version(optarg, &version)) {
-				fprintf(stderr, "sysboot: error: bad version '%s': use MAJOR.MINOR.PATCH\n", optarg);
-				return ROM_EXIT_USAGE;
-			}
+			if (!image_parse_version(optarg, &version))
+				return out_error(&o, SB_EXIT_USAGE,
+						 "bad version '%s': use MAJOR.MINOR.PATCH (at most 65535.255.255)",
+						 optarg);
 			have_version = true;
 			break;
 		case 'o':
 			out = optarg;
 			break;
 		case 'a':
-			if (!rom_parse_u32(optarg, &raw_base))
-				return image_usage();
+			if (!rom_parse_u32(optarg, &addr))
+				return out_error(&o, SB_EXIT_USAGE,
+						 "bad address '%s' (decimal or 0x hex)", optarg);
+			lo.raw = true;
+			lo.raw_base = (uint32_t)addr;
 			break;
 		case 'j':
-			json = true;
+			o.json = true;
 			break;
+		case 'h':
+			fputs(cmd_image_help, stdout);
+			return SB_EXIT_OK;
 		default:
-			return image_usage();
+			return usage_error(&o, "image build: unknown option or missing value");
 		}
 	}
-	if (optind != argc - 1 || !out || !have_version)
-		return image_usage();
+	if (optind != argc - 1)
+		return usage_error(&o, "image build: give exactly one INPUT file");
+	if (!out)
+		return usage_error(&o, "image build: -o OUTPUT is required");
+	if (!have_version)
+		return usage_error(&o, "image build: --version X.Y.Z is required");
 	in = argv[optind];
-	if (segments_load(&s, in, (uint32_t)raw_base, err, sizeof(err)) < 0)
-		return fail(json, err);
-	segments_span(&s, &lo, &end);
-	for (i = 0; i < s.count; i++) {
-		const struct segment *g = &s.seg[i];
+	ret = load(&o, in, &lo, &app);
+	if (ret)
+		return ret;
+	ret = image_build(&app, in, version, &img, &hdr, &e);
+	if (ret == 0)
+		ret = image_write(&img, out, &e);
+	if (ret < 0) {
+		ret = out_error(&o, sb_exit_from_error(ret), "%s", e.msg);
+		goto out;
+	}
+	if (o.json) {
+		struct json_obj j;
+		char v[24];
 
-		if (g->addr < SYSBOOT_APP_BASE) {
-			snprintf(msg, sizeof(msg),
-				 "%s: data at 0x%08x lies below the application slot (0x%08x): %s; link the application at 0x%08x",
-				 in, g->addr, SYSBOOT_APP_BASE,
-				 g->addr < SYSBOOT_STUB_BASE + SYSBOOT_STUB_SIZE && g->addr >= SYSBOOT_STUB_BASE ?
-				 "it would overwrite the boot stub" :
-				 g->addr >= SYSBOOT_HEADER_ADDR ?
-				 "it is in the image header slot (is this already an image?)" : "outside the flash",
-				 SYSBOOT_APP_BASE);
-			goto fail;
-		}
-		if ((uint64_t)g->addr + g->len > STM32_FLASH_BASE + STM32_FLASH_SIZE) {
-			snprintf(msg, sizeof(msg), "%s: data at 0x%08x..0x%08x runs past the end of flash (0x%08x)",
-				 in, g->addr, g->addr + g->len - 1, STM32_FLASH_BASE + STM32_FLASH_SIZE - 1);
-			goto fail;
-		}
+		snprintf(v, sizeof(v), "%u.%u.%u", SYSBOOT_VERSION_MAJOR(version),
+			 SYSBOOT_VERSION_MINOR(version), SYSBOOT_VERSION_PATCH(version));
+		json_begin(&j, o.out);
+		json_kv_str(&j, "command", o.cmd);
+		json_kv_bool(&j, "ok", true);
+		json_kv_str(&j, "output", out);
+		json_kv_str(&j, "version", v);
+		json_kv_int(&j, "size", hdr.image_size);
+		json_kv_hex32(&j, "crc32", hdr.image_crc32);
+		json_kv_hex32(&j, "load_address", hdr.load_address);
+		json_end(&j);
+	} else {
+		printf("%s: application %u.%u.%u, %u bytes at 0x%08x, CRC-32 0x%08x\n",
+		       out, SYSBOOT_VERSION_MAJOR(version), SYSBOOT_VERSION_MINOR(version),
+		       SYSBOOT_VERSION_PATCH(version), hdr.image_size, SYSBOOT_APP_BASE,
+		       hdr.image_crc32);
 	}
-	if (lo != SYSBOOT_APP_BASE) {
-		snprintf(msg, sizeof(msg), "%s: the application must start with its vector table at 0x%08x, not 0x%08x",
-			 in, SYSBOOT_APP_BASE, lo);
-		goto fail;
-	}
-	body_len = (end - SYSBOOT_APP_BASE + 7u) & ~7u;
-	img = malloc(SYSBOOT_HEADER_SLOT + body_len);
-	if (!img) {
-		snprintf(msg, sizeof(msg), "out of memory");
-		goto fail;
-	}
-	memset(img, 0xFF, SYSBOOT_HEADER_SLOT);
-	segments_read(&s, SYSBOOT_APP_BASE, img + SYSBOOT_HEADER_SLOT, body_len, 0xFF);
-	sysboot_image_header_init(&hdr, body_len, sysboot_crc32(img + SYSBOOT_HEADER_SLOT, body_len), version);
-	memcpy(&initial_sp, img + SYSBOOT_HEADER_SLOT, 4);
-	memcpy(&reset, img + SYSBOOT_HEADER_SLOT + 4, 4);
-	st = sysboot_image_check_vectors(&hdr, initial_sp, reset);
-	if (st != SYSBOOT_IMAGE_OK) {
-		snprintf(msg, sizeof(msg), "%s: %s (initial SP 0x%08x, reset vector 0x%08x)",
-			 in, sysboot_image_status_str(st), initial_sp, reset);
-		goto fail;
-	}
-	sysboot_image_header_encode(img, &hdr);
-	if (write_output(out, img, SYSBOOT_HEADER_SLOT + body_len, err, sizeof(err)) < 0) {
-		snprintf(msg, sizeof(msg), "%s", err);
-		goto fail;
-	}
-	if (json)
-		printf("{\"ok\":true,\"output\":"), json_str(stdout, out),
-		printf(",\"size\":%u,\"crc32\":\"0x%08x\",\"version\":\"%u.%u.%u\"}\n",
-		       body_len, hdr.image_crc32, SYSBOOT_VERSION_MAJOR(version),
-		       SYSBOOT_VERSION_MINOR(version), SYSBOOT_VERSION_PATCH(version));
-	else
-		printf("%s: application %u.%u.%u, %u bytes at 0x%08x, CRC-32 0x%08x\n", out,
-		       SYSBOOT_VERSION_MAJOR(version), SYSBOOT_VERSION_MINOR(version),
-		       SYSBOOT_VERSION_PATCH(version), body_len, SYSBOOT_APP_BASE, hdr.image_crc32);
-	ret = ROM_EXIT_OK;
-	goto out;
-fail:
-	ret = fail(json, msg);
+	ret = SB_EXIT_OK;
 out:
-	free(img);
-	segments_free(&s);
+	segments_free(&app);
+	segments_free(&img);
 	return ret;
 }
 
-static int image_show(int argc, char **argv)
+static void show_human(const char *path, const struct image_report *r)
 {
-	bool json = argc > 2 && strcmp(argv[argc - 1], "--json") == 0;
-	const char *path = argc > 1 ? argv[1] : NULL;
-	uint8_t raw[SYSBOOT_IMAGE_HEADER_SIZE], *body = NULL;
-	struct sysboot_image_header hdr;
-	enum sysboot_image_status st;
-	uint32_t sp = 0, reset = 0;
-	struct segments s;
-	char err[512], msg[600];
-	int ret;
+	const struct sysboot_image_header *h = &r->hdr;
 
-	if (!path || argc > 3 || (argc == 3 && !json))
-		return image_usage();
-	/* A raw image starts at the header. */
-	if (segments_load(&s, path, SYSBOOT_HEADER_ADDR, err, sizeof(err)) < 0)
-		return fail(json, err);
-	segments_read(&s, SYSBOOT_HEADER_ADDR, raw, sizeof(raw), 0xFF);
-	st = sysboot_image_check_header(raw, &hdr);
-	if (st == SYSBOOT_IMAGE_OK) {
-		body = malloc(hdr.image_size);
-		if (!body) {
-			segments_free(&s);
-			return fail(json, "out of memory");
+	printf("%s:\n", path);
+	printf("  magic         0x%08x%s\n", h->magic,
+	       h->magic == SYSBOOT_IMAGE_MAGIC ? " (SYBI)" : "");
+	printf("  format        %u\n", h->format);
+	printf("  header size   %u bytes\n", h->header_size);
+	printf("  load address  0x%08x\n", h->load_address);
+	printf("  size          %u bytes\n", h->image_size);
+	printf("  CRC-32        0x%08x", h->image_crc32);
+	if (r->body_checked)
+		printf(" (computed 0x%08x)", r->body_crc_computed);
+	printf("\n  version       %u.%u.%u\n", SYSBOOT_VERSION_MAJOR(h->app_version),
+	       SYSBOOT_VERSION_MINOR(h->app_version), SYSBOOT_VERSION_PATCH(h->app_version));
+	printf("  flags         0x%08x\n", h->flags);
+	printf("  header CRC-32 0x%08x (computed 0x%08x)\n", h->header_crc32,
+	       r->header_crc_computed);
+	if (r->body_checked) {
+		printf("  initial SP    0x%08x\n", r->initial_sp);
+		printf("  reset vector  0x%08x\n", r->reset_vector);
+	}
+	printf("  status        %s\n", sysboot_image_status_str(r->status));
+}
+
+static void show_json(const char *path, const struct image_report *r)
+{
+	const struct sysboot_image_header *h = &r->hdr;
+	struct json_obj j;
+	char v[24];
+
+	snprintf(v, sizeof(v), "%u.%u.%u", SYSBOOT_VERSION_MAJOR(h->app_version),
+		 SYSBOOT_VERSION_MINOR(h->app_version), SYSBOOT_VERSION_PATCH(h->app_version));
+	json_begin(&j, stdout);
+	json_kv_str(&j, "command", "image show");
+	json_kv_bool(&j, "ok", r->status == SYSBOOT_IMAGE_OK);
+	json_kv_str(&j, "file", path);
+	json_kv_str(&j, "status", sysboot_image_status_str(r->status));
+	json_kv_hex32(&j, "magic", h->magic);
+	json_kv_int(&j, "format", h->format);
+	json_kv_int(&j, "header_size", h->header_size);
+	json_kv_hex32(&j, "load_address", h->load_address);
+	json_kv_int(&j, "size", h->image_size);
+	json_kv_hex32(&j, "crc32", h->image_crc32);
+	if (r->body_checked)
+		json_kv_hex32(&j, "crc32_computed", r->body_crc_computed);
+	json_kv_str(&j, "version", v);
+	json_kv_hex32(&j, "flags", h->flags);
+	json_kv_hex32(&j, "header_crc32", h->header_crc32);
+	json_kv_hex32(&j, "header_crc32_computed", r->header_crc_computed);
+	if (r->body_checked) {
+		json_kv_hex32(&j, "initial_sp", r->initial_sp);
+		json_kv_hex32(&j, "reset_vector", r->reset_vector);
+	}
+	json_end(&j);
+}
+
+static int image_show_cmd(int argc, char **argv, bool json)
+{
+	struct load_opts lo = { .raw = false, .raw_base = SYSBOOT_HEADER_ADDR };
+	const char *path = NULL;
+	struct image_report r;
+	struct segments s;
+	struct output o;
+	int i, ret;
+
+	output_init(&o, "image show", json);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			o.json = true;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(cmd_image_help, stdout);
+			return SB_EXIT_OK;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return usage_error(&o, "image show: unknown option");
+		} else if (path) {
+			return usage_error(&o, "image show: give exactly one FILE");
+		} else {
+			path = argv[i];
 		}
-		segments_read(&s, SYSBOOT_APP_BASE, body, hdr.image_size, 0xFF);
-		if (sysboot_crc32(body, hdr.image_size) != hdr.image_crc32)
-			st = SYSBOOT_IMAGE_BAD_CRC;
-		memcpy(&sp, body, 4);
-		memcpy(&reset, body + 4, 4);
-		if (st == SYSBOOT_IMAGE_OK)
-			st = sysboot_image_check_vectors(&hdr, sp, reset);
 	}
-	if (json)
-		printf("{\"ok\":%s,\"status\":\"%s\",\"version\":\"%u.%u.%u\",\"size\":%u,\"crc32\":\"0x%08x\",\"load_address\":\"0x%08x\"}\n",
-		       st == SYSBOOT_IMAGE_OK ? "true" : "false", sysboot_image_status_str(st),
-		       SYSBOOT_VERSION_MAJOR(hdr.app_version), SYSBOOT_VERSION_MINOR(hdr.app_version),
-		       SYSBOOT_VERSION_PATCH(hdr.app_version), hdr.image_size, hdr.image_crc32,
-		       hdr.load_address);
-	else
-		printf("%s:\n  magic        0x%08x\n  format       %u\n  load address 0x%08x\n"
-		       "  size         %u bytes\n  CRC-32       0x%08x\n  version      %u.%u.%u\n"
-		       "  initial SP   0x%08x\n  reset vector 0x%08x\n  status       %s\n",
-		       path, hdr.magic, hdr.format, hdr.load_address, hdr.image_size, hdr.image_crc32,
-		       SYSBOOT_VERSION_MAJOR(hdr.app_version), SYSBOOT_VERSION_MINOR(hdr.app_version),
-		       SYSBOOT_VERSION_PATCH(hdr.app_version), sp, reset, sysboot_image_status_str(st));
-	ret = ROM_EXIT_OK;
-	if (st != SYSBOOT_IMAGE_OK) {
-		snprintf(msg, sizeof(msg), "%s: %s", path, sysboot_image_status_str(st));
-		fprintf(stderr, "sysboot: error: %s\n", msg);
-		ret = ROM_EXIT_INPUT;
-	}
-	free(body);
+	if (!path)
+		return usage_error(&o, "image show: give exactly one FILE");
+	/* An image file is raw bytes from the header slot on. */
+	lo.raw = fw_format_from_ext(path) == FW_BIN;
+	ret = load(&o, path, &lo, &s);
+	if (ret)
+		return ret;
+	image_inspect(&s, &r);
 	segments_free(&s);
-	return ret;
+	if (o.json)
+		show_json(path, &r);
+	else
+		show_human(path, &r);
+	if (r.status != SYSBOOT_IMAGE_OK) {
+		/* The result object above already says why. */
+		fprintf(stderr, "sysboot: error: %s: %s\n", path,
+			sysboot_image_status_str(r.status));
+		return SB_EXIT_VERIFY;
+	}
+	return SB_EXIT_OK;
 }
 
 int cmd_image(int argc, char **argv)
 {
+	bool json = false;
+	struct output o;
+
+	/* `sysboot --json image ...` puts --json first. */
+	while (argc > 1 && strcmp(argv[1], "--json") == 0) {
+		json = true;
+		argc--;
+		argv++;
+	}
+	output_init(&o, "image", json);
 	if (argc < 2)
-		return image_usage();
+		return usage_error(&o, "image: give a subcommand, build or show");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(cmd_image_help, stdout);
+		return SB_EXIT_OK;
+	}
 	if (strcmp(argv[1], "build") == 0)
-		return image_build(argc - 1, argv + 1);
+		return image_build_cmd(argc - 1, argv + 1, json);
 	if (strcmp(argv[1], "show") == 0)
-		return image_show(argc - 1, argv + 1);
-	return image_usage();
+		return image_show_cmd(argc - 1, argv + 1, json);
+	return usage_error(&o, "image: unknown subcommand (build or show)");
 }

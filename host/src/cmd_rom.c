@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "formats.h"
 #include "sysboot/an3155.h"
 #include "sysboot/image.h"
 #include "sysboot/stm32l476.h"
@@ -67,22 +68,6 @@ bool rom_parse_u32(const char *s, unsigned long *v)
 	return true;
 }
 
-void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 int rom_fail(const struct rom_common *rc, const char *cmd, enum op_status st,
 	     const char *msg)
 {
@@ -99,71 +84,36 @@ int rom_fail(const struct rom_common *rc, const char *cmd, enum op_status st,
 	return code;
 }
 
-struct progress_state {
-	bool tty;
-	bool quiet;
-	const char *phase;
-	size_t total;
-	unsigned last_quarter;
-	size_t done;
-};
-
-static struct progress_state pstate;
-
+/* The update's progress callbacks, drawn by output.c's progress reporter. */
 static void pr_begin(void *ctx, const char *phase, size_t total)
 {
-	struct progress_state *ps = ctx;
+	struct rom_common *rc = ctx;
 
-	ps->phase = phase;
-	ps->total = total;
-	ps->done = 0;
-	ps->last_quarter = 0;
-	if (!ps->quiet && !ps->tty)
-		fprintf(stderr, "%s: 0/%zu\n", phase, total);
+	progress_start(&rc->progress, &rc->out, phase, total);
 }
 
 static void pr_step(void *ctx, size_t done)
 {
-	struct progress_state *ps = ctx;
-	unsigned pct = ps->total ? (unsigned)(done * 100 / ps->total) : 100;
+	struct rom_common *rc = ctx;
 
-	ps->done = done;
-	if (ps->quiet)
-		return;
-	if (ps->tty) {
-		char bar[31];
-		unsigned fill = pct * 30 / 100, i;
-
-		for (i = 0; i < 30; i++)
-			bar[i] = i < fill ? '#' : '.';
-		bar[30] = '\0';
-		fprintf(stderr, "\r%-6s [%s] %3u%% %zu/%zu", ps->phase, bar, pct,
-			done, ps->total);
-		fflush(stderr);
-	} else if (pct / 25 > ps->last_quarter) {
-		ps->last_quarter = pct / 25;
-		fprintf(stderr, "%s: %zu/%zu (%u%%)\n", ps->phase, done,
-			ps->total, pct);
-	}
+	progress_update(&rc->progress, done);
 }
 
 static void pr_end(void *ctx)
 {
-	struct progress_state *ps = ctx;
+	struct rom_common *rc = ctx;
 
-	if (!ps->quiet && ps->tty && ps->phase)
-		fputc('\n', stderr);
-	ps->phase = NULL;
+	progress_finish(&rc->progress, true);
 }
 
-void rom_progress_init(struct progress_ops *po, const struct rom_common *rc)
+void rom_progress_init(struct progress_ops *po, struct rom_common *rc)
 {
-	pstate.tty = isatty(STDERR_FILENO) && !rc->json;
-	pstate.quiet = rc->quiet;
+	output_init(&rc->out, NULL, rc->json);
+	rc->out.quiet = rc->quiet;
 	po->begin = pr_begin;
 	po->step = pr_step;
 	po->end = pr_end;
-	po->ctx = &pstate;
+	po->ctx = rc;
 }
 
 /* Options shared by every ROM command. */
@@ -561,6 +511,7 @@ int cmd_write(int argc, char **argv)
 	struct session s;
 	struct write_stats ws;
 	unsigned long addr = SYSBOOT_HEADER_ADDR;
+	struct load_opts lo = { .raw = false };
 	bool allow_stub = false;
 	char err[768];
 	enum op_status st;
@@ -575,6 +526,8 @@ int cmd_write(int argc, char **argv)
 					argv[0], optarg);
 				return ROM_EXIT_USAGE;
 			}
+			/* Only an address makes a raw binary acceptable. */
+			lo.raw = true;
 			continue;
 		}
 		if (c == OPT_ALLOW_STUB) {
@@ -591,7 +544,8 @@ int cmd_write(int argc, char **argv)
 		return usage(argv[0], use);
 	if ((r = need_port(&rc, argv[0])))
 		return r;
-	st = flash_image_load(&im, argv[optind], (uint32_t)addr, err, sizeof(err));
+	lo.raw_base = (uint32_t)addr;
+	st = flash_image_load(&im, argv[optind], &lo, err, sizeof(err));
 	if (st != OP_OK)
 		return rom_fail(&rc, argv[0], st, err);
 	if (touches_stub(im.base, im.len) && !allow_stub) {

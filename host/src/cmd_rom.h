@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "exitcodes.h"
+#include "output.h"
 #include "update.h"
 
 int cmd_update(int argc, char **argv);
@@ -25,20 +27,8 @@ int cmd_protect(int argc, char **argv);
 int cmd_unprotect(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 
-/* Exit codes of the ROM commands (see rom_exit_code()). */
-enum rom_exit {
-	ROM_EXIT_OK = 0,
-	ROM_EXIT_FAILURE = 1,
-	ROM_EXIT_USAGE = 2,
-	ROM_EXIT_INPUT = 3,       /* the file given is not acceptable */
-	ROM_EXIT_PORT = 4,        /* the port cannot be used */
-	ROM_EXIT_NO_ANSWER = 5,   /* the board does not answer / timeout */
-	ROM_EXIT_REFUSED = 6,     /* the ROM bootloader said NACK */
-	ROM_EXIT_WRONG_CHIP = 7,
-	ROM_EXIT_VERIFY = 8,      /* verification failed */
-	ROM_EXIT_INTERRUPTED = 130,
-};
 
+/* The exit code (exitcodes.h) for an operation status. */
 int rom_exit_code(enum op_status st);
 
 /* Options every ROM command takes. */
@@ -46,6 +36,8 @@ struct rom_common {
 	struct connect_opts co;
 	bool json;
 	bool quiet;
+	struct output out;          /* set by rom_progress_init() */
+	struct progress progress;
 };
 
 /*
@@ -58,14 +50,15 @@ bool rom_parse_u32(const char *s, unsigned long *v);
 int rom_fail(const struct rom_common *rc, const char *cmd, enum op_status st,
 	     const char *msg);
 
-/* Write s as a JSON string literal (quotes and escapes included). */
-void json_str(FILE *f, const char *s);
 
 /* Turn \\r \\n \\t \\\\ \\xHH in an --enter-cmd string into bytes, in place. */
 void rom_unescape(char *s);
 
-/* Progress display for the long phases: a bar on a terminal, lines else. */
-extern const struct progress_ops rom_progress_tty;
-void rom_progress_init(struct progress_ops *po, const struct rom_common *rc);
+/*
+ * Progress display for the long phases (output.h's reporter: a bar on a
+ * terminal, lines else, one object at the end with --json). Keeps its
+ * state in rc.
+ */
+void rom_progress_init(struct progress_ops *po, struct rom_common *rc);
 
 #endif /* SYSBOOT_CMD_ROM_H */

@@ -1,16 +1,19 @@
 /*
  * segments.h - firmware as the files describe it: address ranges with bytes.
  *
- * Every input format (ELF, Intel HEX, S-record, raw binary) is read into this one
- * representation, so checks (inside flash? overlapping? clear of the
- * stub?) and outputs are written once. Gaps between segments stay gaps:
- * nothing is invented for bytes a file does not define.
+ * Every input format (ELF, Intel HEX, S-record, DfuSe, raw binary) is read
+ * into this one representation, so the checks (inside flash? overlapping?
+ * clear of the stub?) and the writers are written once. Gaps between
+ * segments stay gaps: nothing is invented for bytes a file does not define.
+ * Only segments_read() fills gaps, with the value its caller chooses.
  */
 #ifndef SYSBOOT_SEGMENTS_H
 #define SYSBOOT_SEGMENTS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sb_error.h"
 
 struct segment {
 	uint32_t addr;
@@ -23,35 +26,41 @@ struct segments {
 	size_t count, cap;
 };
 
+/* Visit every segment in list order (address order once sorted). */
+#define segments_for_each(g, s) \
+	for ((g) = (s)->seg; (g) && (g) < (s)->seg + (s)->count; (g)++)
+
 void segments_init(struct segments *s);
 void segments_free(struct segments *s);
-/* Add a copy of data; adjacent segments merge. Returns 0 or -1 (no memory). */
-int segments_add(struct segments *s, uint32_t addr, const void *data, uint32_t len);
-/* Sort by address; -1 with a message naming both ranges when two overlap. */
-int segments_sort(struct segments *s, char *err, size_t errlen);
-/* Lowest address and end (one past the highest byte); 0, 0 when empty. */
-void segments_span(const struct segments *s, uint32_t *lo, uint32_t *end);
-/* Copy [addr, addr+len) into buf, fill where no segment defines a byte. */
-void segments_read(const struct segments *s, uint32_t addr, uint8_t *buf, uint32_t len, uint8_t fill);
 
 /*
- * Read a firmware file: ELF by its load addresses, Intel HEX, S-record, or a raw
- * binary placed at raw_base (used when the file is neither). Returns 0, or
- * -1 with a message naming the file and what is wrong where.
+ * Append a copy of len bytes at addr. A range that continues the last
+ * segment extends it (consecutive HEX records). Returns 0, -ERANGE when the
+ * range runs past 0xFFFFFFFF, -ENOMEM.
  */
-int segments_load(struct segments *s, const char *path, uint32_t raw_base,
-		  char *err, size_t errlen);
+int segments_add(struct segments *s, uint32_t addr, const void *data,
+		 uint32_t len, struct sb_error *e);
 
-/* The value of a hexadecimal digit, -1 for anything else (HEX, S-record). */
-int hex_digit(char c);
+/*
+ * Sort by address and merge segments that touch. Two that overlap are an
+ * error (-EINVAL) naming both ranges, prefixed with name when not NULL.
+ */
+int segments_sort(struct segments *s, const char *name, struct sb_error *e);
 
-/* Format readers and writers (segments_load picks the reader). */
-int elf_read(struct segments *s, const uint8_t *buf, size_t len, const char *name,
-	     char *err, size_t errlen);
-int ihex_read(struct segments *s, const char *text, size_t len, const char *name,
-	      char *err, size_t errlen);
-int ihex_write(const struct segments *s, const char *path, char *err, size_t errlen);
-int srec_read(struct segments *s, const char *text, size_t len, const char *name,
-	      char *err, size_t errlen);
+/*
+ * Lowest address and end (one past the highest byte, so 64 bits: a segment
+ * may end at 4 GB); 0, 0 when empty.
+ */
+void segments_span(const struct segments *s, uint32_t *lo, uint64_t *end);
+
+/* Bytes the segments define (gaps not counted). */
+uint64_t segments_total(const struct segments *s);
+
+/* Copy [addr, addr + len) into buf; bytes no segment defines become fill. */
+void segments_read(const struct segments *s, uint32_t addr, uint8_t *buf,
+		   uint32_t len, uint8_t fill);
+
+/* The segment that holds addr, or NULL (segments need not be sorted). */
+const struct segment *segments_find(const struct segments *s, uint32_t addr);
 
 #endif /* SYSBOOT_SEGMENTS_H */

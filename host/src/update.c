@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "segments.h"
+#include "formats.h"
 #include "sysboot/crc32.h"
 #include "sysboot/image.h"
 #include "sysboot/stm32l476.h"
@@ -73,32 +73,39 @@ void flash_image_free(struct flash_image *im)
 }
 
 enum op_status flash_image_load(struct flash_image *im, const char *path,
-				uint32_t raw_base, char *err, size_t errlen)
+				const struct load_opts *lo, char *err, size_t errlen)
 {
 	struct segments segs;
-	uint32_t lo, end;
+	struct load_info info;
+	struct sb_error e;
+	uint32_t lo_addr;
+	uint64_t end;
 
 	memset(im, 0, sizeof(*im));
-	if (segments_load(&segs, path, raw_base, err, errlen) < 0)
+	if (segments_load(&segs, path, lo, &info, &e) < 0) {
+		snprintf(err, errlen, "%s", e.msg);
 		return OP_ERR_INPUT;
-	segments_span(&segs, &lo, &end);
-	if (lo < STM32_FLASH_BASE || end > STM32_FLASH_BASE + STM32_FLASH_SIZE) {
+	}
+	if (info.warning[0])
+		fprintf(stderr, "sysboot: warning: %s\n", info.warning);
+	segments_span(&segs, &lo_addr, &end);
+	if (lo_addr < STM32_FLASH_BASE || end > STM32_FLASH_BASE + STM32_FLASH_SIZE) {
 		snprintf(err, errlen, "%s: data at 0x%08x..0x%08x lies outside the flash "
-			 "(0x%08x..0x%08x)", path, lo, end - 1, STM32_FLASH_BASE,
+			 "(0x%08x..0x%08x)", path, lo_addr, (uint32_t)(end - 1), STM32_FLASH_BASE,
 			 STM32_FLASH_BASE + STM32_FLASH_SIZE - 1);
 		segments_free(&segs);
 		return OP_ERR_INPUT;
 	}
 	/* Gaps read as erased flash; blocks that are all 0xFF are not written. */
-	im->data = malloc(end - lo);
+	im->data = malloc((size_t)(end - lo_addr));
 	if (!im->data) {
 		snprintf(err, errlen, "out of memory");
 		segments_free(&segs);
 		return OP_ERR_INPUT;
 	}
-	segments_read(&segs, lo, im->data, end - lo, 0xFF);
-	im->base = lo;
-	im->len = end - lo;
+	segments_read(&segs, lo_addr, im->data, (uint32_t)(end - lo_addr), 0xFF);
+	im->base = lo_addr;
+	im->len = (size_t)(end - lo_addr);
 	segments_free(&segs);
 	return OP_OK;
 }
@@ -608,7 +615,12 @@ enum op_status update_run(const char *path, const struct update_opts *uo,
 
 	memset(res, 0, sizeof(*res));
 	memset(&s, 0, sizeof(s));
-	ret = flash_image_load(&im, path, SYSBOOT_HEADER_ADDR, err, errlen);
+	{
+		/* An image file (.img) is raw bytes from the header slot on. */
+		const struct load_opts lo = { .raw = true, .raw_base = SYSBOOT_HEADER_ADDR };
+
+		ret = flash_image_load(&im, path, &lo, err, errlen);
+	}
 	if (ret != OP_OK)
 		return ret;
 	ret = update_check_image(&im, path, uo->allow_stub_erase, &hdr, err, errlen);

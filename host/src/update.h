@@ -45,11 +45,13 @@ struct flash_image {
 };
 
 /*
- * Load any input file into a flash image: an ELF, Intel HEX, S-record or
- * a raw binary (placed at raw_base). Messages name the file.
+ * Load any input file into a flash image: ELF, Intel HEX, S-record, DfuSe,
+ * or a raw binary when lo->raw (placed at lo->raw_base). Messages name the
+ * file.
  */
+struct load_opts;
 enum op_status flash_image_load(struct flash_image *im, const char *path,
-				uint32_t raw_base, char *err, size_t errlen);
+				const struct load_opts *lo, char *err, size_t errlen);
 void flash_image_free(struct flash_image *im);
 
 /* How to reach the ROM bootloader. */

@@ -1,0 +1,207 @@
+/*
+ * appimage.c - building and checking application images (appimage.h).
+ *
+ * The header is what lets the boot stub refuse a half-written update, so
+ * its CRC is computed here from exactly the bytes flash will hold: the
+ * application from SYSBOOT_APP_BASE to its last byte, with gaps and the
+ * tail up to a double word (the STM32L4 programming unit, RM0351 3.3.7)
+ * as 0xFF, which is what erased flash reads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "appimage.h"
+#include "formats.h"
+#include "sysboot/crc32.h"
+#include "sysboot/dfuse.h"
+
+#define FLASH_END ((uint64_t)STM32_FLASH_BASE + STM32_FLASH_SIZE)
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+bool image_parse_version(const char *text, uint32_t *version)
+{
+	unsigned long v[3];
+	const char *p = text;
+	char *end;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v[i] = strtoul(p, &end, 10);
+		if (end == p || (i < 2 && *end != '.') || (i == 2 && *end))
+			return false;
+		p = end + 1;
+	}
+	if (v[0] > 0xFFFF || v[1] > 0xFF || v[2] > 0xFF)
+		return false;
+	*version = SYSBOOT_VERSION(v[0], v[1], v[2]);
+	return true;
+}
+
+static int check_placement(const struct segment *g, const char *name,
+			   struct sb_error *e)
+{
+	uint64_t end = (uint64_t)g->addr + g->len;
+
+	if (g->addr < STM32_FLASH_BASE || g->addr >= FLASH_END)
+		return sb_error_set(e, -ERANGE,
+				    "%s: data at 0x%08x..0x%08x lies outside the flash (0x%08x..0x%08x); link the application at 0x%08x",
+				    name, g->addr, (uint32_t)(end - 1), STM32_FLASH_BASE,
+				    (uint32_t)(FLASH_END - 1), SYSBOOT_APP_BASE);
+	if (g->addr < SYSBOOT_STUB_BASE + SYSBOOT_STUB_SIZE)
+		return sb_error_set(e, -ERANGE,
+				    "%s: data at 0x%08x..0x%08x overlaps the boot stub area 0x%08x..0x%08x: it would overwrite the boot stub; link the application at 0x%08x",
+				    name, g->addr, (uint32_t)(end - 1), SYSBOOT_STUB_BASE,
+				    SYSBOOT_STUB_BASE + SYSBOOT_STUB_SIZE - 1, SYSBOOT_APP_BASE);
+	if (g->addr < SYSBOOT_APP_BASE)
+		return sb_error_set(e, -ERANGE,
+				    "%s: data at 0x%08x..0x%08x is in the image header slot 0x%08x..0x%08x (is this already an image?)",
+				    name, g->addr, (uint32_t)(end - 1), SYSBOOT_HEADER_ADDR,
+				    SYSBOOT_APP_BASE - 1);
+	if (end > FLASH_END)
+		return sb_error_set(e, -ERANGE,
+				    "%s: data at 0x%08x..0x%08x runs past the end of the flash (0x%08x)",
+				    name, g->addr, (uint32_t)(end - 1), (uint32_t)(FLASH_END - 1));
+	return 0;
+}
+
+int image_build(const struct segments *app, const char *name, uint32_t version,
+		struct segments *img, struct sysboot_image_header *hdr,
+		struct sb_error *e)
+{
+	const struct segment *g;
+	enum sysboot_image_status st;
+	uint8_t raw[SYSBOOT_IMAGE_HEADER_SIZE], *body = NULL;
+	uint32_t lo, body_len;
+	uint64_t end;
+	int ret;
+
+	segments_init(img);
+	if (app->count == 0)
+		return sb_error_set(e, -EINVAL, "%s: no data", name);
+	segments_for_each(g, app) {
+		ret = check_placement(g, name, e);
+		if (ret < 0)
+			return ret;
+	}
+	segments_span(app, &lo, &end);
+	if (lo != SYSBOOT_APP_BASE)
+		return sb_error_set(e, -ERANGE,
+				    "%s: the application must start with its vector table at 0x%08x, its first data is at 0x%08x",
+				    name, SYSBOOT_APP_BASE, lo);
+	body_len = (uint32_t)((end - SYSBOOT_APP_BASE + 7u) & ~(uint64_t)7u);
+	if (body_len < 8)
+		return sb_error_set(e, -EINVAL, "%s: %u bytes cannot hold a vector table",
+				    name, body_len);
+	body = malloc(body_len);
+	if (!body)
+		return sb_error_set(e, -ENOMEM, "out of memory");
+	segments_read(app, SYSBOOT_APP_BASE, body, body_len, 0xFF);
+	sysboot_image_header_init(hdr, body_len, sysboot_crc32(body, body_len), version);
+	st = sysboot_image_check_vectors(hdr, le32(body), le32(body + 4));
+	if (st != SYSBOOT_IMAGE_OK) {
+		ret = sb_error_set(e, -EINVAL,
+				   "%s: %s (initial SP 0x%08x, reset vector 0x%08x): is this an application linked at 0x%08x?",
+				   name, sysboot_image_status_str(st), le32(body),
+				   le32(body + 4), SYSBOOT_APP_BASE);
+		goto out;
+	}
+	sysboot_image_header_encode(raw, hdr);
+	ret = segments_add(img, SYSBOOT_HEADER_ADDR, raw, sizeof(raw), e);
+	if (ret == 0)
+		ret = segments_add(img, SYSBOOT_APP_BASE, body, body_len, e);
+out:
+	if (ret < 0)
+		segments_free(img);
+	free(body);
+	return ret;
+}
+
+static int write_raw(const struct segments *img, const char *path,
+		     struct sb_error *e)
+{
+	uint32_t lo;
+	uint64_t end;
+	uint8_t *buf;
+	FILE *f;
+	int ret = 0;
+
+	segments_span(img, &lo, &end);
+	if (img->count == 0 || lo != SYSBOOT_HEADER_ADDR)
+		return sb_error_set(e, -EINVAL, "%s: no image header to write", path);
+	buf = malloc((size_t)(end - lo));
+	if (!buf)
+		return sb_error_set(e, -ENOMEM, "out of memory");
+	segments_read(img, lo, buf, (uint32_t)(end - lo), 0xFF);
+	f = fopen(path, "wb");
+	if (!f) {
+		ret = sb_error_set(e, -EIO, "cannot create %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fwrite(buf, 1, (size_t)(end - lo), f) != (size_t)(end - lo))
+		ret = sb_error_set(e, -EIO, "cannot write %s: %s", path, strerror(errno));
+	if (fclose(f) != 0 && ret == 0)
+		ret = sb_error_set(e, -EIO, "cannot write %s: %s", path, strerror(errno));
+out:
+	free(buf);
+	return ret;
+}
+
+int image_write(const struct segments *img, const char *path,
+		struct sb_error *e)
+{
+	const char *dot = strrchr(path, '.');
+	const char *ext = dot && !strchr(dot, '/') ? dot + 1 : "";
+
+	if (!strcasecmp(ext, "img") || !strcasecmp(ext, "bin"))
+		return write_raw(img, path, e);
+	if (!strcasecmp(ext, "hex"))
+		return ihex_write(img, path, e);
+	if (!strcasecmp(ext, "srec") || !strcasecmp(ext, "s19") ||
+	    !strcasecmp(ext, "s37"))
+		return srec_write(img, path, e);
+	if (!strcasecmp(ext, "dfu"))
+		return dfu_write(img, path, 0, "Internal Flash", DFUSE_VID,
+				 DFUSE_PID, e);
+	return sb_error_set(e, -EINVAL,
+			    "%s: unknown output format '.%s' (use .img, .bin, .hex, .srec, .s19, .s37 or .dfu)",
+			    path, ext);
+}
+
+void image_inspect(const struct segments *s, struct image_report *r)
+{
+	uint8_t raw[SYSBOOT_IMAGE_HEADER_SIZE], *body;
+
+	memset(r, 0, sizeof(*r));
+	segments_read(s, SYSBOOT_HEADER_ADDR, raw, sizeof(raw), 0xFF);
+	sysboot_image_header_decode(&r->hdr, raw);
+	r->header_crc_computed = sysboot_crc32(raw, SYSBOOT_IMAGE_HEADER_SIZE - 4);
+	r->status = sysboot_image_check_header(raw, &r->hdr);
+	if (r->status != SYSBOOT_IMAGE_OK)
+		return;
+	/* check_header bounds image_size by the flash, so this is < 1 MB. */
+	body = malloc(r->hdr.image_size);
+	if (!body) {
+		r->status = SYSBOOT_IMAGE_BAD_SIZE;
+		return;
+	}
+	segments_read(s, SYSBOOT_APP_BASE, body, r->hdr.image_size, 0xFF);
+	r->body_crc_computed = sysboot_crc32(body, r->hdr.image_size);
+	r->body_checked = true;
+	r->initial_sp = le32(body);
+	r->reset_vector = le32(body + 4);
+	free(body);
+	if (r->body_crc_computed != r->hdr.image_crc32)
+		r->status = SYSBOOT_IMAGE_BAD_CRC;
+	else
+		r->status = sysboot_image_check_vectors(&r->hdr, r->initial_sp,
+							r->reset_vector);
+}

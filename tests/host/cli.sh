@@ -1,0 +1,87 @@
+#!/bin/sh
+# cli.sh - the built `sysboot` on error cases: every exit code and message a
+# script or a person relies on, without any firmware or board.
+#
+# usage: cli.sh SYSBOOT
+set -u
+SYSBOOT=$1
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sysboot-cli.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT INT TERM
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+# expect STATUS NEEDLE command...: exit status and a message on stdout/stderr
+expect() {
+	want=$1
+	needle=$2
+	shift 2
+	"$@" > "$TMP/out" 2>&1
+	got=$?
+	[ "$got" -eq "$want" ] || fail "$* exited $got, expected $want: $(cat "$TMP/out")"
+	grep -qF -- "$needle" "$TMP/out" || fail "$*: no '$needle' in: $(cat "$TMP/out")"
+}
+
+# A minimal application as Intel HEX: SP 0x20018000, reset 0x08002209.
+cat > "$TMP/app.hex" <<'HEX'
+:020000040800F2
+:1022000000800120092200080000000000000000FA
+:00000001FF
+HEX
+expect 0 "application 1.2.3, 16 bytes at 0x08002200" \
+	"$SYSBOOT" image build "$TMP/app.hex" --version 1.2.3 -o "$TMP/a.img"
+expect 0 "status        valid image" "$SYSBOOT" image show "$TMP/a.img"
+for ext in hex srec s19 s37 dfu; do
+	expect 0 "CRC-32" "$SYSBOOT" image build "$TMP/app.hex" --version 1.2.3 -o "$TMP/a.$ext"
+	expect 0 "version       1.2.3" "$SYSBOOT" image show "$TMP/a.$ext"
+done
+expect 0 '"status":"valid image"' "$SYSBOOT" --json image show "$TMP/a.dfu"
+expect 0 '"ok":true' "$SYSBOOT" image build "$TMP/app.hex" --version 1.2.3 -o "$TMP/b.img" --json
+
+# Exit 8 with the status string when the stub would refuse the image.
+cp "$TMP/a.img" "$TMP/bad.img"
+printf '\001' | dd of="$TMP/bad.img" bs=1 seek=520 conv=notrunc 2>/dev/null
+expect 8 "sysboot: error: $TMP/bad.img: image body CRC mismatch" "$SYSBOOT" image show "$TMP/bad.img"
+expect 8 '"ok":false' "$SYSBOOT" image show "$TMP/bad.img" --json
+cp "$TMP/a.img" "$TMP/hdr.img"
+printf '\001' | dd of="$TMP/hdr.img" bs=1 seek=20 conv=notrunc 2>/dev/null
+expect 8 "header CRC" "$SYSBOOT" image show "$TMP/hdr.img"
+expect 8 "no image header" "$SYSBOOT" image show "$TMP/app.hex"
+
+# Bad input files: exit 3, the file, what and where.
+printf ':0400000001020304F3\n:00000001FF\n' > "$TMP/sum.hex"
+expect 3 "sysboot: error: $TMP/sum.hex:1: bad checksum: record says F3, computed F2" \
+	"$SYSBOOT" image build "$TMP/sum.hex" --version 1.0.0 -o "$TMP/x.img"
+printf 'S3090800000001020304E4\n' > "$TMP/noend.srec"
+expect 3 "noend.srec:1: no end record (S7, S8 or S9): truncated file?" \
+	"$SYSBOOT" image show "$TMP/noend.srec"
+head -c 100 "$TMP/a.dfu" > "$TMP/cut.dfu"
+expect 3 "cut.dfu: no DFU suffix" "$SYSBOOT" image show "$TMP/cut.dfu"
+head -c 300 /dev/zero > "$TMP/zero.dat"
+expect 3 "for a raw binary give --address" \
+	"$SYSBOOT" image build "$TMP/zero.dat" --version 1.0.0 -o "$TMP/x.img"
+expect 3 "cannot open $TMP/none.elf" "$SYSBOOT" image build "$TMP/none.elf" --version 1.0.0 -o "$TMP/x.img"
+expect 3 "(is this already an image?)" "$SYSBOOT" image build "$TMP/a.hex" --version 1.0.0 -o "$TMP/x.img"
+expect 3 "overlaps the boot stub area" \
+	"$SYSBOOT" image build "$TMP/zero.dat" --address 0x08000000 --version 1.0.0 -o "$TMP/x.img"
+expect 3 "image vector table invalid (stack pointer or reset vector) (initial SP 0x00000000" \
+	"$SYSBOOT" image build "$TMP/zero.dat" --address 0x08002200 --version 1.0.0 -o "$TMP/x.img"
+expect 3 "unknown output format '.zip'" \
+	"$SYSBOOT" image build "$TMP/app.hex" --version 1.0.0 -o "$TMP/x.zip"
+expect 3 '"exit_code":3' "$SYSBOOT" --json image show "$TMP/sum.hex"
+
+# Usage: exit 2.
+expect 2 "bad version '1.x'" "$SYSBOOT" image build "$TMP/app.hex" --version 1.x -o "$TMP/x.img"
+expect 2 "-o OUTPUT is required" "$SYSBOOT" image build "$TMP/app.hex" --version 1.0.0
+expect 2 "--version X.Y.Z is required" "$SYSBOOT" image build "$TMP/app.hex" -o "$TMP/x.img"
+expect 2 "bad address 'zz'" "$SYSBOOT" image build "$TMP/app.hex" --address zz --version 1.0.0 -o "$TMP/x.img"
+expect 2 "image: unknown subcommand" "$SYSBOOT" image frob
+expect 2 "image show: give exactly one FILE" "$SYSBOOT" image show
+expect 2 "unknown command 'frobnicate'" "$SYSBOOT" frobnicate
+expect 2 "unknown option '--frob' before the command" "$SYSBOOT" --frob image
+expect 2 "no command given" "$SYSBOOT"
+expect 0 "exit codes" "$SYSBOOT" --help
+expect 0 "usage: sysboot image build" "$SYSBOOT" image --help
+expect 0 "usage: sysboot image build" "$SYSBOOT" image show --help
+expect 0 "sysboot 0." "$SYSBOOT" --version
+echo "sysboot command line: all checks passed"

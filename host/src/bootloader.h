@@ -80,7 +80,7 @@ enum bl_erase {
 };
 
 struct session;
-struct dfuse;
+struct dfu_backend;
 
 /*
  * One backend. Addresses are absolute; lengths of read and write are at
@@ -126,10 +126,8 @@ struct session {
 	/* AN3155: the ROM's line (the same as app) and the client. */
 	struct transport *tp;
 	struct an3155 an;
-	/* DfuSe: the device, owned by bl_dfuse.c. */
-	struct dfuse *dfu;
-	void *usb;                  /* the provider's handle */
-	const struct usb_provider *usbp;
+	/* DfuSe: the device and its client, owned by bl_dfuse.c. */
+	struct dfu_backend *dfb;
 	char err[768];
 };
 
@@ -164,6 +162,11 @@ enum op_status dfuse_session_open(struct session *s, const struct connect_opts *
  */
 enum op_status session_run_enter_exec(const struct connect_opts *co, char *err,
 				      size_t errlen);
+
+/* DfuSe sessions: what info shows (NULL for other sessions). */
+struct usb_device_info;
+const struct usb_device_info *dfuse_session_device(const struct session *s);
+struct dfuse *dfuse_session_client(struct session *s);
 
 void sleep_ms(unsigned ms);
 double now_s(void);

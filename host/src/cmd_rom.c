@@ -17,10 +17,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dfuse.h"
 #include "formats.h"
 #include "sysboot/an3155.h"
+#include "sysboot/dfuse.h"
 #include "sysboot/image.h"
 #include "sysboot/stm32l476.h"
+#include "usb.h"
 
 /* ---- Shared helpers ------------------------------------------------------ */
 
@@ -116,39 +119,6 @@ void rom_progress_init(struct progress_ops *po, struct rom_common *rc)
 	po->ctx = rc;
 }
 
-/* Options shared by every ROM command. */
-enum {
-	OPT_PORT = 'p',
-	OPT_BAUD = 'b',
-	OPT_ENTER = 0x100,
-	OPT_NO_ENTER,
-	OPT_JSON,
-	OPT_QUIET,
-	OPT_ALLOW_STUB,
-	OPT_ADDRESS,
-	OPT_OUTPUT = 'o',
-	OPT_PAGES = 0x110,      /* after OPT_OUTPUT = 'o': must not collide with 'p' */
-	OPT_MASS,
-	OPT_BANK,
-	OPT_STUB,
-	OPT_READOUT,
-	OPT_WRITE,
-	OPT_YES_ERASE,
-	OPT_VERIFY,
-	OPT_BANNER,
-	OPT_BANNER_TIMEOUT,
-	OPT_HELP = 'h',
-};
-
-#define COMMON_LONG_OPTIONS \
-	{ "port", required_argument, NULL, OPT_PORT }, \
-	{ "baud", required_argument, NULL, OPT_BAUD }, \
-	{ "enter-cmd", required_argument, NULL, OPT_ENTER }, \
-	{ "no-enter", no_argument, NULL, OPT_NO_ENTER }, \
-	{ "json", no_argument, NULL, OPT_JSON }, \
-	{ "quiet", no_argument, NULL, OPT_QUIET }, \
-	{ "help", no_argument, NULL, OPT_HELP }
-
 /* Unescape \r \n \t \\ \xHH in an --enter-cmd string, in place. */
 void rom_unescape(char *s)
 {
@@ -181,9 +151,7 @@ void rom_unescape(char *s)
 	*o = '\0';
 }
 
-/* Handle a common option; 1 when it was one, 0 when not, -1 on error. */
-static int common_opt(struct rom_common *rc, const char *cmd, int c,
-		      const char *arg)
+int rom_common_opt(struct rom_common *rc, const char *cmd, int c, const char *arg)
 {
 	static char enter[256];
 	unsigned long v;
@@ -209,6 +177,20 @@ static int common_opt(struct rom_common *rc, const char *cmd, int c,
 	case OPT_NO_ENTER:
 		rc->co.no_enter = true;
 		return 1;
+	case OPT_ENTER_PORT:
+		rc->co.enter_port = arg;
+		return 1;
+	case OPT_ENTER_EXEC:
+		rc->co.enter_exec = arg;
+		return 1;
+	case OPT_DFU_WAIT:
+		if (!rom_parse_u32(arg, &v) || v == 0 || v > 600000) {
+			fprintf(stderr, "sysboot %s: bad --dfu-wait '%s' (milliseconds, "
+				"1 to 600000)\n", cmd, arg);
+			return -1;
+		}
+		rc->co.dfu_wait_ms = (unsigned)v;
+		return 1;
 	case OPT_JSON:
 		rc->json = true;
 		return 1;
@@ -219,13 +201,20 @@ static int common_opt(struct rom_common *rc, const char *cmd, int c,
 	return 0;
 }
 
-static int need_port(const struct rom_common *rc, const char *cmd)
+int rom_check_connect(const struct rom_common *rc, const char *cmd)
 {
-	if (rc->co.port)
-		return 0;
-	fprintf(stderr, "sysboot %s: --port PORT is required (a serial device "
-		"such as /dev/ttyACM0, a pty, or tcp:HOST:PORT)\n", cmd);
-	return ROM_EXIT_USAGE;
+	if (!rc->co.port) {
+		fprintf(stderr, "sysboot %s: --port PORT is required (a serial device "
+			"such as /dev/ttyACM0, a pty, tcp:HOST:PORT, or usb for the "
+			"ROM's USB DFU device)\n", cmd);
+		return ROM_EXIT_USAGE;
+	}
+	if (rc->co.no_enter && (rc->co.enter_cmd || rc->co.enter_exec)) {
+		fprintf(stderr, "sysboot %s: --no-enter excludes --enter-cmd and "
+			"--enter-exec\n", cmd);
+		return ROM_EXIT_USAGE;
+	}
+	return 0;
 }
 
 static int usage(const char *cmd, const char *text)
@@ -234,7 +223,7 @@ static int usage(const char *cmd, const char *text)
 	return ROM_EXIT_USAGE;
 }
 
-#define CONNECT_USAGE "--port PORT [--baud B] [--enter-cmd STRING | --no-enter] [--json]"
+#define CONNECT_USAGE ROM_CONNECT_USAGE
 
 /* ---- info ---------------------------------------------------------------- */
 
@@ -283,86 +272,109 @@ static uint32_t le32(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
-int cmd_info(int argc, char **argv)
+/* Option bytes as JSON members / text lines, the same for both ports. */
+static void ob_json(const struct optbytes *ob)
 {
-	static const struct option longopts[] = { COMMON_LONG_OPTIONS, { 0 } };
-	struct rom_common rc = { 0 };
-	struct session s;
+	printf(",\"option_bytes\":{\"optr\":\"0x%08x\",\"rdp\":\"0x%02x\","
+	       "\"rdp_level\":%d,\"bfb2\":%d,\"dualbank\":%d,"
+	       "\"nboot1\":%d,\"iwdg_sw\":%d,\"sram2_rst\":%d,",
+	       ob->optr, ob->optr & FLASH_OPTR_RDP,
+	       (ob->optr & 0xFF) == FLASH_RDP_LEVEL0 ? 0 :
+	       (ob->optr & 0xFF) == FLASH_RDP_LEVEL2 ? 2 : 1,
+	       !!(ob->optr & FLASH_OPTR_BFB2),
+	       !!(ob->optr & FLASH_OPTR_DUALBANK),
+	       !!(ob->optr & FLASH_OPTR_nBOOT1),
+	       !!(ob->optr & FLASH_OPTR_IWDG_SW),
+	       !!(ob->optr & FLASH_OPTR_SRAM2_RST));
+	print_wrp(stdout, "wrp1a", ob->wrp1a, true);
+	printf(",");
+	print_wrp(stdout, "wrp1b", ob->wrp1b, true);
+	printf("}");
+}
+
+static void ob_text(const struct optbytes *ob)
+{
+	printf("option bytes at 0x%08x: OPTR 0x%08x\n", STM32_OPTION_BANK1_BASE,
+	       ob->optr);
+	printf("  RDP:       0x%02x, %s\n", ob->optr & FLASH_OPTR_RDP,
+	       rdp_text(ob->optr));
+	printf("  BFB2:      %d (%s)\n", !!(ob->optr & FLASH_OPTR_BFB2),
+	       ob->optr & FLASH_OPTR_BFB2 ? "boot from bank 2 when it is valid" :
+	       "boot from bank 1");
+	printf("  DUALBANK:  %d\n", !!(ob->optr & FLASH_OPTR_DUALBANK));
+	printf("  nBOOT1:    %d (%s)\n", !!(ob->optr & FLASH_OPTR_nBOOT1),
+	       ob->optr & FLASH_OPTR_nBOOT1 ? "BOOT0=1 starts system memory" :
+	       "BOOT0=1 starts SRAM1");
+	printf("  IWDG_SW:   %d (%s watchdog)\n", !!(ob->optr & FLASH_OPTR_IWDG_SW),
+	       ob->optr & FLASH_OPTR_IWDG_SW ? "software" : "hardware");
+	printf("  SRAM2_RST: %d\n", !!(ob->optr & FLASH_OPTR_SRAM2_RST));
+	print_wrp(stdout, "WRP1A", ob->wrp1a, false);
+	print_wrp(stdout, "WRP1B", ob->wrp1b, false);
+}
+
+/* RM0351 3.4.1: option bytes as value / complement double words. */
+static void read_option_bytes(struct session *s, struct optbytes *ob)
+{
+	uint8_t raw[0x28];
+
+	memset(ob, 0, sizeof(*ob));
+	if (s->ops->read(s, STM32_OPTION_BANK1_BASE, raw, sizeof(raw)) != OP_OK)
+		return;
+	ob->ok = true;
+	ob->optr = le32(raw);
+	ob->wrp1a = le32(raw + 0x18);
+	ob->wrp1b = le32(raw + 0x20);
+}
+
+static const char *protected_text(const char *port)
+{
+	static char buf[400];
+
+	snprintf(buf, sizeof(buf), "readout:      PROTECTED (RDP level 1): the ROM "
+		 "bootloader refuses to read memory, so the option bytes and the "
+		 "flash cannot be read. sysboot unprotect --readout "
+		 "--yes-erase-everything --port %s lifts it and erases the flash.",
+		 port);
+	return buf;
+}
+
+static void info_an3155(const struct rom_common *rc, struct session *s)
+{
 	struct optbytes ob = { 0 };
-	char err[768];
-	uint8_t idbyte = 0, raw[0x28];
+	uint8_t idbyte = 0;
 	bool id_ok;
-	enum op_status st;
-	int c, r;
 	unsigned i;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
-		r = common_opt(&rc, argv[0], c, optarg);
-		if (r < 0)
-			return ROM_EXIT_USAGE;
-		if (r == 0)
-			return usage(argv[0], CONNECT_USAGE);
-	}
-	if (optind != argc)
-		return usage(argv[0], CONNECT_USAGE);
-	if ((r = need_port(&rc, argv[0])))
-		return r;
-	st = session_open(&s, &rc.co, err, sizeof(err));
-	if (st != OP_OK)
-		return rom_fail(&rc, argv[0], st, err);
-
 	/* AN2606: the bootloader ID byte; refused under RDP level 1. */
-	id_ok = s.ops->read(&s, STM32_BOOTLOADER_ID_ADDR, &idbyte, 1) == OP_OK;
-	/* RM0351 3.4.1: option bytes as value / complement double words. */
-	if (id_ok && s.ops->read(&s, STM32_OPTION_BANK1_BASE, raw, sizeof(raw)) == OP_OK) {
-		ob.ok = true;
-		ob.optr = le32(raw);
-		ob.wrp1a = le32(raw + 0x18);
-		ob.wrp1b = le32(raw + 0x20);
-	}
-	session_close(&s);
-
-	if (rc.json) {
+	id_ok = s->ops->read(s, STM32_BOOTLOADER_ID_ADDR, &idbyte, 1) == OP_OK;
+	if (id_ok)
+		read_option_bytes(s, &ob);
+	if (rc->json) {
 		printf("{\"command\":\"info\",\"ok\":true,\"port\":");
-		json_str(stdout, rc.co.port);
+		json_str(stdout, rc->co.port);
+		printf(",\"protocol\":\"AN3155\"");
 		printf(",\"chip\":{\"device_id\":\"0x%03x\",\"name\":\"STM32L47x/48x\"}",
-		       s.chip.pid);
+		       s->chip.pid);
 		printf(",\"bootloader\":{\"id\":");
 		if (id_ok)
 			printf("\"0x%02x\"", idbyte);
 		else
 			printf("null");
 		printf(",\"protocol\":\"%u.%u\",\"version_options\":[%u,%u],\"commands\":[",
-		       s.chip.protocol >> 4, s.chip.protocol & 0xF,
-		       s.chip.opt[0], s.chip.opt[1]);
-		for (i = 0; i < s.an.ncmds; i++)
-			printf("%s\"0x%02x\"", i ? "," : "", s.an.cmds[i]);
+		       s->chip.protocol >> 4, s->chip.protocol & 0xF,
+		       s->chip.opt[0], s->chip.opt[1]);
+		for (i = 0; i < s->an.ncmds; i++)
+			printf("%s\"0x%02x\"", i ? "," : "", s->an.cmds[i]);
 		printf("]},\"readable\":%s", id_ok ? "true" : "false");
-		if (ob.ok) {
-			printf(",\"option_bytes\":{\"optr\":\"0x%08x\",\"rdp\":\"0x%02x\","
-			       "\"rdp_level\":%d,\"bfb2\":%d,\"dualbank\":%d,"
-			       "\"nboot1\":%d,\"iwdg_sw\":%d,\"sram2_rst\":%d,",
-			       ob.optr, ob.optr & FLASH_OPTR_RDP,
-			       (ob.optr & 0xFF) == FLASH_RDP_LEVEL0 ? 0 :
-			       (ob.optr & 0xFF) == FLASH_RDP_LEVEL2 ? 2 : 1,
-			       !!(ob.optr & FLASH_OPTR_BFB2),
-			       !!(ob.optr & FLASH_OPTR_DUALBANK),
-			       !!(ob.optr & FLASH_OPTR_nBOOT1),
-			       !!(ob.optr & FLASH_OPTR_IWDG_SW),
-			       !!(ob.optr & FLASH_OPTR_SRAM2_RST));
-			print_wrp(stdout, "wrp1a", ob.wrp1a, true);
-			printf(",");
-			print_wrp(stdout, "wrp1b", ob.wrp1b, true);
-			printf("}");
-		} else {
+		if (ob.ok)
+			ob_json(&ob);
+		else
 			printf(",\"option_bytes\":null,\"rdp_level\":1");
-		}
 		printf("}\n");
-		return ROM_EXIT_OK;
+		return;
 	}
-	printf("port:         %s\n", rc.co.port);
-	printf("chip:         STM32L47x/48x (device ID 0x%03x)\n", s.chip.pid);
+	printf("port:         %s\n", rc->co.port);
+	printf("chip:         STM32L47x/48x (device ID 0x%03x)\n", s->chip.pid);
 	if (id_ok)
 		printf("bootloader:   ID 0x%02x (%s)\n", idbyte,
 		       idbyte == 0xA3 ? "V10.x, silicon rev 2/3" :
@@ -371,41 +383,184 @@ int cmd_info(int argc, char **argv)
 		printf("bootloader:   ID unknown (reading 0x%08x was refused)\n",
 		       STM32_BOOTLOADER_ID_ADDR);
 	printf("protocol:     %u.%u (Get Version: 0x%02x, options 0x%02x 0x%02x)\n",
-	       s.chip.protocol >> 4, s.chip.protocol & 0xF, s.chip.version,
-	       s.chip.opt[0], s.chip.opt[1]);
+	       s->chip.protocol >> 4, s->chip.protocol & 0xF, s->chip.version,
+	       s->chip.opt[0], s->chip.opt[1]);
 	printf("commands:    ");
-	for (i = 0; i < s.an.ncmds; i++)
-		printf(" 0x%02x", s.an.cmds[i]);
+	for (i = 0; i < s->an.ncmds; i++)
+		printf(" 0x%02x", s->an.cmds[i]);
 	printf("\n");
-	for (i = 0; i < s.an.ncmds; i++)
-		printf("  0x%02x %s\n", s.an.cmds[i], cmd_list_name(s.an.cmds[i]));
+	for (i = 0; i < s->an.ncmds; i++)
+		printf("  0x%02x %s\n", s->an.cmds[i], cmd_list_name(s->an.cmds[i]));
 	if (!ob.ok) {
-		printf("readout:      PROTECTED (RDP level 1): the ROM bootloader "
-		       "refuses to read memory, so the option bytes and the "
-		       "flash cannot be read. sysboot unprotect --readout "
-		       "--yes-erase-everything lifts it and erases the flash.\n");
-		return ROM_EXIT_OK;
+		printf("%s\n", protected_text(rc->co.port));
+		return;
 	}
-	printf("option bytes at 0x%08x: OPTR 0x%08x\n", STM32_OPTION_BANK1_BASE,
-	       ob.optr);
-	printf("  RDP:       0x%02x, %s\n", ob.optr & FLASH_OPTR_RDP,
-	       rdp_text(ob.optr));
-	printf("  BFB2:      %d (%s)\n", !!(ob.optr & FLASH_OPTR_BFB2),
-	       ob.optr & FLASH_OPTR_BFB2 ? "boot from bank 2 when it is valid" :
-	       "boot from bank 1");
-	printf("  DUALBANK:  %d\n", !!(ob.optr & FLASH_OPTR_DUALBANK));
-	printf("  nBOOT1:    %d (%s)\n", !!(ob.optr & FLASH_OPTR_nBOOT1),
-	       ob.optr & FLASH_OPTR_nBOOT1 ? "BOOT0=1 starts system memory" :
-	       "BOOT0=1 starts SRAM1");
-	printf("  IWDG_SW:   %d (%s watchdog)\n", !!(ob.optr & FLASH_OPTR_IWDG_SW),
-	       ob.optr & FLASH_OPTR_IWDG_SW ? "software" : "hardware");
-	printf("  SRAM2_RST: %d\n", !!(ob.optr & FLASH_OPTR_SRAM2_RST));
-	print_wrp(stdout, "WRP1A", ob.wrp1a, false);
-	print_wrp(stdout, "WRP1B", ob.wrp1b, false);
+	ob_text(&ob);
+}
+
+static const char *dfuse_cmd_name(uint8_t c)
+{
+	switch (c) {
+	case DFUSE_CMD_GET_COMMANDS: return "Get Commands";
+	case DFUSE_CMD_SET_ADDRESS: return "Set Address Pointer";
+	case DFUSE_CMD_ERASE: return "Erase";
+	case DFUSE_CMD_READ_UNPROTECT: return "Read Unprotect";
+	}
+	return "unknown command";
+}
+
+static void info_dfuse(const struct rom_common *rc, struct session *s)
+{
+	const struct usb_device_info *u = dfuse_session_device(s);
+	struct dfuse *d = dfuse_session_client(s);
+	struct optbytes ob = { 0 };
+	uint8_t cmds[16], probe[8];
+	size_t ncmds = 0, i;
+	bool readable, cmds_ok;
+	char ob_why[sizeof(s->err)] = "";
+
+	cmds_ok = dfuse_get_commands(d, cmds, sizeof(cmds), &ncmds) == DF_OK;
+	/* Under RDP level 1 the ROM refuses uploads (AN3156). */
+	readable = s->ops->read(s, STM32_FLASH_BASE, probe, sizeof(probe)) == OP_OK;
+	if (readable) {
+		read_option_bytes(s, &ob);
+		if (!ob.ok)
+			snprintf(ob_why, sizeof(ob_why), "%s", s->err);
+	}
+	if (rc->json) {
+		printf("{\"command\":\"info\",\"ok\":true,\"port\":");
+		json_str(stdout, rc->co.port);
+		printf(",\"protocol\":\"DfuSe\",\"usb\":{\"vid\":\"0x%04x\","
+		       "\"pid\":\"0x%04x\",\"bcd_device\":\"0x%04x\",\"bus\":%u,"
+		       "\"address\":%u,\"serial\":", u->vid, u->pid, u->bcd_device,
+		       u->bus, u->address);
+		json_str(stdout, u->serial);
+		printf(",\"transfer_size\":%u,\"bcd_dfu\":\"0x%04x\"}",
+		       u->func.transfer_size, u->func.bcd_dfu);
+		printf(",\"chip\":{\"device_id\":null,\"name\":\"STM32L47x/48x\"}");
+		printf(",\"bootloader\":{\"commands\":");
+		if (cmds_ok) {
+			printf("[");
+			for (i = 0; i < ncmds; i++)
+				printf("%s\"0x%02x\"", i ? "," : "", cmds[i]);
+			printf("]");
+		} else {
+			printf("null");
+		}
+		printf("},\"alternates\":[");
+		for (i = 0; i < d->nalts; i++) {
+			printf("%s{\"alt\":%u,\"name\":", i ? "," : "", d->alts[i].alt);
+			json_str(stdout, d->alts[i].parsed ? d->alts[i].layout.name : "");
+			printf(",\"layout\":");
+			json_str(stdout, d->alts[i].desc);
+			printf("}");
+		}
+		printf("],\"readable\":%s", readable ? "true" : "false");
+		if (ob.ok)
+			ob_json(&ob);
+		else
+			printf(",\"option_bytes\":null%s", readable ? "" : ",\"rdp_level\":1");
+		printf("}\n");
+		return;
+	}
+	printf("port:         %s (USB %04x:%04x, bus %u device %u%s%s)\n",
+	       rc->co.port, u->vid, u->pid, u->bus, u->address,
+	       u->serial[0] ? ", serial " : "", u->serial);
+	printf("chip:         STM32L47x/48x (known by its DFU interface: the ROM's "
+	       "IDs and 1 MB of internal flash in 2 KB pages; DFU has no Get ID)\n");
+	printf("bootloader:   DfuSe, bcdDevice 0x%04x, bcdDFU 0x%04x, transfer size "
+	       "%u bytes\n", u->bcd_device, u->func.bcd_dfu, u->func.transfer_size);
+	if (cmds_ok) {
+		printf("commands:    ");
+		for (i = 0; i < ncmds; i++)
+			printf(" 0x%02x", cmds[i]);
+		printf("\n");
+		for (i = 0; i < ncmds; i++)
+			printf("  0x%02x %s\n", cmds[i], dfuse_cmd_name(cmds[i]));
+	} else {
+		printf("commands:     unknown (Get Commands failed: %s)\n",
+		       dfuse_error(d));
+	}
+	printf("memories:\n");
+	for (i = 0; i < d->nalts; i++)
+		printf("  alt %u: %s\n", d->alts[i].alt, d->alts[i].desc);
+	if (!readable) {
+		printf("%s\n", protected_text(rc->co.port));
+		return;
+	}
+	if (!ob.ok) {
+		printf("option bytes: not readable over DFU (%s)\n", ob_why);
+		return;
+	}
+	ob_text(&ob);
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option longopts[] = { COMMON_LONG_OPTIONS, { 0 } };
+	struct rom_common rc = { 0 };
+	struct session s;
+	char err[768];
+	enum op_status st;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
+		r = rom_common_opt(&rc, argv[0], c, optarg);
+		if (r < 0)
+			return ROM_EXIT_USAGE;
+		if (r == 0)
+			return usage(argv[0], CONNECT_USAGE);
+	}
+	if (optind != argc)
+		return usage(argv[0], CONNECT_USAGE);
+	if ((r = rom_check_connect(&rc, argv[0])))
+		return r;
+	st = session_open(&s, &rc.co, err, sizeof(err));
+	if (st != OP_OK)
+		return rom_fail(&rc, argv[0], st, err);
+	if (port_is_usb(rc.co.port))
+		info_dfuse(&rc, &s);
+	else
+		info_an3155(&rc, &s);
+	session_close(&s);
 	return ROM_EXIT_OK;
 }
 
 /* ---- read ---------------------------------------------------------------- */
+
+/*
+ * The file's extension picks its format: .hex, .srec/.s19/.s37 and .dfu
+ * keep the address; anything else is the raw bytes. A .dfu names the
+ * memory the way the device does, so dfu-util takes it back as it is.
+ */
+static int write_output(struct session *s, const char *path, uint32_t addr,
+			const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+	enum fw_format f = fw_format_from_ext(path);
+	struct dfuse *d = dfuse_session_client(s);
+	struct segments segs;
+	struct sb_error e;
+	uint8_t alt = 0;
+	const char *target = addr >= STM32_FLASH_BASE &&
+		addr - STM32_FLASH_BASE < STM32_FLASH_SIZE ? "Internal Flash" : NULL;
+	int ret;
+
+	if (f != FW_IHEX && f != FW_SREC && f != FW_DFU)
+		f = FW_BIN;
+	if (d && d->cur_alt >= 0 && d->alts[d->cur_alt].parsed) {
+		alt = d->alts[d->cur_alt].alt;
+		target = d->alts[d->cur_alt].layout.name;
+	}
+	segments_init(&segs);
+	ret = segments_add(&segs, addr, buf, (uint32_t)len, &e);
+	if (ret == 0)
+		ret = fw_write_file(&segs, path, f, alt, target, &e);
+	segments_free(&segs);
+	if (ret < 0)
+		snprintf(err, errlen, "%s", e.msg);
+	return ret;
+}
 
 int cmd_read(int argc, char **argv)
 {
@@ -413,7 +568,7 @@ int cmd_read(int argc, char **argv)
 		COMMON_LONG_OPTIONS,
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ 0 } };
-	static const char *use = "ADDR LEN -o FILE " CONNECT_USAGE;
+	static const char *use = "ADDR LEN -o FILE[.bin|.hex|.srec|.dfu] " CONNECT_USAGE;
 	struct rom_common rc = { 0 };
 	struct progress_ops po;
 	struct session s;
@@ -422,7 +577,6 @@ int cmd_read(int argc, char **argv)
 	uint8_t *buf = NULL;
 	char err[768];
 	enum op_status st;
-	FILE *f;
 	int c, r, ret;
 	double t0 = now_s();
 
@@ -432,7 +586,7 @@ int cmd_read(int argc, char **argv)
 			out = optarg;
 			continue;
 		}
-		r = common_opt(&rc, argv[0], c, optarg);
+		r = rom_common_opt(&rc, argv[0], c, optarg);
 		if (r < 0)
 			return ROM_EXIT_USAGE;
 		if (r == 0)
@@ -447,7 +601,7 @@ int cmd_read(int argc, char **argv)
 			argv[0], argv[optind], argv[optind + 1]);
 		return ROM_EXIT_USAGE;
 	}
-	if ((r = need_port(&rc, argv[0])))
+	if ((r = rom_check_connect(&rc, argv[0])))
 		return r;
 	buf = malloc(len);
 	if (!buf)
@@ -459,18 +613,17 @@ int cmd_read(int argc, char **argv)
 		goto out;
 	}
 	st = flash_read(&s, (uint32_t)addr, buf, len, &po, err, sizeof(err));
-	session_close(&s);
 	if (st != OP_OK) {
+		session_close(&s);
 		ret = rom_fail(&rc, argv[0], st, err);
 		goto out;
 	}
-	f = fopen(out, "wb");
-	if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
-		snprintf(err, sizeof(err), "cannot write %s: %s", out,
-			 strerror(errno));
+	if (write_output(&s, out, (uint32_t)addr, buf, len, err, sizeof(err)) != 0) {
+		session_close(&s);
 		ret = rom_fail(&rc, argv[0], OP_ERR_INPUT, err);
 		goto out;
 	}
+	session_close(&s);
 	if (rc.json)
 		printf("{\"command\":\"read\",\"ok\":true,\"address\":\"0x%08lx\","
 		       "\"bytes\":%lu,\"file\":\"%s\",\"seconds\":%.3f}\n",
@@ -534,7 +687,7 @@ int cmd_write(int argc, char **argv)
 			allow_stub = true;
 			continue;
 		}
-		r = common_opt(&rc, argv[0], c, optarg);
+		r = rom_common_opt(&rc, argv[0], c, optarg);
 		if (r < 0)
 			return ROM_EXIT_USAGE;
 		if (r == 0)
@@ -542,7 +695,7 @@ int cmd_write(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return usage(argv[0], use);
-	if ((r = need_port(&rc, argv[0])))
+	if ((r = rom_check_connect(&rc, argv[0])))
 		return r;
 	lo.raw_base = (uint32_t)addr;
 	st = flash_image_load(&im, argv[optind], &lo, err, sizeof(err));
@@ -622,7 +775,7 @@ int cmd_erase(int argc, char **argv)
 			}
 			continue;
 		}
-		r = common_opt(&rc, argv[0], c, optarg);
+		r = rom_common_opt(&rc, argv[0], c, optarg);
 		if (r < 0)
 			return ROM_EXIT_USAGE;
 		if (r == 0)
@@ -649,7 +802,7 @@ int cmd_erase(int argc, char **argv)
 		snprintf(err, sizeof(err), "this erase %s", stub_refusal);
 		return rom_fail(&rc, argv[0], OP_ERR_USAGE, err);
 	}
-	if ((r = need_port(&rc, argv[0])))
+	if ((r = rom_check_connect(&rc, argv[0])))
 		return r;
 	st = session_open(&s, &rc.co, err, sizeof(err));
 	if (st != OP_OK)
@@ -705,7 +858,7 @@ int cmd_go(int argc, char **argv)
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
-		r = common_opt(&rc, argv[0], c, optarg);
+		r = rom_common_opt(&rc, argv[0], c, optarg);
 		if (r < 0)
 			return ROM_EXIT_USAGE;
 		if (r == 0)
@@ -718,7 +871,7 @@ int cmd_go(int argc, char **argv)
 			argv[optind]);
 		return ROM_EXIT_USAGE;
 	}
-	if ((r = need_port(&rc, argv[0])))
+	if ((r = rom_check_connect(&rc, argv[0])))
 		return r;
 	st = session_open(&s, &rc.co, err, sizeof(err));
 	if (st != OP_OK)
@@ -754,6 +907,7 @@ static int protect_common(int argc, char **argv, bool protect)
 	struct rom_common rc = { 0 };
 	struct session s;
 	bool stub = false, readout = false, wr = false, yes = false;
+	const struct bl_ops *ops;
 	char err[768];
 	const char *done;
 	enum op_status st;
@@ -767,7 +921,7 @@ static int protect_common(int argc, char **argv, bool protect)
 		case OPT_WRITE: wr = true; continue;
 		case OPT_YES_ERASE: yes = true; continue;
 		}
-		r = common_opt(&rc, argv[0], c, optarg);
+		r = rom_common_opt(&rc, argv[0], c, optarg);
 		if (r < 0)
 			return ROM_EXIT_USAGE;
 		if (r == 0)
@@ -785,8 +939,16 @@ static int protect_common(int argc, char **argv, bool protect)
 				"the stub, the application and all data) and the "
 				"board then has no firmware at all; add "
 				"--yes-erase-everything if that is what you want");
-	if ((r = need_port(&rc, argv[0])))
+	if ((r = rom_check_connect(&rc, argv[0])))
 		return r;
+	ops = bl_ops_for_port(rc.co.port);
+	if (protect ? (stub ? !ops->write_protect : !ops->readout_protect) :
+	    (wr ? !ops->write_unprotect : !ops->readout_unprotect)) {
+		snprintf(err, sizeof(err), "%s %s is not possible on %s: %s",
+			 argv[0], stub ? "--stub" : wr ? "--write" : "--readout",
+			 rc.co.port, ops->cannot);
+		return rom_fail(&rc, argv[0], OP_ERR_USAGE, err);
+	}
 	if (!protect && readout && !rc.quiet)
 		fprintf(stderr, "sysboot: warning: removing readout protection "
 			"erases the whole flash\n");

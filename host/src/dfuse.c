@@ -632,6 +632,9 @@ static enum df_rc run(struct dfuse *d, struct op *op, once_fn once, void *ctx)
 		if (r == DF_ERR_GONE)
 			return r;
 		memcpy(d->err, saved, sizeof(saved));
+		/* A device that does not even answer GETSTATUS: stop here. */
+		if (r == DF_ERR_TIMEOUT)
+			break;
 	}
 	add_err(d, " (%u attempt%s)%s", tries, tries == 1 ? "" : "s", hint(op, rc));
 	return rc;

@@ -223,6 +223,24 @@ static int usage(const char *cmd, const char *text)
 	return ROM_EXIT_USAGE;
 }
 
+/* A command with the common options only: 0, or the exit code. */
+static int parse_common_only(int argc, char **argv, struct rom_common *rc,
+			     const char *use)
+{
+	static const struct option longopts[] = { COMMON_LONG_OPTIONS, { 0 } };
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
+		r = rom_common_opt(rc, argv[0], c, optarg);
+		if (r < 0)
+			return ROM_EXIT_USAGE;
+		if (r == 0)
+			return usage(argv[0], use);
+	}
+	return 0;
+}
+
 #define CONNECT_USAGE ROM_CONNECT_USAGE
 
 /* ---- info ---------------------------------------------------------------- */
@@ -497,21 +515,14 @@ static void info_dfuse(const struct rom_common *rc, struct session *s)
 
 int cmd_info(int argc, char **argv)
 {
-	static const struct option longopts[] = { COMMON_LONG_OPTIONS, { 0 } };
 	struct rom_common rc = { 0 };
 	struct session s;
 	char err[768];
 	enum op_status st;
-	int c, r;
+	int r;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
-		r = rom_common_opt(&rc, argv[0], c, optarg);
-		if (r < 0)
-			return ROM_EXIT_USAGE;
-		if (r == 0)
-			return usage(argv[0], CONNECT_USAGE);
-	}
+	if ((r = parse_common_only(argc, argv, &rc, CONNECT_USAGE)))
+		return r;
 	if (optind != argc)
 		return usage(argv[0], CONNECT_USAGE);
 	if ((r = rom_check_connect(&rc, argv[0])))
@@ -847,23 +858,16 @@ out:
 
 int cmd_go(int argc, char **argv)
 {
-	static const struct option longopts[] = { COMMON_LONG_OPTIONS, { 0 } };
 	static const char *use = "[ADDR] " CONNECT_USAGE;
 	struct rom_common rc = { 0 };
 	struct session s;
 	unsigned long addr = STM32_FLASH_BASE;
 	char err[768];
 	enum op_status st;
-	int c, r;
+	int r;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
-		r = rom_common_opt(&rc, argv[0], c, optarg);
-		if (r < 0)
-			return ROM_EXIT_USAGE;
-		if (r == 0)
-			return usage(argv[0], use);
-	}
+	if ((r = parse_common_only(argc, argv, &rc, use)))
+		return r;
 	if (argc - optind > 1)
 		return usage(argv[0], use);
 	if (argc - optind == 1 && !rom_parse_u32(argv[optind], &addr)) {

@@ -443,6 +443,16 @@ enum df_rc dfuse_make_idle(struct dfuse *d)
 	return DF_ERR_PROTOCOL;
 }
 
+/* The device went to dfuERROR: say why, and clear it for the next try. */
+static enum df_rc error_state(struct dfuse *d, const struct op *op,
+			      const struct dfu_status *st)
+{
+	set_err(d, "the DFU device on %s reported %s (%s) for %s", d->where,
+		dfu_status_name(st->status), dfu_status_text(st->status), op->what);
+	(void)dfuse_clear_status(d);
+	return DF_ERR_REFUSED;
+}
+
 /*
  * GETSTATUS until the device has finished what the last DNLOAD asked,
  * waiting bwPollTimeout between polls; then it must be in state want.
@@ -460,13 +470,8 @@ static enum df_rc poll_done(struct dfuse *d, struct op *op, uint8_t want)
 				explain_stall(d, op);
 			return rc;
 		}
-		if (st.state == DFU_STATE_ERROR) {
-			set_err(d, "the DFU device on %s reported %s (%s) for %s",
-				d->where, dfu_status_name(st.status),
-				dfu_status_text(st.status), op->what);
-			(void)dfuse_clear_status(d);
-			return DF_ERR_REFUSED;
-		}
+		if (st.state == DFU_STATE_ERROR)
+			return error_state(d, op, &st);
 		if (st.state != DFU_STATE_DNBUSY && st.state != DFU_STATE_DNLOAD_SYNC) {
 			if (st.state == want)
 				return DF_OK;
@@ -882,13 +887,8 @@ static enum df_rc leave_once(struct dfuse *d, struct op *op, void *ctx)
 	}
 	if (rc != DF_OK)
 		return rc;
-	if (st.state == DFU_STATE_ERROR) {
-		set_err(d, "the DFU device on %s reported %s (%s) for %s",
-			d->where, dfu_status_name(st.status),
-			dfu_status_text(st.status), op->what);
-		(void)dfuse_clear_status(d);
-		return DF_ERR_REFUSED;
-	}
+	if (st.state == DFU_STATE_ERROR)
+		return error_state(d, op, &st);
 	if (st.state != DFU_STATE_MANIFEST && st.state != DFU_STATE_MANIFEST_SYNC &&
 	    st.state != DFU_STATE_MANIFEST_WAIT_RESET && st.state != DFU_STATE_DNBUSY) {
 		set_err(d, "the DFU device on %s went to state %s after %s, "

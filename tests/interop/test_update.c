@@ -194,29 +194,37 @@ static void count_step(void *ctx, size_t done)
 		stop = 1;
 }
 
-static void test_interrupt_leaves_no_header(void **state)
+/* Ctrl-C after the third progress step: the old header is gone, the new
+ * one not written, so the stub will start the ROM. */
+static void interrupt_update(struct fx *f, struct update_opts *uo, const uint8_t *flash)
 {
-	struct fx *f = *state;
-	struct update_opts uo;
 	struct update_result res;
 	struct progress_ops po = { .step = count_step };
 	char err[1024] = "";
 	unsigned i;
+
+	stop = 0;
+	steps = 0;
+	uo->po = &po;
+	uo->stop = &stop;
+	assert_int_equal(update_run(f->image, uo, &res, err, sizeof(err)),
+			 OP_ERR_INTERRUPTED);
+	assert_true(res.erase_started);
+	for (i = 0; i < SYSBOOT_IMAGE_HEADER_SIZE; i++)
+		assert_int_equal(flash[0x2000 + i], 0xFF);
+}
+
+static void test_interrupt_leaves_no_header(void **state)
+{
+	struct fx *f = *state;
+	struct update_opts uo;
 
 	/* An old, valid image is on the board. */
 	memcpy(f->rom.flash + 0x2000, f->file, sizeof(f->file));
 	make_image(f, SYSBOOT_VERSION(2, 0, 0));
 	start(f);
 	opts(&uo, f);
-	stop = 0;
-	steps = 0;
-	uo.po = &po;
-	uo.stop = &stop;
-	assert_int_equal(update_run(f->image, &uo, &res, err, sizeof(err)),
-			 OP_ERR_INTERRUPTED);
-	assert_true(res.erase_started);
-	for (i = 0; i < SYSBOOT_IMAGE_HEADER_SIZE; i++)
-		assert_int_equal(f->rom.flash[0x2000 + i], 0xFF);
+	interrupt_update(f, &uo, f->rom.flash);
 }
 
 static void test_not_an_image(void **state)
@@ -396,22 +404,11 @@ static void test_usb_interrupt(void **state)
 {
 	struct fx *f = *state;
 	struct update_opts uo;
-	struct update_result res;
-	struct progress_ops po = { .step = count_step };
-	char err[1024] = "";
-	unsigned i;
 
 	memcpy(f->usb.flash + 0x2000, f->file, sizeof(f->file));
+	make_image(f, SYSBOOT_VERSION(2, 0, 0));
 	usb_opts(&uo, f);
-	stop = 0;
-	steps = 0;
-	uo.po = &po;
-	uo.stop = &stop;
-	assert_int_equal(update_run(f->image, &uo, &res, err, sizeof(err)),
-			 OP_ERR_INTERRUPTED);
-	assert_true(res.erase_started);
-	for (i = 0; i < SYSBOOT_IMAGE_HEADER_SIZE; i++)
-		assert_int_equal(f->usb.flash[0x2000 + i], 0xFF);
+	interrupt_update(f, &uo, f->usb.flash);
 	assert_false(f->usb.left);
 }
 

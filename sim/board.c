@@ -21,6 +21,7 @@
 
 #include "board.h"
 #include "link.h"
+#include "usb_link.h"
 
 #define SRAM2_ALIAS STM32_SRAM2_ALIAS_BASE
 #define INFO_BASE   0x1FFF7000u
@@ -60,6 +61,7 @@ const char *sim_trace_kind_str(enum sim_trace_kind kind)
 		[SIM_TRACE_FLASH] = "flash",
 		[SIM_TRACE_WATCHDOG] = "watchdog",
 		[SIM_TRACE_UART] = "uart",
+		[SIM_TRACE_USB] = "usb",
 		[SIM_TRACE_NOTE] = "note",
 	};
 
@@ -608,6 +610,8 @@ static void power_lost(struct board *b)
 	b->powered = false;
 	b->mode = MODE_OFF;
 	flash_power_cut(b);
+	if (b->rom)
+		rom_power_lost(b);
 	while (b->events)
 		sim_event_cancel(b, b->events);
 	board_trace(b, SIM_TRACE_POWER, b->last_pc, "power cut after %llu instructions",
@@ -1108,6 +1112,9 @@ void sim_config_default(struct sim_config *cfg)
 	cfg->timing.flash_bank_erase = SIM_US(22000);
 	cfg->timing.rom_startup_lse = SIM_MS(55);      /* AN2606 */
 	cfg->timing.rom_startup_no_lse = SIM_MS(2560);
+	cfg->timing.rom_usb_connect = SIM_MS(300);     /* AN2606 "USB connection" */
+	cfg->timing.usb_bit = SIM_S(1) / 12000000u;    /* full speed, 12 Mbit/s */
+	cfg->usb_bcd_device = 0x2200u;      /* as other STM32 ROMs (UNCERTAIN for the L476) */
 }
 
 static void poll_event(struct board *b, void *arg);
@@ -1222,6 +1229,11 @@ struct sim_board *sim_board_new(const struct sim_config *cfg, char *err, size_t 
 			goto fail;
 		board_add_periph(b, &p);
 	}
+	if (cfg->usb.kind != SIM_USB_NONE) {
+		b->usb = usb_link_open(&cfg->usb, err, errlen);
+		if (!b->usb)
+			goto fail;
+	}
 	if (rom_init(b, err, errlen) < 0)
 		goto fail;
 
@@ -1243,6 +1255,8 @@ void sim_board_free(struct sim_board *sb)
 	if (!sb)
 		return;
 	b = board_of(sb);
+	usb_link_close(b->usb);
+	b->usb = NULL;
 	if (b->rom)
 		rom_fini(b);
 	for (i = 0; i < 3; i++)

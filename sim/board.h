@@ -233,6 +233,7 @@ struct board {
 	struct flash_ctl flashc;
 	struct usart usart[3];       /* USART1, USART2, USART3 */
 	struct rom_state *rom;       /* ROM bootloader model, NULL when absent */
+	struct usb_link *usb;        /* the USB connector's host side, NULL when nothing is there */
 
 	/* Peripheral dispatch table and the MMIO windows routed to it. */
 	struct mmio_window {
@@ -272,6 +273,8 @@ struct board {
 	struct sim_symbol *symbols;
 	size_t nsymbols, symbols_cap;
 };
+
+struct usb_link;
 
 struct sim_symbol {
 	char *name;
@@ -322,6 +325,7 @@ void rom_fini(struct board *b);
 void rom_enter(struct board *b, uint32_t entry_pc);
 enum sim_stop_reason rom_run(struct board *b);
 void rom_reset(struct board *b);
+void rom_power_lost(struct board *b);
 
 /* elf.c: loading firmware files. */
 int sim_elf_load(struct board *b, const char *path, char *err, size_t errlen);

@@ -23,6 +23,8 @@
 #include "sim.h"
 
 #define EXIT_USAGE 2
+#define PRELOAD_LIB   "libumockdev-preload.so.0"
+#define PRELOAD_GUARD "SYSBOOT_SIM_UNDER_UMOCKDEV"
 #define EXIT_FAULT 3
 #define EXIT_SETUP 4
 #define SLICE      SIM_MS(5)
@@ -71,7 +73,14 @@ static void usage(FILE *out)
 		"Serial ports (USART1, USART2 = ST-LINK virtual COM port, USART3):\n"
 		"  --usart2 pty[:LINK] | tcp:PORT | none   (default: pty)\n"
 		"  --usart1 ..., --usart3 ...\n"
-		"  --fast                do not keep to real time (default with a pty/tcp: real time)\n"
+		"  --fast                do not keep to real time (default with a pty/tcp/USB: real time)\n"
+		"USB connector (the ROM's DFU device, 0483:df11, while it is up):\n"
+		"  --usb umockdev[:ENVFILE]  serve it to libusb programs through a umockdev testbed;\n"
+		"                        the client environment is printed and written to ENVFILE\n"
+		"  --usb none            nothing on the connector (default)\n"
+		"  --usb-serial TEXT     the ROM's serial string (default: derived from the unique ID)\n"
+		"  --dfu-alt N=TEXT      DfuSe memory layout string of alternate setting N (0..3)\n"
+		"  --dfu-tail lost|pad|error  DFU writes >256 bytes, not a multiple of 8 (default lost)\n"
 		"Events and stopping:\n"
 		"  --run-for MS          stop after MS milliseconds of simulated time\n"
 		"  --until-uart TEXT     stop when USART2 has sent TEXT\n"
@@ -120,6 +129,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_U1, OPT_U2, OPT_U3, OPT_FAST, OPT_RUN_FOR, OPT_UNTIL_UART, OPT_UNTIL_ROM,
 		OPT_CUT_INSN, OPT_CUT_US, OPT_BUTTON, OPT_CONTROL, OPT_TRACE, OPT_QUIET,
 		OPT_LINE_DROP, OPT_LINE_CORRUPT, OPT_LINE_SEED,
+		OPT_USB, OPT_USB_SERIAL, OPT_DFU_ALT, OPT_DFU_TAIL,
 	};
 	static const struct option longopts[] = {
 		{ "flash", required_argument, NULL, OPT_FLASH },
@@ -145,6 +155,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "line-drop", required_argument, NULL, OPT_LINE_DROP },
 		{ "line-corrupt", required_argument, NULL, OPT_LINE_CORRUPT },
 		{ "line-seed", required_argument, NULL, OPT_LINE_SEED },
+		{ "usb", required_argument, NULL, OPT_USB },
+		{ "usb-serial", required_argument, NULL, OPT_USB_SERIAL },
+		{ "dfu-alt", required_argument, NULL, OPT_DFU_ALT },
+		{ "dfu-tail", required_argument, NULL, OPT_DFU_TAIL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -230,6 +244,45 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_LINE_SEED:
 			o->line_seed = (uint32_t)strtoul(optarg, &end, 0);
 			break;
+		case OPT_USB:
+			if (strcmp(optarg, "none") == 0) {
+				o->cfg.usb.kind = SIM_USB_NONE;
+			} else if (strcmp(optarg, "umockdev") == 0 || strncmp(optarg, "umockdev:", 9) == 0) {
+				o->cfg.usb.kind = SIM_USB_UMOCKDEV;
+				o->cfg.usb.env_path = optarg[8] == ':' && optarg[9] ? optarg + 9 : NULL;
+			} else {
+				fprintf(stderr, "sysboot-sim: bad --usb '%s': use umockdev, umockdev:ENVFILE or none\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case OPT_USB_SERIAL:
+			o->cfg.usb_serial = optarg;
+			break;
+		case OPT_DFU_ALT: {
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (end == optarg || *end != '=' || n >= SIM_DFU_ALTS) {
+				fprintf(stderr, "sysboot-sim: bad --dfu-alt '%s': use N=TEXT with N from 0 to %d\n",
+					optarg, SIM_DFU_ALTS - 1);
+				return -1;
+			}
+			o->cfg.dfu_alt_names[n] = end + 1;
+			end = NULL;
+			break;
+		}
+		case OPT_DFU_TAIL:
+			if (strcmp(optarg, "lost") == 0) {
+				o->cfg.dfu_tail = SIM_DFU_TAIL_LOST;
+			} else if (strcmp(optarg, "pad") == 0) {
+				o->cfg.dfu_tail = SIM_DFU_TAIL_PAD;
+			} else if (strcmp(optarg, "error") == 0) {
+				o->cfg.dfu_tail = SIM_DFU_TAIL_ERROR;
+			} else {
+				fprintf(stderr, "sysboot-sim: bad --dfu-tail '%s': use lost, pad or error\n", optarg);
+				return -1;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -266,7 +319,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	for (i = 0; i < 3; i++)
 		if (o->cfg.usart[i].kind == SIM_LINK_PTY || o->cfg.usart[i].kind == SIM_LINK_TCP)
 			break;
-	if (i == 3)
+	if (i == 3 && o->cfg.usb.kind != SIM_USB_UMOCKDEV)
 		o->cfg.realtime = false;
 	return 0;
 }
@@ -476,6 +529,56 @@ static int control_poll(struct control *c, struct sim_board *sb, bool *running, 
 
 /* ---- Main ---------------------------------------------------------------------- */
 
+static bool wants_umockdev(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--usb=umockdev", 14) == 0)
+			return true;
+		if (strcmp(argv[i], "--usb") == 0 && i + 1 < argc && strncmp(argv[i + 1], "umockdev", 8) == 0)
+			return true;
+	}
+	return false;
+}
+
+static char *joined(const char *a, const char *sep, const char *b)
+{
+	size_t n = strlen(a) + strlen(sep) + strlen(b) + 1;
+	char *s = malloc(n);
+
+	if (s)
+		snprintf(s, n, "%s%s%s", a, sep, b);
+	return s;
+}
+
+/*
+ * umockdev sends hotplug events (uevents) to libusb programs that are
+ * already running only from a process that runs under its preload
+ * library: run again under it, so that a waiting client sees the ROM's
+ * device come and go. The preload stays passive until the testbed exists,
+ * and then only sends this process's /sys and /dev look-ups to it.
+ */
+static void exec_under_preload(char **argv)
+{
+	const char *preload = getenv("LD_PRELOAD"), *asan = getenv("ASAN_OPTIONS");
+	char *p = preload && *preload ? joined(PRELOAD_LIB, ":", preload) : joined(PRELOAD_LIB, "", "");
+	/* An ASan build refuses a preloaded library ahead of its runtime unless told. */
+	char *a = asan && *asan ? joined(asan, ":", "verify_asan_link_order=0") :
+		  joined("verify_asan_link_order=0", "", "");
+
+	if (p && a) {
+		setenv(PRELOAD_GUARD, "1", 1);
+		setenv("LD_PRELOAD", p, 1);
+		setenv("ASAN_OPTIONS", a, 1);
+		execv("/proc/self/exe", argv);
+	}
+	fprintf(stderr, "sysboot-sim: cannot run under %s (%s): libusb programs already running will not see the USB device come and go\n",
+		PRELOAD_LIB, strerror(errno));
+	free(p);
+	free(a);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
@@ -489,6 +592,10 @@ int main(int argc, char **argv)
 	unsigned i;
 	int status = 0;
 
+	if (getenv(PRELOAD_GUARD))
+		unsetenv(PRELOAD_GUARD);
+	else if (wants_umockdev(argc, argv))
+		exec_under_preload(argv);
 	if (parse_options(argc, argv, &o) < 0)
 		return EXIT_USAGE;
 	if (o.trace_path) {
@@ -525,6 +632,11 @@ int main(int argc, char **argv)
 				o.cfg.usart[i].path ? o.cfg.usart[i].path : "",
 				o.cfg.usart[i].path ? ")" : "");
 	}
+
+	if (sim_usb_env(sb)[0] && !o.quiet)
+		fprintf(stderr, "sysboot-sim: USB: the ROM's DFU device is served through umockdev; clients need: %s%s%s%s\n",
+			sim_usb_env(sb), o.cfg.usb.env_path ? " (written to " : "",
+			o.cfg.usb.env_path ? o.cfg.usb.env_path : "", o.cfg.usb.env_path ? ")" : "");
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -14,20 +14,60 @@
  *  - the USART protocol of AN3155 on USART2 (the Nucleo's virtual COM
  *    port), with every byte taking its time on the wire at the host's baud
  *    rate in 8E1 framing, through the protocol engine in rom/rom_usart.c;
- *  - Go: MSP and PC loaded from the target, peripherals left as they are.
+ *  - Go: MSP and PC loaded from the target, peripherals left as they are;
+ *  - USB DFU on USB OTG FS (AN3156) through the engines in rom/rom_usb.c
+ *    and rom/rom_dfu.c: offered only with an LSE or an HSE of a listed
+ *    frequency, and only if the ROM was entered with interrupts enabled;
+ *    the device attaches 300 ms after start-up to the board's USB link
+ *    (usb_link.c: a test's in-process host, or umockdev for libusb
+ *    programs), each control transfer takes its time on a full-speed bus,
+ *    and the DFU work its flash time; it detaches on leave, reset or power
+ *    cut. The first interface the host uses is the one the ROM keeps.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "board.h"
 #include "link.h"
+#include "rom/rom_dfu.h"
 #include "rom/rom_usart.h"
+#include "rom/rom_usb.h"
 #include "sysboot/an3155.h"
+#include "sysboot/dfuse.h"
+#include "usb_link.h"
 
 #define ROM_USART_DEFAULT 1        /* USART2: PA2/PA3, the ST-LINK VCP */
 #define ROM_DEFAULT_BAUD 115200u
 #define ROM_FRAME_BITS   11u       /* 8 data bits, even parity, 1 stop (AN3155 2) */
 #define ROM_IWDG_REFRESH SIM_MS(10)
+#define ROM_WAIT_MS      5         /* longest wall-clock wait for the host */
+
+/* The DFU device (AN2606 STM32L47x/48x, AN3156); see docs/sim.md for sources. */
+#define ROM_USB_PRODUCT  "STM32  BOOTLOADER"
+#define ROM_USB_VENDOR   "STMicroelectronics"
+#define ROM_USB_BCD      0x0200u   /* UNCERTAIN: an F4 ROM reports 1.00, newer ROMs 2.00 */
+#define ROM_DFU_ATTRS    (DFU_ATTR_CAN_DNLOAD | DFU_ATTR_CAN_UPLOAD | DFU_ATTR_WILL_DETACH)
+#define ROM_DFU_DETACH_MS 255u
+#define ROM_USB_POWER_MA 100u
+
+/* DfuSe memory layout strings of the alternate settings, as STM32L4 ROMs name them. */
+static const char *const default_alt_names[SIM_DFU_ALTS] = {
+	"@Internal Flash  /0x08000000/0512*0002Kg",
+	"@Option Bytes  /0x1FFF7800/01*040 e",
+	"@OTP Memory /0x1FFF7000/01*0001Ke",
+	"@Device Feature/0xFFFF0000/01*004 e",
+};
+
+enum rom_usb_offer {
+	USB_NOT_OFFERED,             /* no DFU clock, interrupts masked, or detached */
+	USB_PENDING,                 /* attaches at usb_at */
+	USB_ATTACHED,
+	USB_ABANDONED,               /* still attached, but the ROM left by Go: nobody answers */
+};
+
+enum rom_interface { IFACE_NONE, IFACE_USART, IFACE_USB };
 
 struct rom_state {
 	struct rom_usart engine;
@@ -43,6 +83,16 @@ struct rom_state {
 	int active;                  /* USART index chosen by the first 0x7F, -1 before */
 	uint8_t pending[64];         /* read from the link, not yet on the wire */
 	size_t pending_len, pending_pos;
+
+	/* USB DFU. */
+	struct rom_dfu dfu;
+	struct rom_usb usbdev;
+	struct rom_dfu_region regions[10];
+	enum rom_usb_offer usb;
+	sim_time_t usb_at;
+	uint8_t usb_address;
+	enum rom_interface selected; /* AN2606: the first interface used is kept */
+	char serial[16];
 };
 
 /* The interface the ROM talks on: the first to send 0x7F (AN2606 4). */
@@ -170,6 +220,12 @@ static void op_go(void *ctx, uint32_t addr)
 	char why[64];
 
 	snprintf(why, sizeof(why), "Go 0x%08x", addr);
+	if (b->rom->usb == USB_ATTACHED) {
+		/* Go resets no peripheral: the device stays on the bus, unanswered. */
+		b->rom->usb = USB_ABANDONED;
+		board_trace(b, SIM_TRACE_USB, 0,
+			    "Go: the ROM's USB DFU device stays attached, but nothing answers it any more (the ROM resets no peripheral)");
+	}
 	rom_jump(b, addr, why);
 }
 
@@ -254,6 +310,299 @@ static const struct rom_target_ops rom_ops = {
 	.tx = op_tx,
 };
 
+/* ---- USB DFU: the DFU engine's target operations ------------------------------ */
+
+static bool in_otp(uint32_t addr, uint32_t len)
+{
+	return addr >= STM32_OTP_BASE && addr < STM32_OTP_BASE + STM32_OTP_SIZE &&
+	       len <= STM32_OTP_BASE + STM32_OTP_SIZE - addr;
+}
+
+static int dfu_read(void *ctx, uint32_t addr, uint8_t *buf, uint32_t len)
+{
+	return board_mem_read(ctx, addr, buf, len);
+}
+
+static int dfu_write(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
+{
+	struct board *b = ctx;
+	struct rom_state *r = b->rom;
+
+	if (in_flash(addr, len) || in_otp(addr, len)) {
+		if (flash_rom_program(b, addr, buf, len, r->why, sizeof(r->why)) < 0) {
+			board_trace(b, SIM_TRACE_USB, 0, "DFU write refused by the flash: %s", r->why);
+			return -1;
+		}
+		return 0;
+	}
+	if (addr >= STM32_OPTION_BANK1_BASE && addr < STM32_OPTION_BANK1_BASE + 0x800) {
+		if (flash_rom_write_options(b, addr, buf, len, r->why, sizeof(r->why)) < 0) {
+			board_trace(b, SIM_TRACE_USB, 0, "DFU option byte write refused: %s", r->why);
+			return -1;
+		}
+		return 0;
+	}
+	return board_mem_write(b, addr, buf, len);
+}
+
+static int dfu_erase_page(void *ctx, uint32_t addr)
+{
+	struct board *b = ctx;
+	struct rom_state *r = b->rom;
+	uint16_t page = (uint16_t)((addr - STM32_FLASH_BASE) / STM32_FLASH_PAGE_SIZE);
+
+	if (flash_page_write_protected(b, page))
+		return ROM_DFU_ERASE_PROTECTED;
+	if (flash_rom_erase_pages(b, &page, 1, r->why, sizeof(r->why)) < 0) {
+		board_trace(b, SIM_TRACE_USB, 0, "DFU page erase refused: %s", r->why);
+		return ROM_DFU_ERASE_FAILED;
+	}
+	return ROM_DFU_ERASED;
+}
+
+static int dfu_mass_erase(void *ctx)
+{
+	return op_erase_bank(ctx, 0);
+}
+
+static int dfu_read_unprotect(void *ctx)
+{
+	struct board *b = ctx;
+
+	/* RM0351 3.5.1: back to level 0 erases the flash; the options reload (reset). */
+	if (op_readout_unprotect(b) < 0)
+		return -1;
+	b->rom->reset_after_reply = false;
+	board_request_reset(b, SIM_RESET_OPTION_LOAD);
+	return 0;
+}
+
+static void usb_detach(struct board *b, const char *why);
+
+/* Valid code at vectors: a stack pointer in SRAM and an odd entry in memory. */
+static bool holds_code(struct board *b, uint32_t vectors, uint32_t *sp, uint32_t *pc)
+{
+	*sp = *pc = 0;
+	if (board_mem_read(b, vectors, sp, 4) < 0 || board_mem_read(b, vectors + 4, pc, 4) < 0)
+		return false;
+	return *sp >= b->cfg.rom_sp_min && *sp <= b->cfg.rom_sp_max && (*pc & 1u) &&
+	       (in_flash(*pc & ~1u, 2) ||
+		(*pc >= STM32_SRAM1_BASE && *pc < STM32_SRAM1_BASE + STM32_SRAM1_SIZE + STM32_SRAM2_SIZE) ||
+		(*pc >= STM32_SRAM2_BASE && *pc < STM32_SRAM2_BASE + STM32_SRAM2_SIZE));
+}
+
+static void dfu_leave(void *ctx, uint32_t addr)
+{
+	struct board *b = ctx;
+	uint32_t sp, pc;
+	char why[64];
+
+	usb_detach(b, "the ROM leaves DFU mode");
+	if (!holds_code(b, addr, &sp, &pc)) {
+		/* AN3156 "Leave DFU mode": no executable code there, the device resets. */
+		board_trace(b, SIM_TRACE_ROM, 0,
+			    "DFU leave to 0x%08x: no code there (SP 0x%08x, reset vector 0x%08x): the ROM resets the chip",
+			    addr, sp, pc);
+		board_request_reset(b, SIM_RESET_SOFTWARE);
+		return;
+	}
+	snprintf(why, sizeof(why), "DFU leave to 0x%08x", addr);
+	rom_jump(b, addr, why);
+}
+
+static void dfu_option_reset(void *ctx)
+{
+	board_request_reset(ctx, SIM_RESET_OPTION_LOAD);
+}
+
+static void dfu_detach(void *ctx)
+{
+	struct board *b = ctx;
+
+	usb_detach(b, "DFU_DETACH");
+	b->rom->usb = USB_PENDING;
+	b->rom->usb_at = b->now + b->cfg.timing.rom_usb_connect;
+}
+
+static void dfu_trace(void *ctx, const char *text)
+{
+	board_trace(ctx, SIM_TRACE_USB, 0, "%s", text);
+}
+
+static const struct rom_dfu_ops dfu_ops = {
+	.read = dfu_read,
+	.write = dfu_write,
+	.erase_page = dfu_erase_page,
+	.mass_erase = dfu_mass_erase,
+	.read_unprotect = dfu_read_unprotect,
+	.rdp_level = op_rdp_level,
+	.leave = dfu_leave,
+	.option_reset = dfu_option_reset,
+	.detach = dfu_detach,
+	.trace = dfu_trace,
+};
+
+/* ---- USB DFU: offer, attach, serve, detach ------------------------------------ */
+
+/* AN2606 STM32L47x/48x: USB needs the LSE, or an HSE of one of these (MHz). */
+static bool dfu_clock(const struct board *b, char *why, size_t n)
+{
+	static const uint32_t listed_mhz[] = { 24, 20, 18, 16, 12, 9, 8, 6, 4 };
+	unsigned i;
+
+	if (b->cfg.lse)
+		return true;
+	for (i = 0; i < sizeof(listed_mhz) / sizeof(listed_mhz[0]); i++)
+		if (b->cfg.hse_hz == listed_mhz[i] * 1000000u)
+			return true;
+	if (b->cfg.hse_hz)
+		snprintf(why, n, "the board has no LSE and an HSE of %.6g MHz, not one of 24, 20, 18, 16, 12, 9, 8, 6 or 4 MHz",
+			 b->cfg.hse_hz / 1e6);
+	else
+		snprintf(why, n, "the board has no LSE and no HSE");
+	return false;
+}
+
+/* At entry: does the ROM offer USB DFU, and will it work? */
+static void usb_decide(struct board *b)
+{
+	struct rom_state *r = b->rom;
+	uint32_t primask = 0, faultmask = 0;
+	char why[160];
+
+	r->usb = USB_NOT_OFFERED;
+	if (!dfu_clock(b, why, sizeof(why))) {
+		board_trace(b, SIM_TRACE_USB, 0,
+			    "USB DFU not offered: %s; the ROM clocks USB from the LSE or such an HSE (AN2606), so no USB device appears",
+			    why);
+		return;
+	}
+	uc_reg_read(b->uc, UC_ARM_REG_PRIMASK, &primask);
+	uc_reg_read(b->uc, UC_ARM_REG_FAULTMASK, &faultmask);
+	if ((primask & 1u) || (faultmask & 1u)) {
+		board_trace(b, SIM_TRACE_USB, 0,
+			    "USB DFU not working: the ROM was entered with %s set (interrupts disabled); its USB DFU relies on interrupts (AN2606), so the device never enumerates. Enable interrupts again before jumping to the bootloader",
+			    (primask & 1u) ? "PRIMASK" : "FAULTMASK");
+		return;
+	}
+	r->usb = USB_PENDING;
+	r->usb_at = r->ready_at + b->cfg.timing.rom_usb_connect;
+}
+
+/* AN2606 does not say how the L476 ROM builds its serial string; the F2/F4 ROMs do this. */
+static void usb_serial(struct board *b, char *buf, size_t n)
+{
+	uint16_t uid[6] = { 0 };
+
+	if (b->cfg.usb_serial) {
+		snprintf(buf, n, "%s", b->cfg.usb_serial);
+		return;
+	}
+	board_mem_read(b, STM32_UID_BASE, uid, sizeof(uid));
+	snprintf(buf, n, "%04X%04X%04X", (uint16_t)(uid[1] + uid[5]), (uint16_t)(uid[0] + uid[4]), uid[3]);
+}
+
+static void usb_attach(struct board *b)
+{
+	struct rom_state *r = b->rom;
+	struct rom_usb_config uc = {
+		.vid = DFUSE_VID, .pid = DFUSE_PID,
+		.bcd_usb = ROM_USB_BCD, .bcd_device = b->cfg.usb_bcd_device,
+		.manufacturer = ROM_USB_VENDOR, .product = ROM_USB_PRODUCT, .serial = r->serial,
+		.nalts = SIM_DFU_ALTS, .self_powered = true, .max_power_ma = ROM_USB_POWER_MA,
+		.dfu_attributes = ROM_DFU_ATTRS, .detach_timeout_ms = ROM_DFU_DETACH_MS,
+		.transfer_size = DFUSE_TRANSFER_SIZE, .bcd_dfu = DFUSE_BCD_DFU,
+	};
+	uint8_t desc[256];
+	struct usb_device_info info;
+	char err[256];
+	unsigned i;
+
+	usb_serial(b, r->serial, sizeof(r->serial));
+	for (i = 0; i < SIM_DFU_ALTS; i++)
+		uc.alt_names[i] = b->cfg.dfu_alt_names[i] ? b->cfg.dfu_alt_names[i] : default_alt_names[i];
+	rom_usb_init(&r->usbdev, &uc, &r->dfu);
+	r->usb = USB_ATTACHED;
+	r->usb_address = 1;
+	if (!b->usb) {
+		board_trace(b, SIM_TRACE_USB, 0,
+			    "USB DFU device attached (0483:df11, serial %s), but nothing is on the emulator's USB connector",
+			    r->serial);
+		return;
+	}
+	info = (struct usb_device_info){
+		.descriptors = desc, .descriptors_len = rom_usb_descriptors(&r->usbdev, desc, sizeof(desc)),
+		.vid = uc.vid, .pid = uc.pid, .bcd_device = uc.bcd_device,
+		.manufacturer = uc.manufacturer, .product = uc.product, .serial = uc.serial,
+		.nalts = uc.nalts,
+	};
+	if (usb_link_attach(b->usb, &info, &r->usb_address, err, sizeof(err)) < 0) {
+		r->usb = USB_NOT_OFFERED;
+		board_trace(b, SIM_TRACE_USB, 0, "USB DFU device could not attach: %s", err);
+		return;
+	}
+	/* The host's stack enumerates it: address, configuration 1. */
+	rom_usb_enumerate(&r->usbdev, r->usb_address);
+	board_trace(b, SIM_TRACE_USB, 0,
+		    "USB DFU device attached: %04x:%04x \"%s\", serial %s, bus 1 device %u, %u alternate settings",
+		    uc.vid, uc.pid, uc.product, r->serial, r->usb_address, uc.nalts);
+}
+
+static void usb_detach(struct board *b, const char *why)
+{
+	struct rom_state *r = b->rom;
+
+	if (r->usb == USB_PENDING) {
+		r->usb = USB_NOT_OFFERED;
+		return;
+	}
+	if (r->usb != USB_ATTACHED && r->usb != USB_ABANDONED)
+		return;
+	r->usb = USB_NOT_OFFERED;
+	if (b->usb)
+		usb_link_detach(b->usb);
+	board_trace(b, SIM_TRACE_USB, 0, "USB DFU device detached: %s", why);
+}
+
+/* One transfer from the host, if one waits. True if something was done. */
+static bool serve_usb(struct board *b)
+{
+	struct rom_state *r = b->rom;
+	struct usb_xfer *x;
+	enum rom_dfu_result res;
+	uint16_t len = 0;
+	bool dfu;
+
+	if (!b->usb || r->usb != USB_ATTACHED || !(x = usb_link_next(b->usb)))
+		return false;
+	if (x->kind == USB_XFER_BUS_RESET) {
+		/* Linux restores the address and configuration after a port reset. */
+		rom_usb_enumerate(&r->usbdev, r->usb_address);
+		board_trace(b, SIM_TRACE_USB, 0, "USB bus reset by the host: the DFU state machine is back in dfuIDLE");
+		usb_link_complete(b->usb, x, 0, 0);
+		return true;
+	}
+	dfu = (x->setup.request_type & USB_TYPE_MASK) == USB_TYPE_CLASS;
+	if (dfu && r->selected == IFACE_NONE) {
+		r->selected = IFACE_USB;
+		board_trace(b, SIM_TRACE_USB, 0, "the host speaks USB DFU: the ROM uses it and stops listening on its USARTs");
+	}
+	res = rom_usb_control(&r->usbdev, &x->setup, x->data, &len);
+	/* The answer reaches the host once the transfer has crossed the bus. */
+	if (!board_advance(b, (sim_time_t)rom_usb_control_bits((x->setup.request_type & USB_DIR_IN) ?
+							    len : x->setup.length) *
+			       b->cfg.timing.usb_bit)) {
+		usb_link_complete(b->usb, x, -ENODEV, 0);
+		return true;
+	}
+	if (res == ROM_DFU_STALL && !dfu)
+		board_trace(b, SIM_TRACE_USB, 0, "USB stall: %s", rom_usb_last_stall(&r->usbdev));
+	usb_link_complete(b->usb, x, res == ROM_DFU_ACK ? 0 : -EPIPE, len);
+	/* What the answered GETSTATUS started: flash work, leave, detach. */
+	rom_dfu_complete(&r->dfu);
+	return true;
+}
+
 /* ---- Entry ------------------------------------------------------------------ */
 
 static bool holds_sram_address(const struct board *b, uint32_t word)
@@ -319,7 +668,9 @@ void rom_enter(struct board *b, uint32_t entry_pc)
 	r->session_start = b->now;
 	r->bytes_in = r->bytes_out = 0;
 	r->active = -1;
+	r->selected = IFACE_NONE;
 	rom_usart_reset(&r->engine);
+	usb_decide(b);
 	if (b->iwdg.running) {
 		/* AN2606: the ROM sets the prescaler to its maximum and keeps refreshing. */
 		b->iwdg.pr = 6;
@@ -337,9 +688,10 @@ static void rom_become_ready(struct board *b)
 	r->ready = true;
 	r->baud = host ? host : ROM_DEFAULT_BAUD;
 	board_trace(b, SIM_TRACE_ROM, 0,
-		    "ROM bootloader ready after %.1f ms, USART2 waits for 0x7F (%u baud, 8E1)%s",
+		    "ROM bootloader ready after %.1f ms, USART2 waits for 0x7F (%u baud, 8E1)%s%s",
 		    (double)(b->now - r->session_start) / 1e9, r->baud,
-		    b->usart[0].link || b->usart[2].link ? ", and USART1/USART3 too" : "");
+		    b->usart[0].link || b->usart[2].link ? ", and USART1/USART3 too" : "",
+		    r->usb == USB_PENDING ? "; USB DFU attaches 300 ms later" : "");
 }
 
 /* Take what the host sent: from the active USART, or the first that speaks. */
@@ -377,10 +729,78 @@ static void drain_input(struct board *b)
 			;
 }
 
+/*
+ * Nothing to do: wait for the host (its serial line, its USB transfers),
+ * letting simulated time follow the wall clock. Returns false when
+ * nothing can arrive (in-process links only) and no deadline is due: the
+ * caller stops so that a test can act.
+ */
+static bool rom_wait(struct board *b)
+{
+	struct rom_state *r = b->rom;
+	const struct sim_run_limits *lim = b->limits;
+	struct link *link = rom_link(b);
+	struct pollfd pfd[2];
+	nfds_t n = 0;
+	uint64_t t0;
+	sim_time_t target;
+
+	if (link && link_fd(link) >= 0)
+		pfd[n++] = (struct pollfd){ .fd = link_fd(link), .events = POLLIN };
+	if (b->usb && usb_link_fd(b->usb) >= 0 && r->usb == USB_ATTACHED)
+		pfd[n++] = (struct pollfd){ .fd = usb_link_fd(b->usb), .events = POLLIN };
+	if (!n) {
+		/* In-process links: nothing can arrive while we run. */
+		target = r->usb == USB_PENDING && b->usb ? r->usb_at : 0;
+		if (lim && lim->until_time && (!target || lim->until_time < target))
+			target = lim->until_time;
+		if (!target)
+			return false;
+		if (target > b->now)
+			board_advance(b, target - b->now);
+		return true;
+	}
+	t0 = board_wall_ns();
+	if (poll(pfd, n, ROM_WAIT_MS) < 0)
+		pfd[0].revents = 0;
+	/*
+	 * Idle time follows the wall clock. In real time the board's clock
+	 * is anchored to the wall clock, so time spent outside this wait (the
+	 * host thinking) is not lost and the next bytes cannot run faster
+	 * than real.
+	 */
+	if (b->cfg.realtime)
+		target = b->sim_at_wall_start + SIM_NS(board_wall_ns() - b->wall_start_ns);
+	else
+		target = b->now + SIM_NS(board_wall_ns() - t0);
+	if (lim && lim->until_time && target > lim->until_time)
+		target = lim->until_time;
+	if (target > b->now)
+		board_advance(b, target - b->now);
+	if (lim && lim->until_time && b->now >= lim->until_time) {
+		b->stop_requested = true;
+		b->stop_reason = SIM_STOP_TIME;
+	}
+	return true;
+}
+
+/* A byte from the host reached the ROM's USART engine. */
+static void usart_byte(struct board *b, uint8_t c)
+{
+	struct rom_state *r = b->rom;
+
+	if (r->selected == IFACE_USB)
+		return;              /* the host chose USB DFU: the USARTs are not listened to */
+	rom_usart_rx(&r->engine, c);
+	if (r->selected == IFACE_NONE && rom_usart_synced(&r->engine)) {
+		r->selected = IFACE_USART;
+		usb_detach(b, "the host spoke on a USART first: the ROM uses that interface");
+	}
+}
+
 enum sim_stop_reason rom_run(struct board *b)
 {
 	struct rom_state *r = b->rom;
-	struct link *link = rom_link(b);
 	const struct sim_run_limits *lim = b->limits;
 
 	if (!r->ready) {
@@ -398,6 +818,14 @@ enum sim_stop_reason rom_run(struct board *b)
 	}
 
 	while (b->mode == MODE_ROM && b->powered && !b->reset_requested && !b->stop_requested) {
+		if (r->usb == USB_PENDING && b->now >= r->usb_at)
+			usb_attach(b);
+		if (serve_usb(b)) {
+			/* An in-process host must see its answer before more time passes. */
+			if (b->usb && usb_link_take_answered(b->usb))
+				return SIM_STOP_ROM;
+			continue;
+		}
 		if (r->pending_pos == r->pending_len)
 			fetch_input(b);
 		if (r->pending_pos < r->pending_len) {
@@ -409,7 +837,7 @@ enum sim_stop_reason rom_run(struct board *b)
 				uint8_t c = r->pending[r->pending_pos++];
 
 				if (!line_fault(b, &c))
-					rom_usart_rx(&r->engine, c);
+					usart_byte(b, c);
 			}
 			/* AN3155: the ROM acknowledges, then the option bytes reload (reset). */
 			if (r->reset_after_reply) {
@@ -418,39 +846,8 @@ enum sim_stop_reason rom_run(struct board *b)
 			}
 			continue;
 		}
-		/* Nothing to read: wait, letting simulated time follow the wall clock. */
-		link = rom_link(b);
-		if (!link || link_fd(link) < 0) {
-			/* A memory link: nothing can arrive while we run. */
-			if (lim && lim->until_time && lim->until_time > b->now) {
-				board_advance(b, lim->until_time - b->now);
-				continue;
-			}
+		if (!rom_wait(b))
 			return SIM_STOP_ROM;
-		} else {
-			uint64_t t0 = board_wall_ns();
-			sim_time_t target;
-
-			link_wait(link, 5);
-			/*
-			 * Idle time follows the wall clock. In real time the
-			 * board's clock is anchored to the wall clock, so time
-			 * spent outside this wait (the host thinking) is not
-			 * lost and the next bytes cannot run faster than real.
-			 */
-			if (b->cfg.realtime)
-				target = b->sim_at_wall_start + SIM_NS(board_wall_ns() - b->wall_start_ns);
-			else
-				target = b->now + SIM_NS(board_wall_ns() - t0);
-			if (lim && lim->until_time && target > lim->until_time)
-				target = lim->until_time;
-			if (target > b->now)
-				board_advance(b, target - b->now);
-			if (lim && lim->until_time && b->now >= lim->until_time) {
-				b->stop_requested = true;
-				b->stop_reason = SIM_STOP_TIME;
-			}
-		}
 	}
 	return SIM_STOP_NONE;
 }
@@ -465,7 +862,61 @@ void rom_reset(struct board *b)
 	r->pending_len = r->pending_pos = 0;
 	r->reset_after_reply = false;
 	r->active = -1;
+	r->selected = IFACE_NONE;
 	rom_usart_reset(&r->engine);
+	usb_detach(b, "the chip resets");
+}
+
+void rom_power_lost(struct board *b)
+{
+	usb_detach(b, "power cut");
+}
+
+/* The DFU engine with the STM32L476 memory map as the ROM checks it (AN3156 6). */
+static void dfu_init(struct board *b)
+{
+	struct rom_state *r = b->rom;
+	const struct sim_timing *t = &b->cfg.timing;
+	uint32_t reserved = b->cfg.rom_sram_reserved;
+	const struct rom_dfu_region regions[] = {
+		{ STM32_FLASH_BASE, STM32_FLASH_SIZE,
+		  ROM_DFU_READ | ROM_DFU_WRITE | ROM_DFU_ERASE | ROM_DFU_POINTER, ROM_DFU_MEM_FLASH, "flash" },
+		{ STM32_SRAM1_BASE, reserved, ROM_DFU_READ | ROM_DFU_POINTER, ROM_DFU_MEM_RAM,
+		  "the part of SRAM1 the ROM uses" },
+		{ STM32_SRAM1_BASE + reserved, STM32_SRAM1_SIZE - reserved,
+		  ROM_DFU_READ | ROM_DFU_WRITE | ROM_DFU_POINTER, ROM_DFU_MEM_RAM, "SRAM1" },
+		{ STM32_SRAM2_ALIAS_BASE, STM32_SRAM2_SIZE,
+		  ROM_DFU_READ | ROM_DFU_WRITE | ROM_DFU_POINTER, ROM_DFU_MEM_RAM, "SRAM2" },
+		{ STM32_SRAM2_BASE, STM32_SRAM2_SIZE,
+		  ROM_DFU_READ | ROM_DFU_WRITE | ROM_DFU_POINTER, ROM_DFU_MEM_RAM, "SRAM2" },
+		{ STM32_SYSMEM_BASE, STM32_SYSMEM_SIZE, ROM_DFU_READ | ROM_DFU_POINTER, ROM_DFU_MEM_SYSTEM,
+		  "system memory" },
+		{ STM32_OTP_BASE, STM32_OTP_SIZE, ROM_DFU_READ | ROM_DFU_WRITE | ROM_DFU_POINTER,
+		  ROM_DFU_MEM_OTP, "OTP" },
+		{ STM32_OPTION_BANK1_BASE, 40, ROM_DFU_READ | ROM_DFU_WRITE | ROM_DFU_POINTER,
+		  ROM_DFU_MEM_OPTIONS, "the option bytes" },
+		/* UNCERTAIN: bank 2's option bytes are readable; writing them is not modelled. */
+		{ STM32_OPTION_BANK2_BASE, 40, ROM_DFU_READ | ROM_DFU_POINTER, ROM_DFU_MEM_OPTIONS,
+		  "the bank 2 option bytes" },
+		{ 0xFFFF0000u, 4, ROM_DFU_READ | ROM_DFU_WRITE | ROM_DFU_POINTER, ROM_DFU_MEM_FEATURE,
+		  "the Device Feature area" },
+	};
+	struct rom_dfu_config dc = {
+		.transfer_size = DFUSE_TRANSFER_SIZE,
+		.default_pointer = STM32_FLASH_BASE,
+		.regions = r->regions,
+		.nregions = sizeof(regions) / sizeof(regions[0]),
+		.flash_page_size = STM32_FLASH_PAGE_SIZE,
+		.write_padding_limit = 256,
+		.tail = b->cfg.dfu_tail == SIM_DFU_TAIL_PAD ? ROM_DFU_TAIL_PAD :
+			b->cfg.dfu_tail == SIM_DFU_TAIL_ERROR ? ROM_DFU_TAIL_ERROR : ROM_DFU_TAIL_LOST,
+		.dword_program_ns = (uint32_t)(t->flash_dword_program / 1000u),
+		.page_erase_ns = (uint32_t)(t->flash_page_erase / 1000u),
+		.mass_erase_ns = (uint32_t)(t->flash_bank_erase / 1000u),
+	};
+
+	memcpy(r->regions, regions, sizeof(regions));
+	rom_dfu_init(&r->dfu, &dc, &dfu_ops, b);
 }
 
 int rom_init(struct board *b, char *err, size_t errlen)
@@ -483,6 +934,7 @@ int rom_init(struct board *b, char *err, size_t errlen)
 	}
 	rom_usart_init(&b->rom->engine, &cfg, &rom_ops, b);
 	sim_event_init(&b->rom->iwdg_kick, "ROM IWDG refresh", iwdg_kick, NULL);
+	dfu_init(b);
 	return 0;
 }
 
@@ -497,4 +949,60 @@ sim_time_t sim_rom_session_time(const struct sim_board *sb)
 	const struct board *b = board_of_const(sb);
 
 	return b->rom ? b->now - b->rom->session_start : 0;
+}
+
+/* ---- The in-process USB host (tests) ------------------------------------------------ */
+
+bool sim_usb_attached(const struct sim_board *sb)
+{
+	const struct board *b = board_of_const(sb);
+
+	return b->rom && (b->rom->usb == USB_ATTACHED || b->rom->usb == USB_ABANDONED);
+}
+
+static void memory_xfer_done(struct usb_xfer *x)
+{
+	*(bool *)x->owner = true;
+}
+
+int sim_usb_control(struct sim_board *sb, uint8_t request_type, uint8_t request, uint16_t value,
+		    uint16_t index, void *data, uint16_t length, sim_time_t timeout)
+{
+	struct board *b = board_of(sb);
+	bool answered = false;
+	struct usb_xfer x = {
+		.kind = USB_XFER_CONTROL,
+		.setup = { request_type, request, value, index, length },
+		.data = data,
+		.done = memory_xfer_done,
+		.owner = &answered,
+	};
+	struct sim_run_limits lim = { .until_time = b->now + timeout };
+	uint8_t dummy;
+
+	if (!length)
+		x.data = &dummy;
+	if (!b->usb || !b->rom || !sim_usb_attached(sb))
+		return -ENODEV;
+	x.generation = usb_link_generation(b->usb);
+	if (usb_link_submit(b->usb, &x) < 0)
+		return -ENODEV;
+	while (!answered && b->powered && b->now < lim.until_time) {
+		enum sim_stop_reason why = sim_run(sb, &lim);
+
+		if (why == SIM_STOP_FAULT || why == SIM_STOP_POWER_OFF)
+			break;
+	}
+	if (!answered) {
+		usb_link_cancel(b->usb, &x);
+		return b->powered ? -ETIMEDOUT : -ENODEV;
+	}
+	return x.status < 0 ? x.status : x.actual;
+}
+
+const char *sim_usb_env(const struct sim_board *sb)
+{
+	const struct board *b = board_of_const(sb);
+
+	return b->usb ? usb_link_env(b->usb) : "";
 }

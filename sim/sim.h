@@ -40,6 +40,7 @@ enum sim_trace_kind {
 	SIM_TRACE_FLASH,         /* flash program/erase/option operations and errors */
 	SIM_TRACE_WATCHDOG,
 	SIM_TRACE_UART,
+	SIM_TRACE_USB,           /* the ROM's USB DFU device: offered or not and why, attach, detach, DFU errors */
 	SIM_TRACE_NOTE,          /* anything else worth telling a user */
 	SIM_TRACE_KIND_COUNT,
 };
@@ -73,7 +74,33 @@ struct sim_timing {
 	sim_time_t flash_bank_erase;      /* 22 ms typ */
 	sim_time_t rom_startup_lse;       /* ROM start-up with LSE present: 55 ms */
 	sim_time_t rom_startup_no_lse;    /* without LSE: 2.56 s */
+	sim_time_t rom_usb_connect;       /* USB DFU attaches this long after start-up: 300 ms */
+	sim_time_t usb_bit;               /* one bit on a full-speed bus: 1 / 12 MHz */
 };
+
+/* Where the ROM's USB device (USB OTG FS, PA11/PA12) goes when it attaches. */
+enum sim_usb_kind {
+	SIM_USB_NONE,            /* nothing on the USB connector */
+	SIM_USB_MEMORY,          /* an in-process host: sim_usb_control() (tests) */
+	SIM_USB_UMOCKDEV,        /* a umockdev testbed: libusb programs under libumockdev-preload */
+};
+
+struct sim_usb_config {
+	enum sim_usb_kind kind;
+	const char *env_path;    /* umockdev: write UMOCKDEV_DIR=... and LD_PRELOAD=... lines here */
+};
+
+/*
+ * The ROM's DFU writes of more than 256 bytes whose length is not a
+ * multiple of 8 (a documented ROM limit, AN2606): what becomes of them.
+ */
+enum sim_dfu_tail {
+	SIM_DFU_TAIL_LOST,       /* default: the last len % 8 bytes are silently not written */
+	SIM_DFU_TAIL_PAD,        /* padded with 0xFF like short writes (a ROM without the limit) */
+	SIM_DFU_TAIL_ERROR,      /* refused: dfuERROR, errWRITE */
+};
+
+#define SIM_DFU_ALTS 4           /* internal flash, option bytes, OTP, device feature */
 
 struct sim_config {
 	const char *flash_path;  /* keeps flash between runs; NULL: in memory only */
@@ -88,6 +115,11 @@ struct sim_config {
 	bool realtime;           /* never run ahead of the wall clock */
 	uint32_t sram_seed;      /* pattern of SRAM after power-on */
 	struct sim_link_config usart[3]; /* USART1..3 */
+	struct sim_usb_config usb;       /* the USB connector */
+	const char *usb_serial;  /* ROM USB serial string; NULL: derived from the unique ID */
+	uint16_t usb_bcd_device; /* bcdDevice of the ROM's device descriptor (0x2200) */
+	const char *dfu_alt_names[SIM_DFU_ALTS]; /* DfuSe memory layout strings; NULL: defaults */
+	enum sim_dfu_tail dfu_tail;
 	struct sim_timing timing;
 	FILE *trace_out;         /* also print trace lines here when not NULL */
 };
@@ -176,6 +208,19 @@ const char *sim_uart_pty(const struct sim_board *sb, unsigned n);
  */
 void sim_line_faults(struct sim_board *sb, uint32_t drop_ppm, uint32_t corrupt_ppm, uint32_t seed);
 void sim_line_fault_counts(const struct sim_board *sb, uint64_t *dropped, uint64_t *corrupted);
+
+/*
+ * The ROM's USB device as an in-process host sees it (SIM_USB_MEMORY).
+ * sim_usb_control() sends one control transfer and runs the board until it
+ * is answered or timeout of simulated time has passed. Returns the bytes
+ * of the data stage, -EPIPE (the device stalled), -ENODEV (no device on
+ * the bus), -ETIMEDOUT (nothing answered: the ROM is not running).
+ */
+bool sim_usb_attached(const struct sim_board *sb);
+int sim_usb_control(struct sim_board *sb, uint8_t request_type, uint8_t request, uint16_t value,
+		    uint16_t index, void *data, uint16_t length, sim_time_t timeout);
+/* The environment a libusb program needs to reach the umockdev testbed ("" if none). */
+const char *sim_usb_env(const struct sim_board *sb);
 
 /* Simulated time since the ROM bootloader was last entered. */
 sim_time_t sim_rom_session_time(const struct sim_board *sb);

@@ -337,6 +337,10 @@ static enum df_rc request(struct dfuse *d, const struct op *op, bool in,
 
 	if (r < 0)
 		return link_fail(d, op, request_name(req), r);
+	/* A control OUT whose status stage completed has delivered its data
+	 * stage, whatever count the stack reports; only IN counts matter. */
+	if (!in)
+		r = len;
 	if (moved)
 		*moved = r;
 	else if (r != len) {

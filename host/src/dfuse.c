@@ -30,7 +30,6 @@
 #define BUSY_LIMIT_MS       30000u   /* mass erase: both banks, with margin */
 #define MAX_POLLS           2000u    /* GETSTATUS rounds per command */
 #define ROM_PAD_LIMIT       256u     /* AN2606: longer writes must be 8-aligned */
-#define STATUS_LEN          6u
 
 /* ---- Names ------------------------------------------------------------- */
 
@@ -215,7 +214,7 @@ bool dfu_parse_functional(const uint8_t *extra, size_t len,
 	while (i + 2 <= len && extra[i] >= 2 && extra[i] <= len - i) {
 		const uint8_t *d = extra + i;
 
-		if (d[1] == DFU_FUNCTIONAL_DESC_TYPE && d[0] >= 7) {
+		if (d[1] == DFU_DESC_FUNCTIONAL && d[0] >= 7) {
 			memset(f, 0, sizeof(*f));
 			f->attributes = d[2];
 			f->detach_timeout_ms = (uint16_t)(d[3] | d[4] << 8);
@@ -354,7 +353,7 @@ static enum df_rc request(struct dfuse *d, const struct op *op, bool in,
 static enum df_rc get_status(struct dfuse *d, const struct op *op,
 			     struct dfu_status *st)
 {
-	uint8_t b[STATUS_LEN];
+	uint8_t b[DFU_GETSTATUS_LENGTH];
 	enum df_rc rc = request(d, op, true, DFU_GETSTATUS, 0, b, sizeof(b), NULL);
 
 	if (rc != DF_OK)
@@ -522,7 +521,7 @@ static enum df_rc command(struct dfuse *d, struct op *op, uint8_t cmd,
 		b[4] = (uint8_t)(*addr >> 24);
 		len = 5;
 	}
-	return dnload(d, op, 0, b, len, want);
+	return dnload(d, op, DFUSE_BLOCK_COMMAND, b, len, want);
 }
 
 static enum df_rc set_address(struct dfuse *d, struct op *op, uint32_t addr)
@@ -714,7 +713,7 @@ static enum df_rc unprotect_once(struct dfuse *d, struct op *op, void *ctx)
 	enum df_rc rc;
 
 	(void)ctx;
-	rc = request(d, op, false, DFU_DNLOAD, 0, &cmd, 1, NULL);
+	rc = request(d, op, false, DFU_DNLOAD, DFUSE_BLOCK_COMMAND, &cmd, 1, NULL);
 	if (rc == DF_ERR_REFUSED)
 		explain_stall(d, op);
 	if (rc != DF_OK)
@@ -751,7 +750,8 @@ static enum df_rc write_once(struct dfuse *d, struct op *op, void *ctx)
 	if (rc != DF_OK)
 		return rc;
 	/* DfuSe: block 2 lands at the address just set (AN3156 6.2). */
-	return dnload(d, op, 2, mc->wbuf, (uint16_t)mc->len, DFU_STATE_DNLOAD_IDLE);
+	return dnload(d, op, DFUSE_BLOCK_DATA, mc->wbuf, (uint16_t)mc->len,
+		      DFU_STATE_DNLOAD_IDLE);
 }
 
 static enum df_rc read_chunk(struct dfuse *d, struct op *op, uint32_t addr,
@@ -767,7 +767,7 @@ static enum df_rc read_chunk(struct dfuse *d, struct op *op, uint32_t addr,
 	rc = request(d, op, false, DFU_ABORT, 0, NULL, 0, NULL);
 	if (rc != DF_OK)
 		return rc;
-	rc = request(d, op, true, DFU_UPLOAD, 2, buf, (uint16_t)len, &got);
+	rc = request(d, op, true, DFU_UPLOAD, DFUSE_BLOCK_DATA, buf, (uint16_t)len, &got);
 	if (rc == DF_ERR_REFUSED)
 		explain_stall(d, op);
 	if (rc != DF_OK)
@@ -877,7 +877,7 @@ static enum df_rc leave_once(struct dfuse *d, struct op *op, void *ctx)
 	rc = set_address(d, op, *addr);
 	if (rc != DF_OK)
 		return rc;
-	rc = request(d, op, false, DFU_DNLOAD, 2, NULL, 0, NULL);
+	rc = request(d, op, false, DFU_DNLOAD, DFUSE_BLOCK_DATA, NULL, 0, NULL);
 	if (rc == DF_ERR_REFUSED)
 		explain_stall(d, op);
 	if (rc != DF_OK)
@@ -932,7 +932,7 @@ enum df_rc dfuse_get_commands(struct dfuse *d, uint8_t *cmds, size_t max, size_t
 	rc = dfuse_make_idle(d);
 	if (rc != DF_OK)
 		return rc;
-	rc = request(d, &op, true, DFU_UPLOAD, 0, buf, sizeof(buf), &got);
+	rc = request(d, &op, true, DFU_UPLOAD, DFUSE_BLOCK_COMMAND, buf, sizeof(buf), &got);
 	if (rc == DF_ERR_REFUSED)
 		explain_stall(d, &op);
 	if (rc != DF_OK)

@@ -88,8 +88,6 @@ struct dfu_functional {
 	uint16_t bcd_dfu;       /* 0 when the descriptor is the 7-byte DFU 1.0 one */
 };
 
-#define DFU_FUNCTIONAL_DESC_TYPE 0x21u
-
 /* Find and decode it among descriptors (an interface's extra bytes). */
 bool dfu_parse_functional(const uint8_t *extra, size_t len,
 			  struct dfu_functional *f);

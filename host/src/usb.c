@@ -22,11 +22,6 @@
 
 #include "sysboot/dfuse.h"
 
-/* DFU 1.1 4.2.1: the interface of a device in DFU mode. */
-#define DFU_CLASS       0xFEu
-#define DFU_SUBCLASS    0x01u
-#define DFU_PROTO_DFU   0x02u
-
 #define STRING_TIMEOUT_MS 1000u
 
 /* ---- Port spelling and choice (no libusb here) ------------------------- */
@@ -146,10 +141,9 @@ static int lu_request(void *ctx, bool in, uint8_t request, uint16_t value,
 		      void *data, uint16_t len, unsigned timeout_ms)
 {
 	struct lu_handle *lh = ctx;
-	uint8_t type = (uint8_t)((in ? LIBUSB_ENDPOINT_IN : LIBUSB_ENDPOINT_OUT) |
-				 LIBUSB_REQUEST_TYPE_CLASS | LIBUSB_RECIPIENT_INTERFACE);
-	int r = libusb_control_transfer(lh->h, type, request, value, lh->interface,
-					data, len, timeout_ms);
+	int r = libusb_control_transfer(lh->h, in ? DFU_REQTYPE_IN : DFU_REQTYPE_OUT,
+					request, value, lh->interface, data, len,
+					timeout_ms);
 
 	return r < 0 ? map_err(lh, r) : r;
 }
@@ -300,9 +294,9 @@ static bool describe(libusb_device *dev, libusb_device_handle *h,
 		for (a = 0; a < itf->num_altsetting; a++) {
 			const struct libusb_interface_descriptor *d = &itf->altsetting[a];
 
-			if (d->bInterfaceClass != DFU_CLASS ||
-			    d->bInterfaceSubClass != DFU_SUBCLASS ||
-			    d->bInterfaceProtocol != DFU_PROTO_DFU)
+			if (d->bInterfaceClass != DFU_INTERFACE_CLASS ||
+			    d->bInterfaceSubClass != DFU_INTERFACE_SUBCLASS ||
+			    d->bInterfaceProtocol != DFU_PROTOCOL_DFU_MODE)
 				continue;
 			if (info->nalts && d->bInterfaceNumber != info->interface)
 				continue;

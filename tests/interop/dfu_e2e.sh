@@ -49,6 +49,7 @@ start_sim() {
 		n=$((n + 1))
 	done
 	[ -s "$TMP/env" ] || fail "the emulator wrote no client environment"
+	CLIENT="env $(cat "$TMP/env")"
 }
 
 stop_sim() {
@@ -74,25 +75,7 @@ usb() {
 	env $(cat "$TMP/env") "$@"
 }
 
-# run EXPECTED_STATUS sysboot args...: output in $TMP/out, $TMP/err
-run() {
-	want=$1
-	shift
-	usb "$SYSBOOT" "$@" > "$TMP/out" 2> "$TMP/err"
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		cat "$TMP/out" "$TMP/err" >&2
-		fail "sysboot $* exited $got, expected $want"
-	fi
-}
-
-expect_err() {
-	grep -qF -- "$1" "$TMP/err" || { cat "$TMP/err" >&2; fail "no '$1' in the error"; }
-}
-
-expect_out() {
-	grep -qF -- "$1" "$TMP/out" || { cat "$TMP/out" >&2; fail "no '$1' in the output"; }
-}
+. "$(dirname "$0")/checks.sh"
 
 # dfu ARGS...: Debian's dfu-util on the emulated device.
 dfu() {

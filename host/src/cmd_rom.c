@@ -197,6 +197,8 @@ int rom_common_opt(struct rom_common *rc, const char *cmd, int c, const char *ar
 	case OPT_QUIET:
 		rc->quiet = true;
 		return 1;
+	case OPT_HELP:
+		return ROM_OPT_HELP;
 	}
 	return 0;
 }
@@ -223,9 +225,20 @@ static int usage(const char *cmd, const char *text)
 	return ROM_EXIT_USAGE;
 }
 
-/* A command with the common options only: 0, or the exit code. */
-static int parse_common_only(int argc, char **argv, struct rom_common *rc,
-			     const char *use)
+/* --help: the usage on stdout, and success. */
+static int help(const char *cmd, const char *text)
+{
+	printf("usage: sysboot %s %s\n(sysboot --help lists the port spellings and "
+	       "exit codes; docs/dfu.md covers USB)\n", cmd, text);
+	return ROM_EXIT_OK;
+}
+
+/*
+ * A command with the common options only: true to go on, else false with
+ * the exit code in *code (a usage error, or --help answered).
+ */
+static bool parse_common_only(int argc, char **argv, struct rom_common *rc,
+			      const char *use, int *code)
 {
 	static const struct option longopts[] = { COMMON_LONG_OPTIONS, { 0 } };
 	int c, r;
@@ -233,12 +246,12 @@ static int parse_common_only(int argc, char **argv, struct rom_common *rc,
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
 		r = rom_common_opt(rc, argv[0], c, optarg);
-		if (r < 0)
-			return ROM_EXIT_USAGE;
-		if (r == 0)
-			return usage(argv[0], use);
+		*code = r < 0 ? ROM_EXIT_USAGE : r == ROM_OPT_HELP ? help(argv[0], use) :
+			r == 0 ? usage(argv[0], use) : 0;
+		if (r != 1)
+			return false;
 	}
-	return 0;
+	return true;
 }
 
 #define CONNECT_USAGE ROM_CONNECT_USAGE
@@ -521,7 +534,7 @@ int cmd_info(int argc, char **argv)
 	enum op_status st;
 	int r;
 
-	if ((r = parse_common_only(argc, argv, &rc, CONNECT_USAGE)))
+	if (!parse_common_only(argc, argv, &rc, CONNECT_USAGE, &r))
 		return r;
 	if (optind != argc)
 		return usage(argv[0], CONNECT_USAGE);
@@ -600,6 +613,8 @@ int cmd_read(int argc, char **argv)
 		r = rom_common_opt(&rc, argv[0], c, optarg);
 		if (r < 0)
 			return ROM_EXIT_USAGE;
+		if (r == ROM_OPT_HELP)
+			return help(argv[0], use);
 		if (r == 0)
 			return usage(argv[0], use);
 	}
@@ -701,6 +716,8 @@ int cmd_write(int argc, char **argv)
 		r = rom_common_opt(&rc, argv[0], c, optarg);
 		if (r < 0)
 			return ROM_EXIT_USAGE;
+		if (r == ROM_OPT_HELP)
+			return help(argv[0], use);
 		if (r == 0)
 			return usage(argv[0], use);
 	}
@@ -789,6 +806,8 @@ int cmd_erase(int argc, char **argv)
 		r = rom_common_opt(&rc, argv[0], c, optarg);
 		if (r < 0)
 			return ROM_EXIT_USAGE;
+		if (r == ROM_OPT_HELP)
+			return help(argv[0], use);
 		if (r == 0)
 			return usage(argv[0], use);
 	}
@@ -866,7 +885,7 @@ int cmd_go(int argc, char **argv)
 	enum op_status st;
 	int r;
 
-	if ((r = parse_common_only(argc, argv, &rc, use)))
+	if (!parse_common_only(argc, argv, &rc, use, &r))
 		return r;
 	if (argc - optind > 1)
 		return usage(argv[0], use);
@@ -928,6 +947,8 @@ static int protect_common(int argc, char **argv, bool protect)
 		r = rom_common_opt(&rc, argv[0], c, optarg);
 		if (r < 0)
 			return ROM_EXIT_USAGE;
+		if (r == ROM_OPT_HELP)
+			return help(argv[0], use);
 		if (r == 0)
 			return usage(argv[0], use);
 	}

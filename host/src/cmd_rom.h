@@ -83,7 +83,11 @@ enum {
 	"--port PORT [--baud B] [--enter-cmd STRING | --no-enter] " \
 	"[--enter-port PORT] [--enter-exec CMD] [--dfu-wait MS] [--json]"
 
-/* Handle a common option; 1 when it was one, 0 when not, -1 on error. */
+/*
+ * Handle a common option; 1 when it was one, 0 when not, -1 on error,
+ * ROM_OPT_HELP for --help.
+ */
+#define ROM_OPT_HELP 2
 int rom_common_opt(struct rom_common *rc, const char *cmd, int c, const char *arg);
 
 /*

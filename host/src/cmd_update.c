@@ -111,6 +111,11 @@ int cmd_update(int argc, char **argv)
 		r = rom_common_opt(&rc, "update", c, optarg);
 		if (r < 0)
 			return ROM_EXIT_USAGE;
+		if (r == ROM_OPT_HELP) {
+			printf("usage: sysboot update %s\n(sysboot --help lists the port "
+			       "spellings and exit codes; docs/dfu.md covers USB)\n", use);
+			return ROM_EXIT_OK;
+		}
 		if (r == 0) {
 			fprintf(stderr, "usage: sysboot update %s\n", use);
 			return ROM_EXIT_USAGE;

@@ -109,6 +109,10 @@ expect 3 "is a DfuSe file for another chip" \
 expect 3 "badcrc.dfu: DFU suffix CRC mismatch" \
 	"$SYSBOOT" update "$TMP/badcrc.dfu" --port usb --dfu-wait 200
 expect 0 "usb:VID:PID[:SERIAL]" "$SYSBOOT" --help
+expect 0 "usage: sysboot update IMAGE --port PORT" "$SYSBOOT" update --help
+for cmd in info read write erase go protect unprotect; do
+	expect 0 "[--enter-port PORT] [--enter-exec CMD] [--dfu-wait MS]" "$SYSBOOT" $cmd --help
+done
 
 # Usage: exit 2.
 expect 2 "bad version '1.x'" "$SYSBOOT" image build "$TMP/app.hex" --version 1.x -o "$TMP/x.img"

@@ -588,6 +588,8 @@ static bool serve_usb(struct board *b)
 		board_trace(b, SIM_TRACE_USB, 0, "the host speaks USB DFU: the ROM uses it and stops listening on its USARTs");
 	}
 	res = rom_usb_control(&r->usbdev, &x->setup, x->data, &len);
+	if (!(x->setup.request_type & USB_DIR_IN))
+		len = x->setup.length;   /* an accepted OUT data stage went through whole */
 	/* The answer reaches the host once the transfer has crossed the bus. */
 	if (!board_advance(b, (sim_time_t)rom_usb_control_bits((x->setup.request_type & USB_DIR_IN) ?
 							    len : x->setup.length) *

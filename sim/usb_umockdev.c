@@ -670,8 +670,11 @@ static gboolean on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client
 		}
 		memcpy(&si, d->data, sizeof(si));
 		g_object_unref(d);
+		g_mutex_lock(&um->lock);
+		v = um->nalts;
+		g_mutex_unlock(&um->lock);
 		/* The kernel checks the alternate setting against the descriptors. */
-		if (si.interface != 0 || si.altsetting >= um->nalts) {
+		if (si.interface != 0 || si.altsetting >= v) {
 			complete(client, -1, EINVAL);
 			return TRUE;
 		}
@@ -879,7 +882,7 @@ static int write_env_file(struct usb_umockdev *um, const char *path, char *err, 
 	FILE *f = fopen(tmp, "w");
 
 	if (!f) {
-		snprintf(err, errlen, "cannot write the USB environment to %s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "cannot write the USB environment to %s: %s", path, strerror(errno));
 		g_free(tmp);
 		return -1;
 	}

@@ -64,7 +64,6 @@ enum rom_usb_offer {
 	USB_NOT_OFFERED,             /* no DFU clock, interrupts masked, or detached */
 	USB_PENDING,                 /* attaches at usb_at */
 	USB_ATTACHED,
-	USB_ABANDONED,               /* still attached, but the ROM left by Go: nobody answers */
 };
 
 enum rom_interface { IFACE_NONE, IFACE_USART, IFACE_USB };
@@ -220,12 +219,6 @@ static void op_go(void *ctx, uint32_t addr)
 	char why[64];
 
 	snprintf(why, sizeof(why), "Go 0x%08x", addr);
-	if (b->rom->usb == USB_ATTACHED) {
-		/* Go resets no peripheral: the device stays on the bus, unanswered. */
-		b->rom->usb = USB_ABANDONED;
-		board_trace(b, SIM_TRACE_USB, 0,
-			    "Go: the ROM's USB DFU device stays attached, but nothing answers it any more (the ROM resets no peripheral)");
-	}
 	rom_jump(b, addr, why);
 }
 
@@ -556,7 +549,7 @@ static void usb_detach(struct board *b, const char *why)
 		r->usb = USB_NOT_OFFERED;
 		return;
 	}
-	if (r->usb != USB_ATTACHED && r->usb != USB_ABANDONED)
+	if (r->usb != USB_ATTACHED)
 		return;
 	r->usb = USB_NOT_OFFERED;
 	if (b->usb)
@@ -588,6 +581,8 @@ static bool serve_usb(struct board *b)
 		board_trace(b, SIM_TRACE_USB, 0, "the host speaks USB DFU: the ROM uses it and stops listening on its USARTs");
 	}
 	res = rom_usb_control(&r->usbdev, &x->setup, x->data, &len);
+	if (!(x->setup.request_type & USB_DIR_IN))
+		len = x->setup.length;   /* an accepted OUT data stage went through whole */
 	/* The answer reaches the host once the transfer has crossed the bus. */
 	if (!board_advance(b, (sim_time_t)rom_usb_control_bits((x->setup.request_type & USB_DIR_IN) ?
 							    len : x->setup.length) *
@@ -957,7 +952,7 @@ bool sim_usb_attached(const struct sim_board *sb)
 {
 	const struct board *b = board_of_const(sb);
 
-	return b->rom && (b->rom->usb == USB_ATTACHED || b->rom->usb == USB_ABANDONED);
+	return b->rom && b->rom->usb == USB_ATTACHED;
 }
 
 static void memory_xfer_done(struct usb_xfer *x)

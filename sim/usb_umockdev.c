@@ -670,8 +670,11 @@ static gboolean on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client
 		}
 		memcpy(&si, d->data, sizeof(si));
 		g_object_unref(d);
+		g_mutex_lock(&um->lock);
+		v = um->nalts;
+		g_mutex_unlock(&um->lock);
 		/* The kernel checks the alternate setting against the descriptors. */
-		if (si.interface != 0 || si.altsetting >= um->nalts) {
+		if (si.interface != 0 || si.altsetting >= v) {
 			complete(client, -1, EINVAL);
 			return TRUE;
 		}
@@ -879,7 +882,7 @@ static int write_env_file(struct usb_umockdev *um, const char *path, char *err, 
 	FILE *f = fopen(tmp, "w");
 
 	if (!f) {
-		snprintf(err, errlen, "cannot write the USB environment to %s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "cannot write the USB environment to %s: %s", path, strerror(errno));
 		g_free(tmp);
 		return -1;
 	}
@@ -901,17 +904,18 @@ struct usb_umockdev *usb_umockdev_open(struct usb_link *link, const struct sim_u
 	struct usb_umockdev *um = g_new0(struct usb_umockdev, 1);
 
 	um->link = link;
-	/*
-	 * Uevents (hotplug) are sent through libudev in this process, which
-	 * only finds the device in the testbed under the preload library.
-	 * Without it, programs see the device only if they start while it is
-	 * attached (sysboot-sim re-executes itself under the preload).
-	 */
-	um->mock = umockdev_in_mock_environment();
 	g_mutex_init(&um->lock);
 	g_mutex_init(&um->done_lock);
 	g_cond_init(&um->done_cond);
 	um->tb = umockdev_testbed_new();
+	/*
+	 * Uevents (hotplug) are sent through libudev in this process, which
+	 * only finds the device in the testbed under the preload library.
+	 * Without it, programs see the device only if they start while it is
+	 * attached (sysboot-sim re-executes itself under the preload). Asked
+	 * once the testbed exists: umockdev remembers the first answer.
+	 */
+	um->mock = umockdev_in_mock_environment();
 	um->root = umockdev_testbed_get_root_dir(um->tb);
 	snprintf(um->env, sizeof(um->env), "UMOCKDEV_DIR=%s LD_PRELOAD=%s", um->root, PRELOAD_LIB);
 	um->handler = umockdev_ioctl_base_new();

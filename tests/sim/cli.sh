@@ -1,7 +1,8 @@
 #!/bin/sh
 # cli.sh - sysboot-sim as a command (its pty is tested in test_core.c): a
 # fault ending the run with status 3 and its explanation, a power cut at an
-# exact instruction count, the control channel, and usage errors.
+# exact instruction count, the control channel, and usage errors (serial
+# ports, USB options, an unwritable USB environment file).
 #
 # usage: cli.sh SIM FIRMWARE_DIR
 set -u
@@ -52,5 +53,19 @@ grep -q "bad serial port 'bogus'" "$TMP/usage" || fail "unclear usage error: $(c
 "$SIM" --usart2 none "$TMP/missing.elf" 2> "$TMP/missing"
 [ $? -eq 4 ] || fail "a missing firmware file did not exit 4"
 grep -q "missing.elf: No such file" "$TMP/missing" || fail "unclear error: $(cat "$TMP/missing")"
+
+"$SIM" --usb bogus 2> "$TMP/usage"
+[ $? -eq 2 ] || fail "a bad --usb did not exit 2"
+grep -q "bad --usb 'bogus': use umockdev, umockdev:ENVFILE or none" "$TMP/usage" || fail "unclear usage error: $(cat "$TMP/usage")"
+"$SIM" --dfu-alt 4=x 2> "$TMP/usage"
+[ $? -eq 2 ] || fail "a bad --dfu-alt did not exit 2"
+grep -q "bad --dfu-alt '4=x': use N=TEXT with N from 0 to 3" "$TMP/usage" || fail "unclear usage error: $(cat "$TMP/usage")"
+"$SIM" --dfu-tail some 2> "$TMP/usage"
+[ $? -eq 2 ] || fail "a bad --dfu-tail did not exit 2"
+grep -q "bad --dfu-tail 'some': use lost, pad or error" "$TMP/usage" || fail "unclear usage error: $(cat "$TMP/usage")"
+"$SIM" --boot0 --usart2 none --usb "umockdev:$TMP/no/such/dir/env" --run-for 10 2> "$TMP/envfile"
+[ $? -eq 4 ] || fail "an unwritable USB environment file did not exit 4"
+grep -q "cannot write the USB environment to $TMP/no/such/dir/env: No such file or directory" "$TMP/envfile" ||
+	fail "unclear error: $(cat "$TMP/envfile")"
 
 echo "sysboot-sim command line: 4 checks passed"

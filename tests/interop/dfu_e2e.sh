@@ -148,6 +148,16 @@ enter)
 	expect_out '"running_version":"2.0.0"'
 	grep -q "USB DFU device attached" "$TMP/sim.trace" || fail "the ROM never offered DFU"
 	;;
+enter-exec)
+	# The user's own command asks the application (here: a printf to its
+	# serial line); without a line to watch, the update reads back.
+	start_sim "$FW/stub.elf" "$v1@0x08002000"
+	sleep 1
+	run 0 update "$v2" --port usb --enter-exec "printf 'bootloader\\r\\n' > $PORT" --json
+	expect_out '"verify":"readback","confirmed":true'
+	run 1 info --port usb --enter-exec "exit 9"
+	expect_err 'the --enter-exec command "exit 9" failed (exit status 9)'
+	;;
 dfu-util)
 	start_sim --boot0 "$FW/stub.elf"
 	# sysboot writes (once the device is up), dfu-util uploads: identical.
@@ -159,6 +169,10 @@ dfu-util)
 		fail "dfu-util -l does not list the internal flash"
 	dfu -a 0 -s 0x08010000:5000 -U "$TMP/b.bin"
 	cmp "$TMP/a.bin" "$TMP/b.bin" || fail "dfu-util uploaded other bytes than sysboot wrote"
+	# Both read the same 8 KB across the stub and the header slot.
+	run 0 read 0x08000000 8192 -o "$TMP/s.bin" --port usb
+	dfu -a 0 -s 0x08000000:8192 -U "$TMP/u.bin"
+	cmp "$TMP/s.bin" "$TMP/u.bin" || fail "sysboot read and dfu-util -U differ"
 	;;
 dfu-util-download)
 	start_sim --boot0 "$FW/stub.elf"

@@ -12,22 +12,13 @@
 set -u
 
 CASE=$1
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sysboot-dfu-$CASE.XXXXXX")
-SIM_PID=""
-CAT_PID=""
-PORT=$TMP/nucleo
+NAME=dfu-$CASE
+# TMP, PORT, PID, cleanup on exit, stop_sim.
+. "$(dirname "$0")/board.sh"
 CTL=$TMP/ctl
 # An ASan-built client under the umockdev preload (which comes first).
 ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export ASAN_OPTIONS
-
-cleanup() {
-	[ -n "$CAT_PID" ] && kill "$CAT_PID" 2>/dev/null
-	[ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null
-	[ -n "$SIM_PID" ] && wait "$SIM_PID" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
 
 fail() {
 	echo "FAIL ($CASE): $*" >&2
@@ -42,7 +33,7 @@ start_sim() {
 	rm -f "$TMP/env" "$PORT"
 	"$SIM" --flash "$TMP/board.bin" --usart2 "pty:$PORT" --usb "umockdev:$TMP/env" \
 		--control "unix:$CTL" --trace "$TMP/sim.trace" "$@" >> "$TMP/sim.log" 2>&1 &
-	SIM_PID=$!
+	PID=$!
 	n=0
 	while { [ ! -s "$TMP/env" ] || [ ! -e "$PORT" ]; } && [ "$n" -lt 50 ]; do
 		sleep 0.1
@@ -50,12 +41,6 @@ start_sim() {
 	done
 	[ -s "$TMP/env" ] || fail "the emulator wrote no client environment"
 	CLIENT="env $(cat "$TMP/env")"
-}
-
-stop_sim() {
-	kill -INT "$SIM_PID" 2>/dev/null
-	wait "$SIM_PID" 2>/dev/null
-	SIM_PID=""
 }
 
 # control COMMAND: one line on the emulator's control socket.
@@ -96,10 +81,10 @@ big_image() {
 		-o "$TMP/big.img" > /dev/null || fail "image build"
 }
 
-# uart_capture: what the board prints on USART2 from now on, into $TMP/uart.
+# uart_capture: what the board prints on USART2 from now on, into $TMP/uart
+# (the reader ends with the emulator, which holds the pty's other side).
 uart_capture() {
 	cat "$PORT" > "$TMP/uart" 2>/dev/null &
-	CAT_PID=$!
 }
 
 # header_erased: the header slot reads as erased flash (the board is in the

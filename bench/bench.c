@@ -34,12 +34,13 @@
 #define SPEEDUP_WANTED 1.8           /* at least 1.8 times faster than stm32flash -v */
 #define LIB_MAX        1024u         /* entry library: under 1 KB of flash */
 #define STUB_MAX       4096u         /* boot stub: fits in 4 KB */
-#define APP_RUN_S      10u           /* simulated seconds of the reference application */
+#define APP_RUN_S      10u           /* default simulated seconds of the reference application */
 
 struct options {
 	const char *sysboot, *stm32flash, *noparity, *fw_dir, *size_tool;
 	unsigned sizes_kb[MAX_SIZES], nsizes;
 	unsigned runs;
+	unsigned app_s;              /* simulated seconds of the reference application */
 	bool keep;
 };
 
@@ -70,6 +71,7 @@ struct link_bench {
 
 static struct options opt;
 static char workdir[256];
+static char ref_version[T_COUNT][64];  /* the first line a reference tool printed */
 
 /* ---- Links ------------------------------------------------------------------ */
 
@@ -321,6 +323,14 @@ static int measure(const struct link_bench *lb, enum tool t, const struct image 
 		fprintf(stderr, " %.6f s", sims[r]);
 	}
 	fprintf(stderr, "\n");
+	if (t != T_SYSBOOT && !ref_version[t][0]) {
+		FILE *f = fopen(log, "r");
+
+		if (f && fgets(ref_version[t], sizeof(ref_version[t]), f))
+			ref_version[t][strcspn(ref_version[t], "\r\n")] = '\0';
+		if (f)
+			fclose(f);
+	}
 	m->sim_min = m->sim_max = sims[0];
 	for (r = 1; r < opt.runs; r++) {
 		if (sims[r] < m->sim_min)
@@ -341,7 +351,7 @@ struct app_speed {
 	double sim_s, wall_s;        /* wall: median */
 };
 
-/* The reference application behind the stub, APP_RUN_S simulated seconds. */
+/* The reference application behind the stub, opt.app_s simulated seconds. */
 static int app_speed(struct app_speed *sp)
 {
 	double walls[MAX_RUNS];
@@ -349,7 +359,7 @@ static int app_speed(struct app_speed *sp)
 
 	for (r = 0; r < opt.runs; r++) {
 		struct sim_config cfg;
-		struct sim_run_limits lim = { .until_time = SIM_S(APP_RUN_S) };
+		struct sim_run_limits lim = { .until_time = SIM_S(opt.app_s) };
 		struct sim_board *sb;
 		char err[512], fw[2][512];
 		enum sim_stop_reason why;
@@ -474,8 +484,9 @@ static void usage(FILE *out)
 		"  --size-tool PATH    (default: arm-none-eabi-size)\n"
 		"  --sizes KB,KB,...   image sizes (default: 64,256,1016)\n"
 		"  --runs N            runs of each measurement, 1..%d (default: 3)\n"
+		"  --app-seconds S     simulated seconds of the reference application (default: %u)\n"
 		"  --keep              keep the work folder (images, logs)\n",
-		MAX_RUNS);
+		MAX_RUNS, APP_RUN_S);
 }
 
 static int parse_options(int argc, char **argv)
@@ -489,6 +500,7 @@ static int parse_options(int argc, char **argv)
 		{ "sizes", required_argument, NULL, 'k' },
 		{ "runs", required_argument, NULL, 'r' },
 		{ "keep", no_argument, NULL, 'K' },
+		{ "app-seconds", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -498,6 +510,7 @@ static int parse_options(int argc, char **argv)
 	opt.stm32flash = "stm32flash";
 	opt.size_tool = "arm-none-eabi-size";
 	opt.runs = 3;
+	opt.app_s = APP_RUN_S;
 	opt.sizes_kb[0] = 64;
 	opt.sizes_kb[1] = 256;
 	opt.sizes_kb[2] = (STM32_FLASH_SIZE - SYSBOOT_STUB_SIZE) / 1024u;
@@ -514,6 +527,13 @@ static int parse_options(int argc, char **argv)
 			opt.runs = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || opt.runs < 1 || opt.runs > MAX_RUNS) {
 				fprintf(stderr, "sysboot-bench: --runs takes 1 to %d\n", MAX_RUNS);
+				return -1;
+			}
+			break;
+		case 'a':
+			opt.app_s = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || opt.app_s < 1 || opt.app_s > 3600) {
+				fprintf(stderr, "sysboot-bench: --app-seconds takes 1 to 3600\n");
 				return -1;
 			}
 			break;
@@ -623,6 +643,7 @@ int main(int argc, char **argv)
 	printf("machine: %ld cores, load average %s at the start, %s at the end; %u run%s of each measurement\n\n",
 	       sysconf(_SC_NPROCESSORS_ONLN), load_start, load_end, opt.runs, opt.runs > 1 ? "s" : "");
 
+	printf("reference tools: %s (%s)\n\n", ref_version[T_REF][0] ? ref_version[T_REF] : "?", opt.stm32flash);
 	printf("## Update time, simulated seconds (image at 0x%08x, instant host)\n\n", SYSBOOT_HEADER_ADDR);
 	for (l = 0; l < NLINKS; l++) {
 		const struct link_bench *lb = &links[l];
@@ -668,17 +689,17 @@ int main(int argc, char **argv)
 			}
 		}
 	printf("\nThe same %s update with the ROM's waits for the host on the wall clock (sysboot-sim --fast):\n"
-	       "%s s simulated, of which %.3f s waiting for the host (median of the runs), against %.3f s with an instant host.\n\n",
-	       size_name(images[0].kb), secs(&wall_idle), (double)wall_idle.last.rs.idle_time / 1e12,
-	       m[0][0][T_SYSBOOT].sim_s);
+	       "%.3f to %.3f s simulated over the runs (the last one %.3f s waiting for the host), against %.3f s with an instant host.\n\n",
+	       size_name(images[0].kb), wall_idle.sim_min, wall_idle.sim_max,
+	       (double)wall_idle.last.rs.idle_time / 1e12, m[0][0][T_SYSBOOT].sim_s);
 
 	update_rt = m[0][biggest][T_SYSBOOT].sim_s / m[0][biggest][T_SYSBOOT].wall_s;
 	printf("## Emulator speed (wall clock, median of %u)\n\n", opt.runs);
 	printf("| workload | simulated s | wall s | simulated s per wall s | emulated instructions per wall s |\n");
 	printf("|---|--:|--:|--:|--:|\n");
 	printf("| reference application (stub + app-v1), %u s | %.3f | %.3f | %.1f | %.1f million |\n",
-	       APP_RUN_S, sp.sim_s, sp.wall_s, sp.sim_s / sp.wall_s, (double)sp.insns / sp.wall_s / 1e6);
-	printf("| sysboot update, %s | %.3f | %.3f | %.1f | |\n\n", size_name(images[biggest].kb),
+	       opt.app_s, sp.sim_s, sp.wall_s, sp.sim_s / sp.wall_s, (double)sp.insns / sp.wall_s / 1e6);
+	printf("| a full update by sysboot, %s | %.3f | %.3f | %.1f | |\n\n", size_name(images[biggest].kb),
 	       m[0][biggest][T_SYSBOOT].sim_s, m[0][biggest][T_SYSBOOT].wall_s, update_rt);
 
 	printf("## Firmware size (%s, bytes)\n\n", opt.size_tool);

@@ -153,7 +153,7 @@ int bench_run(const struct run_spec *spec, struct run_result *res, char *err, si
 	double t0;
 	pid_t pid;
 	int status = 0, ret = -1;
-	sim_time_t end;
+	sim_time_t end, wire;
 
 	memset(res, 0, sizeof(*res));
 	sim_config_default(&cfg);
@@ -195,10 +195,13 @@ int bench_run(const struct run_spec *spec, struct run_result *res, char *err, si
 		snprintf(err, errlen, "%s: the ROM bootloader never heard from it", spec->label);
 		goto out;
 	}
+	wire = (res->rs.bytes_in + res->rs.bytes_out) * res->rs.frame_time;
 	res->sim_s = (double)(end - res->rs.first_byte) / 1e12;
-	res->wire_s = (double)((res->rs.bytes_in + res->rs.bytes_out) * res->rs.frame_time) / 1e12;
-	res->after_go_s = res->sim_s - res->wire_s - (double)res->rs.erase_time / 1e12 -
-			  (double)res->rs.program_time / 1e12 - (double)res->rs.idle_time / 1e12;
+	res->wire_s = (double)wire / 1e12;
+	/* In picoseconds, so that a session with nothing after a Go shows exactly 0. */
+	res->after_go_s = (double)((int64_t)(end - res->rs.first_byte) - (int64_t)wire -
+				   (int64_t)res->rs.erase_time - (int64_t)res->rs.program_time -
+				   (int64_t)res->rs.idle_time) / 1e12;
 	ret = 0;
 out:
 	sim_board_free(sb);

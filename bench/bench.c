@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -576,33 +577,25 @@ static void remove_workdir(void)
 		fprintf(stderr, "sysboot-bench: could not remove %s\n", workdir);
 }
 
-int main(int argc, char **argv)
-{
-	static struct measure m[NLINKS][MAX_SIZES][T_COUNT], wall_idle;
-	static struct image images[MAX_SIZES];
+/* Everything one run of the benchmark found. */
+struct results {
+	struct image images[MAX_SIZES];
+	unsigned biggest;            /* the largest size */
 	struct update_limit lim[NLINKS][MAX_SIZES];
-	struct app_speed sp = { 0 };
+	struct measure m[NLINKS][MAX_SIZES][T_COUNT];
+	struct measure wall_idle;    /* the first size by sysboot, idle on the wall clock */
+	struct app_speed sp;
 	struct fw_size lib, stub;
-	char path[600], load_start[64], load_end[64];
-	const char *tmp = getenv("TMPDIR");
+	char load_start[64], load_end[64];
+};
+
+static int collect(struct results *res)
+{
+	char path[600];
 	uint8_t *app_img;
 	size_t app_len;
-	unsigned l, s, t, biggest = 0, misses = 0;
-	double speedup_worst = 1e9, limit_worst = 0, update_rt;
-	time_t now = time(NULL);
-	int status = 1;
-
-	if (parse_options(argc, argv) < 0)
-		return 2;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	load_average(load_start, sizeof(load_start));
-	snprintf(workdir, sizeof(workdir), "%s/sysboot-bench.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(workdir)) {
-		fprintf(stderr, "sysboot-bench: cannot make a work folder: %s\n", strerror(errno));
-		workdir[0] = '\0';
-		return 1;
-	}
+	unsigned l, s, t;
+	int ret = -1;
 
 	/* The reference application v2 is the code at the start of every image. */
 	snprintf(path, sizeof(path), "%s/app-v2.img", opt.fw_dir);
@@ -612,38 +605,40 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (s = 0; s < opt.nsizes; s++) {
-		if (make_image(&images[s], opt.sizes_kb[s], app_img + SYSBOOT_HEADER_SLOT,
+		if (make_image(&res->images[s], opt.sizes_kb[s], app_img + SYSBOOT_HEADER_SLOT,
 			       app_len - SYSBOOT_HEADER_SLOT) < 0)
 			goto out;
-		if (opt.sizes_kb[s] > opt.sizes_kb[biggest])
-			biggest = s;
+		if (opt.sizes_kb[s] > opt.sizes_kb[res->biggest])
+			res->biggest = s;
 	}
-
 	for (l = 0; l < NLINKS; l++)
 		for (s = 0; s < opt.nsizes; s++) {
-			links[l].limit(SYSBOOT_HEADER_ADDR, (uint32_t)images[s].len, &lim[l][s]);
+			links[l].limit(SYSBOOT_HEADER_ADDR, (uint32_t)res->images[s].len, &res->lim[l][s]);
 			for (t = 0; t < T_COUNT; t++)
-				if (measure(&links[l], t, &images[s], false, &m[l][s][t]) < 0)
+				if (measure(&links[l], t, &res->images[s], false, &res->m[l][s][t]) < 0)
 					goto out;
 		}
 	/* What the instant host leaves out: the same update, idle on the wall clock. */
-	if (measure(&links[0], T_SYSBOOT, &images[0], true, &wall_idle) < 0)
+	if (measure(&links[0], T_SYSBOOT, &res->images[0], true, &res->wall_idle) < 0)
 		goto out;
-	if (app_speed(&sp) < 0)
+	if (app_speed(&res->sp) < 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/lib/libsysboot.a", opt.fw_dir);
-	if (fw_size(path, true, &lib) < 0)
+	if (fw_size(path, true, &res->lib) < 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/stub.elf", opt.fw_dir);
-	if (fw_size(path, false, &stub) < 0)
+	if (fw_size(path, false, &res->stub) < 0)
 		goto out;
-	load_average(load_end, sizeof(load_end));
+	ret = 0;
+out:
+	free(app_img);
+	return ret;
+}
 
-	printf("# sysboot-bench, %s", ctime(&now));
-	printf("machine: %ld cores, load average %s at the start, %s at the end; %u run%s of each measurement\n\n",
-	       sysconf(_SC_NPROCESSORS_ONLN), load_start, load_end, opt.runs, opt.runs > 1 ? "s" : "");
+static void print_update_times(const struct results *res)
+{
+	unsigned l, s;
 
-	printf("reference tools: %s (%s)\n\n", ref_version[T_REF][0] ? ref_version[T_REF] : "?", opt.stm32flash);
 	printf("## Update time, simulated seconds (image at 0x%08x, instant host)\n\n", SYSBOOT_HEADER_ADDR);
 	for (l = 0; l < NLINKS; l++) {
 		const struct link_bench *lb = &links[l];
@@ -653,35 +648,38 @@ int main(int argc, char **argv)
 		       lb->tool_name[T_REF_VERIFY], lb->tool_name[T_REF]);
 		printf("|---|--:|--:|--:|--:|--:|--:|--:|\n");
 		for (s = 0; s < opt.nsizes; s++) {
-			struct measure *r = m[l][s];
-			double vs_v = r[T_SYSBOOT].sim_s / r[T_REF_VERIFY].sim_s;
-			double vs = r[T_SYSBOOT].sim_s / r[T_REF].sim_s;
-			double vs_lim = r[T_SYSBOOT].sim_s / lim[l][s].total_s;
+			const struct measure *r = res->m[l][s];
 
-			printf("| %s | %s | %s | %s | %.3f | %.3f | %.3f | %.3f |\n", size_name(images[s].kb),
+			printf("| %s | %s | %s | %s | %.3f | %.3f | %.3f | %.3f |\n", size_name(res->images[s].kb),
 			       secs(&r[T_SYSBOOT]), secs(&r[T_REF_VERIFY]), secs(&r[T_REF]),
-			       lim[l][s].total_s, vs_v, vs, vs_lim);
-			if (1 / vs_v < speedup_worst)
-				speedup_worst = 1 / vs_v;
-			if (vs_lim > limit_worst)
-				limit_worst = vs_lim;
+			       res->lim[l][s].total_s, r[T_SYSBOOT].sim_s / r[T_REF_VERIFY].sim_s,
+			       r[T_SYSBOOT].sim_s / r[T_REF].sim_s,
+			       r[T_SYSBOOT].sim_s / res->lim[l][s].total_s);
 		}
 		printf("\n");
 	}
+}
+
+static void print_breakdown(const struct results *res)
+{
+	const struct measure *wi = &res->wall_idle;
+	unsigned l, s, t;
 
 	printf("## Where the time goes (simulated seconds; the last run of each)\n\n");
 	printf("| run | total | bytes in | bytes out | turnarounds | wire | erase | program | after Go | host, wall (not counted) |\n");
 	printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
 	for (l = 0; l < NLINKS; l++)
 		for (s = 0; s < opt.nsizes; s++) {
+			const struct update_limit *lim = &res->lim[l][s];
+
 			printf("| physical limit, %s | %.3f | %u | | | %.3f | %.3f | %.3f | | |\n",
-			       size_name(images[s].kb), lim[l][s].total_s, (unsigned)images[s].len,
-			       lim[l][s].wire_s, lim[l][s].erase_s, lim[l][s].program_s);
+			       size_name(res->images[s].kb), lim->total_s, (unsigned)res->images[s].len,
+			       lim->wire_s, lim->erase_s, lim->program_s);
 			for (t = 0; t < T_COUNT; t++) {
-				const struct run_result *r = &m[l][s][t].last;
+				const struct run_result *r = &res->m[l][s][t].last;
 
 				printf("| %s, %s | %.3f | %llu | %llu | %llu | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
-				       links[l].tool_name[t], size_name(images[s].kb), r->sim_s,
+				       links[l].tool_name[t], size_name(res->images[s].kb), r->sim_s,
 				       (unsigned long long)r->rs.bytes_in, (unsigned long long)r->rs.bytes_out,
 				       (unsigned long long)r->rs.turnarounds, r->wire_s,
 				       (double)r->rs.erase_time / 1e12, (double)r->rs.program_time / 1e12,
@@ -690,53 +688,130 @@ int main(int argc, char **argv)
 		}
 	printf("\nThe same %s update with the ROM's waits for the host on the wall clock (sysboot-sim --fast):\n"
 	       "%.3f to %.3f s simulated over the runs (the last one %.3f s waiting for the host), against %.3f s with an instant host.\n\n",
-	       size_name(images[0].kb), wall_idle.sim_min, wall_idle.sim_max,
-	       (double)wall_idle.last.rs.idle_time / 1e12, m[0][0][T_SYSBOOT].sim_s);
+	       size_name(res->images[0].kb), wi->sim_min, wi->sim_max,
+	       (double)wi->last.rs.idle_time / 1e12, res->m[0][0][T_SYSBOOT].sim_s);
+}
 
-	update_rt = m[0][biggest][T_SYSBOOT].sim_s / m[0][biggest][T_SYSBOOT].wall_s;
+static void print_speed(const struct results *res)
+{
+	const struct app_speed *sp = &res->sp;
+	const struct measure *up = &res->m[0][res->biggest][T_SYSBOOT];
+
 	printf("## Emulator speed (wall clock, median of %u)\n\n", opt.runs);
 	printf("| workload | simulated s | wall s | simulated s per wall s | emulated instructions per wall s |\n");
 	printf("|---|--:|--:|--:|--:|\n");
 	printf("| reference application (stub + app-v1), %u s | %.3f | %.3f | %.1f | %.1f million |\n",
-	       opt.app_s, sp.sim_s, sp.wall_s, sp.sim_s / sp.wall_s, (double)sp.insns / sp.wall_s / 1e6);
-	printf("| a full update by sysboot, %s | %.3f | %.3f | %.1f | |\n\n", size_name(images[biggest].kb),
-	       m[0][biggest][T_SYSBOOT].sim_s, m[0][biggest][T_SYSBOOT].wall_s, update_rt);
+	       opt.app_s, sp->sim_s, sp->wall_s, sp->sim_s / sp->wall_s, (double)sp->insns / sp->wall_s / 1e6);
+	printf("| a full update by sysboot, %s | %.3f | %.3f | %.1f | |\n\n",
+	       size_name(res->images[res->biggest].kb), up->sim_s, up->wall_s, up->sim_s / up->wall_s);
+}
+
+static void print_sizes(const struct results *res)
+{
+	const struct fw_size *lib = &res->lib, *stub = &res->stub;
 
 	printf("## Firmware size (%s, bytes)\n\n", opt.size_tool);
 	printf("| part | text | data | bss | flash (text + data) | RAM (data + bss) | target |\n");
 	printf("|---|--:|--:|--:|--:|--:|---|\n");
 	printf("| entry library (libsysboot.a) | %lu | %lu | %lu | %lu | %lu | flash < %u |\n",
-	       lib.text, lib.data, lib.bss, lib.text + lib.data, lib.data + lib.bss, LIB_MAX);
+	       lib->text, lib->data, lib->bss, lib->text + lib->data, lib->data + lib->bss, LIB_MAX);
 	printf("| boot stub (stub.elf) | %lu | %lu | %lu | %lu | %lu | flash <= %u |\n\n",
-	       stub.text, stub.data, stub.bss, stub.text + stub.data, stub.data + stub.bss, STUB_MAX);
+	       stub->text, stub->data, stub->bss, stub->text + stub->data, stub->data + stub->bss,
+	       STUB_MAX);
+}
 
+static bool target(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool target(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("- %s: ", ok ? "met" : "MISSED");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	return ok;
+}
+
+/* The targets, met or missed; returns how many were missed. */
+static unsigned print_targets(const struct results *res)
+{
+	const struct measure *up = &res->m[0][res->biggest][T_SYSBOOT];
+	unsigned long lib = res->lib.text + res->lib.data, stub = res->stub.text + res->stub.data;
+	double speedup_worst = 1e9, limit_worst = 0;
+	unsigned l, s, t, missed = 0;
+
+	for (l = 0; l < NLINKS; l++)
+		for (s = 0; s < opt.nsizes; s++) {
+			const struct measure *r = res->m[l][s];
+			double speedup = r[T_REF_VERIFY].sim_s / r[T_SYSBOOT].sim_s;
+			double vs_limit = r[T_SYSBOOT].sim_s / res->lim[l][s].total_s;
+
+			if (speedup < speedup_worst)
+				speedup_worst = speedup;
+			if (vs_limit > limit_worst)
+				limit_worst = vs_limit;
+		}
 	printf("## Targets\n\n");
-#define TARGET(ok, ...) do { bool ok_ = (ok); misses += !ok_; printf("- %s: ", ok_ ? "met" : "MISSED"); \
-			     printf(__VA_ARGS__); printf("\n"); } while (0)
-	TARGET(limit_worst <= LIMIT_TO_BEAT, "sysboot update within %.0f%% of the physical limit: worst %.3f x",
-	       (LIMIT_TO_BEAT - 1) * 100, limit_worst);
-	TARGET(speedup_worst >= SPEEDUP_WANTED, "sysboot update at least %.1f x faster than %s: worst %.2f x",
-	       SPEEDUP_WANTED, links[0].tool_name[T_REF_VERIFY], speedup_worst);
-	TARGET(update_rt >= 1, "the %s update emulated at least as fast as real time: %.1f x",
-	       size_name(images[biggest].kb), update_rt);
-	TARGET(lib.text + lib.data < LIB_MAX, "entry library under %u bytes of flash: %lu", LIB_MAX,
-	       lib.text + lib.data);
-	TARGET(stub.text + stub.data <= STUB_MAX, "stub in %u bytes of flash: %lu", STUB_MAX,
-	       stub.text + stub.data);
-#undef TARGET
+	missed += !target(limit_worst <= LIMIT_TO_BEAT,
+			  "sysboot update within %.0f%% of the physical limit: worst %.3f x",
+			  (LIMIT_TO_BEAT - 1) * 100, limit_worst);
+	missed += !target(speedup_worst >= SPEEDUP_WANTED,
+			  "sysboot update at least %.1f x faster than %s: worst %.2f x",
+			  SPEEDUP_WANTED, links[0].tool_name[T_REF_VERIFY], speedup_worst);
+	missed += !target(up->sim_s >= up->wall_s,
+			  "the %s update emulated at least as fast as real time: %.1f x",
+			  size_name(res->images[res->biggest].kb), up->sim_s / up->wall_s);
+	missed += !target(lib < LIB_MAX, "entry library under %u bytes of flash: %lu", LIB_MAX, lib);
+	missed += !target(stub <= STUB_MAX, "stub in %u bytes of flash: %lu", STUB_MAX, stub);
 	for (l = 0; l < NLINKS; l++)
 		for (s = 0; s < opt.nsizes; s++)
 			for (t = 0; t < T_COUNT; t++)
-				if (m[l][s][t].sim_varies)
+				if (res->m[l][s][t].sim_varies)
 					printf("- WARNING: %s, %s gave different simulated times in different runs\n",
-					       links[l].tool_name[t], size_name(images[s].kb));
-	status = 0;
-	if (misses)
-		printf("\n%u target%s missed.\n", misses, misses > 1 ? "s" : "");
-out:
-	free(app_img);
+					       links[l].tool_name[t], size_name(res->images[s].kb));
+	if (missed)
+		printf("\n%u target%s missed.\n", missed, missed > 1 ? "s" : "");
+	return missed;
+}
+
+int main(int argc, char **argv)
+{
+	static struct results res;
+	const char *tmp = getenv("TMPDIR");
+	time_t now = time(NULL);
+	unsigned s;
+	int status = 1;
+
+	if (parse_options(argc, argv) < 0)
+		return 2;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	load_average(res.load_start, sizeof(res.load_start));
+	snprintf(workdir, sizeof(workdir), "%s/sysboot-bench.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(workdir)) {
+		fprintf(stderr, "sysboot-bench: cannot make a work folder: %s\n", strerror(errno));
+		workdir[0] = '\0';
+		return 1;
+	}
+	if (collect(&res) == 0) {
+		load_average(res.load_end, sizeof(res.load_end));
+		printf("# sysboot-bench, %s", ctime(&now));
+		printf("machine: %ld cores, load average %s at the start, %s at the end; %u run%s of each measurement\n\n",
+		       sysconf(_SC_NPROCESSORS_ONLN), res.load_start, res.load_end, opt.runs,
+		       opt.runs > 1 ? "s" : "");
+		printf("reference tools: %s (%s)\n\n", ref_version[T_REF][0] ? ref_version[T_REF] : "?",
+		       opt.stm32flash);
+		print_update_times(&res);
+		print_breakdown(&res);
+		print_speed(&res);
+		print_sizes(&res);
+		print_targets(&res);
+		status = 0;
+	}
 	for (s = 0; s < opt.nsizes; s++)
-		free(images[s].data);
+		free(res.images[s].data);
 	if (opt.keep)
 		fprintf(stderr, "sysboot-bench: images and logs kept in %s\n", workdir);
 	remove_workdir();

@@ -1238,7 +1238,6 @@ void sim_board_free(struct sim_board *sb)
 {
 	struct board *b;
 	unsigned i;
-	size_t k;
 
 	if (!sb)
 		return;
@@ -1257,9 +1256,7 @@ void sim_board_free(struct sim_board *sb)
 		munmap(b->sram1, STM32_SRAM1_SIZE);
 	if (b->sram2)
 		munmap(b->sram2, STM32_SRAM2_SIZE);
-	for (k = 0; k < b->nsymbols; k++)
-		free(b->symbols[k].name);
-	free(b->symbols);
+	debuginfo_free(b);
 	free(b->trace);
 	free(sb);
 }
@@ -1574,17 +1571,6 @@ const struct sim_trace_entry *sim_trace_find(const struct sim_board *sb, size_t 
 		if (b->trace[i].kind == kind && (!needle || strstr(b->trace[i].text, needle)))
 			return &b->trace[i];
 	return NULL;
-}
-
-uint32_t sim_symbol(const struct sim_board *sb, const char *name)
-{
-	const struct board *b = board_of_const(sb);
-	size_t i;
-
-	for (i = 0; i < b->nsymbols; i++)
-		if (strcmp(b->symbols[i].name, name) == 0)
-			return b->symbols[i].value;
-	return 0;
 }
 
 void sim_uart_send(struct sim_board *sb, unsigned n, const void *data, size_t len)

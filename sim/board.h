@@ -268,14 +268,8 @@ struct board {
 		uint64_t dropped, corrupted;
 	} line_faults;
 
-	/* ELF symbols of loaded files. */
-	struct sim_symbol *symbols;
-	size_t nsymbols, symbols_cap;
-};
-
-struct sim_symbol {
-	char *name;
-	uint32_t value;
+	/* Symbols, sections and line tables of the loaded ELF files. */
+	struct sim_debug_file *debug;
 };
 
 /* The public handle is the board itself. */
@@ -325,6 +319,10 @@ void rom_reset(struct board *b);
 
 /* elf.c: loading firmware files. */
 int sim_elf_load(struct board *b, const char *path, char *err, size_t errlen);
+
+/* debuginfo.c: symbols, sections and source lines of a loaded ELF file. */
+int debuginfo_add(struct board *b, const char *path, const uint8_t *buf, size_t len);
+void debuginfo_free(struct board *b);
 
 /* A fault stops the core: record it, trace it, halt. */
 void board_fault(struct board *b, uint32_t pc, const char *fmt, ...)

@@ -163,6 +163,30 @@ unsigned sim_led_toggles(const struct sim_board *sb);
 /* Symbols of the ELF files loaded with sim_load_file (0 if unknown). */
 uint32_t sim_symbol(const struct sim_board *sb, const char *name);
 
+/*
+ * Where an address comes from, per the ELF files loaded: the function or
+ * object holding it, the section, and the source line when the file has
+ * DWARF line information. Pointers stay valid while the board lives.
+ */
+struct sim_location {
+	uint32_t addr;
+	const char *elf;             /* the ELF file; NULL: no loaded file knows addr */
+	const char *symbol;          /* NULL when no symbol covers addr */
+	uint32_t offset;             /* addr - start of symbol */
+	const char *section;         /* ".text", ".bss", ... NULL when none */
+	uint32_t section_start;
+	bool section_writable;
+	const char *file;            /* source file, NULL without line information */
+	unsigned line;
+};
+bool sim_locate(const struct sim_board *sb, uint32_t addr, struct sim_location *loc);
+/*
+ * The loaded ELF files, in load order: up to max paths and, for each, why
+ * it has no line information ("" when it has). Returns how many there are.
+ */
+size_t sim_debug_files(const struct sim_board *sb, const char **paths, const char **errors,
+		       size_t max);
+
 /* USART n (1..3) with a memory link: inject input, take output. */
 void sim_uart_send(struct sim_board *sb, unsigned n, const void *data, size_t len);
 size_t sim_uart_take(struct sim_board *sb, unsigned n, char *buf, size_t cap);

@@ -218,7 +218,23 @@ struct board {
 	/* CPU bookkeeping. */
 	uint32_t last_pc;
 	uint32_t fault_pc;
+	uint32_t fault_addr;
+	enum sim_fault_kind fault_kind;
 	char fault_text[512];
+
+	/* A debugger-style call (sim_call): the registers it will restore. */
+	struct {
+		enum sim_call_state state;
+		uint32_t addr;
+		uint32_t regs[16];       /* r0-r12, sp, lr, pc */
+		uint32_t xpsr;
+	} call;
+
+	/* Someone watching (sim_observe), and the SRAM hooks it needs. */
+	struct sim_observer obs;
+	bool observing;
+	uc_hook sram_hooks[2];
+	bool sram_hooked;
 
 	/* Peripherals. */
 	struct rcc_state rcc;
@@ -287,6 +303,11 @@ static inline const struct board *board_of_const(const struct sim_board *sb)
 	return &sb->board;
 }
 
+static inline struct sim_board *sim_board_of(struct board *b)
+{
+	return (struct sim_board *)b;   /* the board is the handle's first member */
+}
+
 /* cpu.c: exceptions, NVIC, SysTick, SCB. */
 void cpu_reset(struct board *b);
 void cpu_check_exceptions(struct board *b, uint32_t return_pc);
@@ -303,6 +324,10 @@ void periph_reset(struct board *b, enum reset_kind kind);
 void gpio_update_inputs(struct board *b);
 void iwdg_start(struct board *b);
 void iwdg_refresh(struct board *b);
+/* The watchdog's timeout with its current prescaler and reload values. */
+sim_time_t iwdg_period(const struct board *b);
+/* Time left before a running watchdog resets the board. */
+sim_time_t iwdg_remaining(const struct board *b);
 
 /* Register the peripherals of each module in the dispatch table. */
 void board_add_periph(struct board *b, const struct periph *p);
@@ -327,6 +352,9 @@ void debuginfo_free(struct board *b);
 /* A fault stops the core: record it, trace it, halt. */
 void board_fault(struct board *b, uint32_t pc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same, saying what kind of fault it is and the address involved. */
+void board_fault_at(struct board *b, enum sim_fault_kind kind, uint32_t pc, uint32_t addr,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Wall clock in nanoseconds (CLOCK_MONOTONIC). */
 uint64_t board_wall_ns(void);

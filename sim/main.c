@@ -20,6 +20,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "boardopts.h"
+#include "diagnose.h"
 #include "sim.h"
 
 #define EXIT_USAGE 2
@@ -56,18 +58,14 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sysboot-sim [options] [FIRMWARE[@ADDRESS] ...]\n"
+		"       sysboot-sim diagnose FIRMWARE ... [--trigger ...]   (see --help there)\n"
 		"\n"
 		"Runs firmware on an emulated Nucleo-L476RG (STM32L476RG). ELF files load at\n"
 		"their load addresses; binary files need @ADDRESS (e.g. app.img@0x08002000).\n"
 		"\n"
 		"Board:\n"
-		"  --flash FILE          keep the flash in FILE between runs (created erased)\n"
+		BOARD_OPTIONS_USAGE
 		"  --erase               erase the whole flash before loading\n"
-		"  --boot0               hold BOOT0 high (boot the ROM bootloader)\n"
-		"  --no-lse              no 32.768 kHz crystal (ROM start-up 2.56 s, no USB DFU)\n"
-		"  --hse HZ              HSE frequency, 0 for none (default 8000000)\n"
-		"  --bootloader-id ID    ROM bootloader ID byte: 0xA3 (V10, default) or 0x92 (V9)\n"
-		"  --vbat                keep the backup domain across power cuts\n"
 		"Serial ports (USART1, USART2 = ST-LINK virtual COM port, USART3):\n"
 		"  --usart2 pty[:LINK] | tcp:PORT | none   (default: pty)\n"
 		"  --usart1 ..., --usart3 ...\n"
@@ -116,19 +114,14 @@ static int parse_link(const char *arg, struct sim_link_config *lc)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum {
-		OPT_FLASH = 256, OPT_ERASE, OPT_BOOT0, OPT_NO_LSE, OPT_HSE, OPT_BLID, OPT_VBAT,
+		OPT_ERASE = 256,
 		OPT_U1, OPT_U2, OPT_U3, OPT_FAST, OPT_RUN_FOR, OPT_UNTIL_UART, OPT_UNTIL_ROM,
 		OPT_CUT_INSN, OPT_CUT_US, OPT_BUTTON, OPT_CONTROL, OPT_TRACE, OPT_QUIET,
 		OPT_LINE_DROP, OPT_LINE_CORRUPT, OPT_LINE_SEED,
 	};
 	static const struct option longopts[] = {
-		{ "flash", required_argument, NULL, OPT_FLASH },
+		BOARD_LONGOPTS,
 		{ "erase", no_argument, NULL, OPT_ERASE },
-		{ "boot0", no_argument, NULL, OPT_BOOT0 },
-		{ "no-lse", no_argument, NULL, OPT_NO_LSE },
-		{ "hse", required_argument, NULL, OPT_HSE },
-		{ "bootloader-id", required_argument, NULL, OPT_BLID },
-		{ "vbat", no_argument, NULL, OPT_VBAT },
 		{ "usart1", required_argument, NULL, OPT_U1 },
 		{ "usart2", required_argument, NULL, OPT_U2 },
 		{ "usart3", required_argument, NULL, OPT_U3 },
@@ -157,27 +150,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		char *end = NULL;
 
+		if (board_option_p(c)) {
+			char err[160];
+
+			if (board_option(&o->cfg, c, optarg, err, sizeof(err)) < 0) {
+				fprintf(stderr, "sysboot-sim: %s\n", err);
+				return -1;
+			}
+			continue;
+		}
 		switch (c) {
-		case OPT_FLASH:
-			o->cfg.flash_path = optarg;
-			break;
 		case OPT_ERASE:
 			o->erase = true;
-			break;
-		case OPT_BOOT0:
-			o->cfg.boot0 = true;
-			break;
-		case OPT_NO_LSE:
-			o->cfg.lse = false;
-			break;
-		case OPT_HSE:
-			o->cfg.hse_hz = (uint32_t)strtoul(optarg, &end, 0);
-			break;
-		case OPT_BLID:
-			o->cfg.bootloader_id = (uint8_t)strtoul(optarg, &end, 0);
-			break;
-		case OPT_VBAT:
-			o->cfg.vbat = true;
 			break;
 		case OPT_U1:
 		case OPT_U2:
@@ -489,6 +473,8 @@ int main(int argc, char **argv)
 	unsigned i;
 	int status = 0;
 
+	if (argc > 1 && strcmp(argv[1], "diagnose") == 0)
+		return diagnose_main(argc - 1, argv + 1);
 	if (parse_options(argc, argv, &o) < 0)
 		return EXIT_USAGE;
 	if (o.trace_path) {

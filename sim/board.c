@@ -690,11 +690,12 @@ static void handle_sleep(struct board *b, uint32_t addr)
 /* ---- Debugger-style calls (sim_call) ------------------------------------ */
 
 /*
- * Where a called function returns to: a page of "b ." at an address where
- * the STM32L476 has nothing (the Cortex-M vendor region), so no firmware
- * can reach it by accident.
+ * Where a called function returns to: a page of "b ." at the end of FMC
+ * bank 1, where a Nucleo has no memory, so no firmware reaches it by
+ * accident; executable in the ARMv7-M default memory map (B3.1), unlike
+ * the system and vendor regions from 0xE0000000 (execute never).
  */
-#define CALL_TRAP_BASE 0xF0000000u
+#define CALL_TRAP_BASE 0x6FFFF000u
 
 static const int call_regs[16] = {
 	UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R4,

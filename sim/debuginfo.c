@@ -68,7 +68,8 @@ static int add_sym(void *ctx, const struct elf32_symbol *es)
 	s->size = es->size;
 	s->addr = es->type == ELF32_STT_FUNC ? es->value & ~1u : es->value;
 	/* Functions and objects; untyped global labels from assembly too. */
-	s->locatable = es->shndx != 0 && !is_mapping_symbol(es->name) &&
+	/* Not undefined (0), absolute or common (0xFF00 and up: reserved indexes). */
+	s->locatable = es->shndx != 0 && es->shndx < 0xFF00u && !is_mapping_symbol(es->name) &&
 		       (es->type == ELF32_STT_FUNC || es->type == ELF32_STT_OBJECT ||
 			(es->type == 0 && es->bind != 0));
 	df->nsyms++;
@@ -170,8 +171,23 @@ uint32_t sim_symbol(const struct sim_board *sb, const char *name)
 	return 0;
 }
 
-/* The function or object holding addr: sized ones first, then the nearest label. */
-static const struct dbg_sym *sym_at(const struct sim_debug_file *df, uint32_t addr)
+static const struct dbg_sec *sec_at(const struct sim_debug_file *df, uint32_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < df->nsecs; i++)
+		if (addr >= df->secs[i].addr && addr - df->secs[i].addr < df->secs[i].size)
+			return &df->secs[i];
+	return NULL;
+}
+
+/*
+ * The function or object holding addr; else the nearest label before it
+ * in the same section (assembly code without .size), unless a sized
+ * symbol lies between them.
+ */
+static const struct dbg_sym *sym_at(const struct sim_debug_file *df, const struct dbg_sec *sec,
+				    uint32_t addr)
 {
 	const struct dbg_sym *sized = NULL, *near = NULL;
 	size_t i;
@@ -184,32 +200,20 @@ static const struct dbg_sym *sym_at(const struct sim_debug_file *df, uint32_t ad
 		if (s->size && addr - s->addr < s->size) {
 			if (!sized || s->addr > sized->addr)
 				sized = s;
-		} else if (!s->size && (!near || s->addr > near->addr)) {
+		} else if (!s->size && sec && s->addr >= sec->addr &&
+			   (!near || s->addr > near->addr)) {
 			near = s;
 		}
 	}
-	if (sized)
+	if (sized || !near)
 		return sized;
-	/* An unsized label counts only if no sized symbol lies between. */
-	if (near) {
-		for (i = 0; i < df->nsyms; i++) {
-			const struct dbg_sym *s = &df->syms[i];
+	for (i = 0; i < df->nsyms; i++) {
+		const struct dbg_sym *s = &df->syms[i];
 
-			if (s->locatable && s->size && s->addr > near->addr && s->addr <= addr)
-				return NULL;
-		}
+		if (s->locatable && s->size && s->addr > near->addr && s->addr <= addr)
+			return NULL;
 	}
 	return near;
-}
-
-static const struct dbg_sec *sec_at(const struct sim_debug_file *df, uint32_t addr)
-{
-	size_t i;
-
-	for (i = 0; i < df->nsecs; i++)
-		if (addr >= df->secs[i].addr && addr - df->secs[i].addr < df->secs[i].size)
-			return &df->secs[i];
-	return NULL;
 }
 
 static bool locate_in(const struct board *b, uint32_t addr, struct sim_location *loc)
@@ -218,7 +222,7 @@ static bool locate_in(const struct board *b, uint32_t addr, struct sim_location 
 
 	for (df = b->debug; df; df = df->next) {
 		const struct dbg_sec *sec = sec_at(df, addr);
-		const struct dbg_sym *sym = sym_at(df, addr);
+		const struct dbg_sym *sym = sym_at(df, sec, addr);
 
 		if (!sec && !sym)
 			continue;

@@ -23,7 +23,7 @@
 #define SLICE          SIM_MS(1)
 #define ROM_SETTLE     SIM_MS(1)     /* after the start-up time */
 #define ANSWER_WAIT    SIM_MS(5)
-#define HANDBACK_WATCH SIM_MS(500)   /* does the ROM come back after a hand-back? */
+#define HANDBACK_WATCH SIM_MS(200)   /* does the ROM come back after a hand-back? */
 #define GO_ADDRESS     STM32_FLASH_BASE
 
 void diag_options_default(struct diag_options *o)
@@ -580,6 +580,9 @@ int diagnose_run(const struct diag_options *o, struct diag_report *r, char *err,
 		until_rom(&rn);
 	}
 	if (ob->nentries) {
+		/* SRAM accesses only matter on the way to the first entry: faster without. */
+		obs.sram = false;
+		sim_observe(r->sb, &obs);
 		note_rom_decision(&rn);
 		if (sim_in_rom(r->sb) && rom_start(&rn))
 			handbacks(&rn);

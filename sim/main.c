@@ -570,8 +570,20 @@ int main(int argc, char **argv)
 	}
 
 	if (reason == SIM_STOP_FAULT) {
+		struct sim_fault f;
+		struct sim_location loc;
+
 		fprintf(stderr, "sysboot-sim: fault at pc 0x%08x after %.6f s: %s\n", sim_pc(sb),
 			(double)sim_now(sb) / 1e12, sim_fault_text(sb));
+		sim_fault_info(sb, &f);
+		if (sim_locate(sb, f.pc, &loc) && loc.symbol) {
+			char line[300] = "";
+
+			if (loc.file)
+				snprintf(line, sizeof(line), " (%s:%u)", loc.file, loc.line);
+			fprintf(stderr, "sysboot-sim: the instruction at 0x%08x is %s+0x%x%s\n",
+				f.pc, loc.symbol, loc.offset, line);
+		}
 		status = EXIT_FAULT;
 	} else if (!o.quiet) {
 		fprintf(stderr, "sysboot-sim: %s after %.6f s simulated, %llu instructions\n",

@@ -371,7 +371,7 @@ static void check_sysclk(const struct diag_obs *ob, struct diag_report *r)
 	}
 	if (e->sysclk == RCC_CFGR_SW_PLL) {
 		verdict(c, DIAG_FAILED,
-			"The system clock was still the PLL (%.0f MHz, switched to at %s) when the CPU reached the ROM. AN2606 asks for the PLL to be disabled before a jump from user code: the ROM sets its clocks up as after a reset, for its USART baud rate detection and for the 48 MHz USB clock (its own PLL settings cannot be written while the PLL runs).",
+			"The system clock was still the PLL (%.0f MHz, switched to at %s) when the CPU reached the ROM. AN2606 asks for the PLL to be disabled before a jump from user code: the ROM sets up its own clocks (HSI16 for its USART, a 48 MHz clock for USB, from the MSI or the PLL) expecting the clock tree of a reset, and the PLL cannot be reconfigured while it runs (RM0351: PLLCFGR only changes with PLLON clear). Its USART baud-rate detection and USB then run from the wrong clock.",
 			e->sysclk_hz / 1e6, e->sysclk_switch.seen ? where(r, e->sysclk_switch.pc, a, sizeof(a)) : "an unknown place");
 		if (e->sysclk_switch.seen)
 			place(r, c, "the switch to the PLL", e->sysclk_switch.pc);

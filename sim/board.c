@@ -1273,6 +1273,8 @@ struct sim_board *sim_board_new(const struct sim_config *cfg, char *err, size_t 
 	}
 	b = board_of(sb);
 	b->cfg = *cfg;
+	if (b->cfg.instant_host)
+		b->cfg.realtime = false;   /* a board that waits for nobody keeps no wall clock */
 	b->mode = MODE_OFF;
 	b->next_event = UINT64_MAX;
 
@@ -1789,6 +1791,13 @@ const char *sim_uart_pty(const struct sim_board *sb, unsigned n)
 	if (n < 1 || n > 3 || !b->usart[n - 1].link)
 		return "";
 	return link_pty_path(b->usart[n - 1].link);
+}
+
+sim_time_t sim_uart_last_tx(const struct sim_board *sb, unsigned n)
+{
+	const struct board *b = board_of_const(sb);
+
+	return n >= 1 && n <= 3 ? b->usart[n - 1].tx_last : 0;
 }
 
 int sim_load_bytes(struct sim_board *sb, uint32_t addr, const void *data, size_t len,

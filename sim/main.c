@@ -70,6 +70,8 @@ static void usage(FILE *out)
 		"  --usart2 pty[:LINK] | tcp:PORT | none   (default: pty)\n"
 		"  --usart1 ..., --usart3 ...\n"
 		"  --fast                do not keep to real time (default with a pty/tcp: real time)\n"
+		"  --instant-host        the ROM's waits for the host take no simulated time, so a\n"
+		"                        session lasts exactly its wire and flash time (implies --fast)\n"
 		"Events and stopping:\n"
 		"  --run-for MS          stop after MS milliseconds of simulated time\n"
 		"  --until-uart TEXT     stop when USART2 has sent TEXT\n"
@@ -117,7 +119,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_ERASE = 256,
 		OPT_U1, OPT_U2, OPT_U3, OPT_FAST, OPT_RUN_FOR, OPT_UNTIL_UART, OPT_UNTIL_ROM,
 		OPT_CUT_INSN, OPT_CUT_US, OPT_BUTTON, OPT_CONTROL, OPT_TRACE, OPT_QUIET,
-		OPT_LINE_DROP, OPT_LINE_CORRUPT, OPT_LINE_SEED,
+		OPT_LINE_DROP, OPT_LINE_CORRUPT, OPT_LINE_SEED, OPT_INSTANT_HOST,
 	};
 	static const struct option longopts[] = {
 		BOARD_LONGOPTS,
@@ -126,6 +128,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "usart2", required_argument, NULL, OPT_U2 },
 		{ "usart3", required_argument, NULL, OPT_U3 },
 		{ "fast", no_argument, NULL, OPT_FAST },
+		{ "instant-host", no_argument, NULL, OPT_INSTANT_HOST },
 		{ "run-for", required_argument, NULL, OPT_RUN_FOR },
 		{ "until-uart", required_argument, NULL, OPT_UNTIL_UART },
 		{ "until-rom", no_argument, NULL, OPT_UNTIL_ROM },
@@ -173,6 +176,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			break;
 		case OPT_FAST:
+			fast = true;
+			break;
+		case OPT_INSTANT_HOST:
+			o->cfg.instant_host = true;
 			fast = true;
 			break;
 		case OPT_RUN_FOR:
@@ -590,9 +597,16 @@ int main(int argc, char **argv)
 			quit_signal ? "stopped by signal" : sim_stop_reason_str(reason),
 			(double)sim_now(sb) / 1e12, (unsigned long long)sim_insns(sb));
 	}
-	if (!o.quiet && sim_trace_find(sb, 0, SIM_TRACE_ROM, "ROM bootloader entered"))
-		fprintf(stderr, "sysboot-sim: last ROM bootloader session: %.6f s simulated\n",
-			(double)sim_rom_session_time(sb) / 1e12);
+	if (!o.quiet && sim_trace_find(sb, 0, SIM_TRACE_ROM, "ROM bootloader entered")) {
+		struct sim_rom_session rs;
+
+		sim_rom_session(sb, &rs);
+		fprintf(stderr, "sysboot-sim: last ROM bootloader session: %.6f s simulated "
+			"(%llu bytes in, %llu out, erase %.6f s, program %.6f s, waiting for the host %.6f s)\n",
+			(double)sim_rom_session_time(sb) / 1e12, (unsigned long long)rs.bytes_in,
+			(unsigned long long)rs.bytes_out, (double)rs.erase_time / 1e12,
+			(double)rs.program_time / 1e12, (double)rs.idle_time / 1e12);
+	}
 	if (o.line_drop || o.line_corrupt) {
 		uint64_t dropped, corrupted;
 

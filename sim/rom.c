@@ -16,6 +16,11 @@
  *    port), with every byte taking its time on the wire at the host's baud
  *    rate in 8E1 framing, through the protocol engine in rom/rom_usart.c;
  *  - Go: MSP and PC loaded from the target, peripherals left as they are.
+ *
+ * While it waits for the host, simulated time follows the wall clock; with
+ * an instant host (sim_config.instant_host) it stands still, so that what a
+ * session takes is exactly the wire and the flash, whatever the host
+ * program or the machine running it costs (struct sim_rom_session).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +32,6 @@
 
 #define ROM_USART_DEFAULT 1        /* USART2: PA2/PA3, the ST-LINK VCP */
 #define ROM_DEFAULT_BAUD 115200u
-#define ROM_FRAME_BITS   11u       /* 8 data bits, even parity, 1 stop (AN3155 2) */
 #define ROM_IWDG_REFRESH SIM_MS(4)       /* under the 8 ms shortest timeout at /256 */
 
 struct rom_state {
@@ -38,8 +42,8 @@ struct rom_state {
 	struct sim_event iwdg_kick;
 	bool left;                   /* Go executed: the CPU runs again */
 	char why[160];
-	uint64_t bytes_in, bytes_out;
-	sim_time_t session_start;
+	struct sim_rom_session session; /* what the last session spent its time on */
+	bool sent_last;              /* the last byte on the wire went to the host */
 	bool reset_after_reply;      /* option bytes changed: reset once answered */
 	int active;                  /* USART index chosen by the first 0x7F, -1 before */
 	uint8_t pending[64];         /* read from the link, not yet on the wire */
@@ -47,11 +51,14 @@ struct rom_state {
 };
 
 /* The interface the ROM talks on: the first to send 0x7F (AN2606 4). */
+static struct usart *rom_usart(struct board *b)
+{
+	return &b->usart[b->rom->active >= 0 ? b->rom->active : ROM_USART_DEFAULT];
+}
+
 static struct link *rom_link(struct board *b)
 {
-	int i = b->rom->active >= 0 ? b->rom->active : ROM_USART_DEFAULT;
-
-	return b->usart[i].link;
+	return rom_usart(b)->link;
 }
 
 /* A line fault (sim_line_faults) on one byte: true to drop it. */
@@ -76,7 +83,7 @@ static bool line_fault(struct board *b, uint8_t *byte)
 
 static sim_time_t byte_time(const struct rom_state *r)
 {
-	return SIM_S(1) * ROM_FRAME_BITS / r->baud;
+	return SIM_S(1) * AN3155_FRAME_BITS / r->baud;
 }
 
 /* ---- Target operations for the protocol engine ---------------------------- */
@@ -100,7 +107,11 @@ static int op_write(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
 	struct rom_state *r = b->rom;
 
 	if (in_flash(addr, len)) {
-		if (flash_rom_program(b, addr, buf, len, r->why, sizeof(r->why)) < 0) {
+		sim_time_t t0 = b->now;
+		int ret = flash_rom_program(b, addr, buf, len, r->why, sizeof(r->why));
+
+		r->session.program_time += b->now - t0;
+		if (ret < 0) {
 			board_trace(b, SIM_TRACE_ROM, 0, "write memory refused: %s", r->why);
 			return -1;
 		}
@@ -124,8 +135,11 @@ static int op_erase_pages(void *ctx, const uint16_t *pages, uint32_t count)
 {
 	struct board *b = ctx;
 	struct rom_state *r = b->rom;
+	sim_time_t t0 = b->now;
+	int ret = flash_rom_erase_pages(b, pages, count, r->why, sizeof(r->why));
 
-	if (flash_rom_erase_pages(b, pages, count, r->why, sizeof(r->why)) < 0) {
+	r->session.erase_time += b->now - t0;
+	if (ret < 0) {
 		board_trace(b, SIM_TRACE_ROM, 0, "erase refused: %s", r->why);
 		return -1;
 	}
@@ -136,8 +150,11 @@ static int op_erase_bank(void *ctx, int bank)
 {
 	struct board *b = ctx;
 	struct rom_state *r = b->rom;
+	sim_time_t t0 = b->now;
+	int ret = flash_rom_erase_bank(b, bank, r->why, sizeof(r->why));
 
-	if (flash_rom_erase_bank(b, bank, r->why, sizeof(r->why)) < 0) {
+	r->session.erase_time += b->now - t0;
+	if (ret < 0) {
 		board_trace(b, SIM_TRACE_ROM, 0, "mass erase refused: %s", r->why);
 		return -1;
 	}
@@ -235,7 +252,9 @@ static void op_tx(void *ctx, const uint8_t *buf, uint32_t len)
 
 		if (!board_advance(b, byte_time(r)))
 			return;
-		r->bytes_out++;
+		r->session.bytes_out++;
+		r->sent_last = true;
+		rom_usart(b)->tx_last = b->now;
 		if (!line_fault(b, &c))
 			link_write(rom_link(b), &c, 1);
 	}
@@ -335,8 +354,9 @@ void rom_enter(struct board *b, uint32_t entry_pc)
 	r->ready = false;
 	r->ready_at = b->now + (b->cfg.lse ? b->cfg.timing.rom_startup_lse :
 				b->cfg.timing.rom_startup_no_lse);
-	r->session_start = b->now;
-	r->bytes_in = r->bytes_out = 0;
+	memset(&r->session, 0, sizeof(r->session));
+	r->session.entered = b->now;
+	r->sent_last = false;
 	r->active = -1;
 	rom_usart_reset(&r->engine);
 	if (b->iwdg.running && b->cfg.rom_iwdg != SIM_ROM_IWDG_READY)
@@ -352,6 +372,7 @@ static void rom_become_ready(struct board *b)
 
 	r->ready = true;
 	r->baud = host ? host : ROM_DEFAULT_BAUD;
+	r->session.frame_time = byte_time(r);
 	if (b->iwdg.running && !b->rom->iwdg_kick.armed) {
 		if (b->cfg.rom_iwdg == SIM_ROM_IWDG_READY)
 			rom_take_watchdog(b, true);
@@ -360,7 +381,7 @@ static void rom_become_ready(struct board *b)
 	}
 	board_trace(b, SIM_TRACE_ROM, 0,
 		    "ROM bootloader ready after %.1f ms, USART2 waits for 0x7F (%u baud, 8E1)%s",
-		    (double)(b->now - r->session_start) / 1e9, r->baud,
+		    (double)(b->now - r->session.entered) / 1e9, r->baud,
 		    b->usart[0].link || b->usart[2].link ? ", and USART1/USART3 too" : "");
 }
 
@@ -423,10 +444,15 @@ enum sim_stop_reason rom_run(struct board *b)
 		if (r->pending_pos == r->pending_len)
 			fetch_input(b);
 		if (r->pending_pos < r->pending_len) {
+			if (!r->session.first_byte)
+				r->session.first_byte = b->now;
+			if (r->sent_last)
+				r->session.turnarounds++;
+			r->sent_last = false;
 			/* The byte has crossed the wire once its last bit arrived. */
 			if (!board_advance(b, byte_time(r)))
 				break;
-			r->bytes_in++;
+			r->session.bytes_in++;
 			{
 				uint8_t c = r->pending[r->pending_pos++];
 
@@ -449,11 +475,28 @@ enum sim_stop_reason rom_run(struct board *b)
 				continue;
 			}
 			return SIM_STOP_ROM;
+		} else if (b->cfg.instant_host) {
+			/*
+			 * The host answers at once: its next byte starts on the
+			 * wire the moment the board is ready for it, however
+			 * long the program took. Hand control back to the
+			 * caller while there is nothing.
+			 */
+			uint64_t t0 = board_wall_ns();
+
+			link_wait(link, 5);
+			if (r->session.first_byte)
+				r->session.host_wait_ns += board_wall_ns() - t0;
+			fetch_input(b);
+			if (r->pending_pos == r->pending_len)
+				return SIM_STOP_ROM;
 		} else {
 			uint64_t t0 = board_wall_ns();
 			sim_time_t target;
 
 			link_wait(link, 5);
+			if (r->session.first_byte)
+				r->session.host_wait_ns += board_wall_ns() - t0;
 			/*
 			 * Idle time follows the wall clock. In real time the
 			 * board's clock is anchored to the wall clock, so time
@@ -466,8 +509,11 @@ enum sim_stop_reason rom_run(struct board *b)
 				target = b->now + SIM_NS(board_wall_ns() - t0);
 			if (lim && lim->until_time && target > lim->until_time)
 				target = lim->until_time;
-			if (target > b->now)
+			if (target > b->now) {
+				if (r->session.first_byte)
+					r->session.idle_time += target - b->now;
 				board_advance(b, target - b->now);
+			}
 			if (lim && lim->until_time && b->now >= lim->until_time) {
 				b->stop_requested = true;
 				b->stop_reason = SIM_STOP_TIME;
@@ -518,5 +564,15 @@ sim_time_t sim_rom_session_time(const struct sim_board *sb)
 {
 	const struct board *b = board_of_const(sb);
 
-	return b->rom ? b->now - b->rom->session_start : 0;
+	return b->rom ? b->now - b->rom->session.entered : 0;
+}
+
+void sim_rom_session(const struct sim_board *sb, struct sim_rom_session *s)
+{
+	const struct board *b = board_of_const(sb);
+
+	if (b->rom)
+		*s = b->rom->session;
+	else
+		memset(s, 0, sizeof(*s));
 }

@@ -102,6 +102,7 @@ struct sim_config {
 	enum sim_rom_iwdg rom_iwdg; /* the ROM and a running watchdog (see above) */
 	bool vbat;               /* backup domain kept across power cuts */
 	bool realtime;           /* never run ahead of the wall clock */
+	bool instant_host;       /* the ROM's waits for the host take no time (see below) */
 	uint32_t sram_seed;      /* pattern of SRAM after power-on */
 	struct sim_link_config usart[3]; /* USART1..3 */
 	struct sim_timing timing;
@@ -117,7 +118,8 @@ enum sim_stop_reason {
 	SIM_STOP_INSNS,          /* the instruction limit was reached */
 	SIM_STOP_PC,             /* the CPU reached the requested address */
 	SIM_STOP_UART,           /* the expected serial output appeared */
-	SIM_STOP_ROM,            /* the ROM bootloader was entered */
+	SIM_STOP_ROM,            /* the ROM bootloader was entered, or it waits for input
+	                            that cannot come while it runs (memory link, instant host) */
 	SIM_STOP_FAULT,          /* the core faulted: see sim_fault_text() */
 	SIM_STOP_POWER_OFF,      /* power was cut */
 	SIM_STOP_QUIT,
@@ -282,6 +284,34 @@ void sim_line_fault_counts(const struct sim_board *sb, uint64_t *dropped, uint64
 
 /* Simulated time since the ROM bootloader was last entered. */
 sim_time_t sim_rom_session_time(const struct sim_board *sb);
+
+/*
+ * What the last ROM bootloader session spent its time on, for measuring
+ * updates. With cfg.instant_host the ROM's waits for the host take no
+ * simulated time (a host that answers at once), so a session's duration is
+ * exactly its bytes on the wire plus what the flash took (and the code the
+ * board ran after a Go): repeatable to the picosecond however slow the
+ * host program or the machine is. Without it, those waits follow the wall
+ * clock.
+ */
+struct sim_rom_session {
+	sim_time_t entered;          /* the ROM bootloader was entered */
+	sim_time_t first_byte;       /* the host's first byte began to arrive; 0: none yet */
+	sim_time_t frame_time;       /* one byte on the wire: 11 bits (8E1) at the host's baud */
+	uint64_t bytes_in, bytes_out;   /* bytes on the wire, host to board and back */
+	uint64_t turnarounds;        /* times the host sent after the board had answered */
+	sim_time_t erase_time;       /* flash busy erasing for the host */
+	sim_time_t program_time;     /* flash busy programming for the host */
+	sim_time_t idle_time;        /* simulated time waiting for the host, from its first byte */
+	uint64_t host_wait_ns;       /* wall time waiting for the host, from its first byte */
+};
+void sim_rom_session(const struct sim_board *sb, struct sim_rom_session *s);
+
+/*
+ * When the last byte sent on USART n's line (1..3), by the USART or by the
+ * ROM bootloader on it, had left the board; 0 before the first.
+ */
+sim_time_t sim_uart_last_tx(const struct sim_board *sb, unsigned n);
 
 /* Trace. */
 size_t sim_trace_count(const struct sim_board *sb);

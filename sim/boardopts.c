@@ -71,3 +71,19 @@ int board_option(struct sim_config *cfg, int opt, const char *arg, char *err, si
 	snprintf(err, errlen, "not a board option");
 	return -1;
 }
+
+int board_firmware_arg(char *arg, uint32_t *addr, char *err, size_t errlen)
+{
+	char *at = strrchr(arg, '@'), *end;
+
+	*addr = 0;
+	if (!at)
+		return 0;
+	*at = '\0';
+	*addr = (uint32_t)strtoul(at + 1, &end, 0);
+	if (*end || !at[1]) {
+		snprintf(err, errlen, "bad load address in '%s@%s'", arg, at + 1);
+		return -1;
+	}
+	return 0;
+}

@@ -52,4 +52,10 @@ static inline int board_option_p(int opt)
 /* Apply one board option to cfg; -1 with a message in err for a bad value. */
 int board_option(struct sim_config *cfg, int opt, const char *arg, char *err, size_t errlen);
 
+/*
+ * A firmware argument, FILE or FILE@ADDRESS: cuts arg at the '@' and sets
+ * *addr (0 without one). -1 with a message in err for a bad address.
+ */
+int board_firmware_arg(char *arg, uint32_t *addr, char *err, size_t errlen);
+
 #endif /* SIM_BOARDOPTS_H */

@@ -40,6 +40,20 @@ struct sim_debug_file {
 	struct sim_debug_file *next;
 };
 
+/* Room for element n of a growing array: the array (moved or not), NULL when out of memory. */
+static void *grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	size_t c = *cap ? 2 * *cap : first;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	p = realloc(arr, c * elem);
+	if (p)
+		*cap = c;
+	return p;
+}
+
 static bool is_mapping_symbol(const char *name)
 {
 	/* ARM ELF mapping symbols ($a, $t, $d, $t.1 ...) mark code and data, not places. */
@@ -51,15 +65,10 @@ static int add_sym(void *ctx, const struct elf32_symbol *es)
 	struct sim_debug_file *df = ctx;
 	struct dbg_sym *s;
 
-	if (df->nsyms == df->syms_cap) {
-		size_t cap = df->syms_cap ? 2 * df->syms_cap : 64;
-		struct dbg_sym *n = realloc(df->syms, cap * sizeof(*n));
-
-		if (!n)
-			return -1;
-		df->syms = n;
-		df->syms_cap = cap;
-	}
+	s = grow(df->syms, &df->syms_cap, df->nsyms, sizeof(*s), 64);
+	if (!s)
+		return -1;
+	df->syms = s;
 	s = &df->syms[df->nsyms];
 	s->name = strdup(es->name);
 	if (!s->name)
@@ -83,15 +92,10 @@ static int add_sec(void *ctx, const struct elf32_section *es)
 
 	if (!(es->flags & ELF32_SHF_ALLOC) || !es->size)
 		return 0;
-	if (df->nsecs == df->secs_cap) {
-		size_t cap = df->secs_cap ? 2 * df->secs_cap : 16;
-		struct dbg_sec *n = realloc(df->secs, cap * sizeof(*n));
-
-		if (!n)
-			return -1;
-		df->secs = n;
-		df->secs_cap = cap;
-	}
+	s = grow(df->secs, &df->secs_cap, df->nsecs, sizeof(*s), 16);
+	if (!s)
+		return -1;
+	df->secs = s;
 	s = &df->secs[df->nsecs];
 	s->name = strdup(es->name);
 	if (!s->name)

@@ -117,6 +117,15 @@ static const char *not_reached(const struct diag_obs *ob)
 	return "not checked: the CPU never reached the ROM";
 }
 
+/* False, with the check marked not checked, when the CPU never reached the ROM. */
+static bool reached(const struct diag_obs *ob, struct diag_check *c)
+{
+	if (ob->nentries)
+		return true;
+	verdict(c, DIAG_NOT_CHECKED, "%s", not_reached(ob));
+	return false;
+}
+
 static uint32_t rom_entry_point(const struct diag_report *r)
 {
 	return sim_read32(r->sb, ROM_ENTRY_VECTOR);
@@ -298,10 +307,8 @@ static void check_remap(const struct diag_obs *ob, struct diag_report *r)
 	const struct diag_entry *e = first_entry(ob);
 	char a[64];
 
-	if (!e) {
-		verdict(c, DIAG_NOT_CHECKED, "%s", not_reached(ob));
+	if (!reached(ob, c))
 		return;
-	}
 	if (e->mem_mode == SYSCFG_MEM_MODE_SYSMEM) {
 		verdict(c, DIAG_PASSED, "SYSCFG_MEMRMP.MEM_MODE was 1: system memory at 0x0, as after a BOOT0 boot.");
 		if (e->memrmp.seen)
@@ -336,10 +343,8 @@ static void check_dual_bank(const struct diag_obs *ob, struct diag_report *r)
 	struct diag_check *c = check(r, "dual-bank", "The ROM keeps control (no dual-bank bounce back to flash)");
 	const struct diag_entry *e = first_entry(ob);
 
-	if (!e) {
-		verdict(c, DIAG_NOT_CHECKED, "%s", not_reached(ob));
+	if (!reached(ob, c))
 		return;
-	}
 	if (!e->bounced) {
 		verdict(c, DIAG_PASSED, "The ROM stayed: with system memory at 0x0 it skips its dual-bank boot routine.");
 		return;
@@ -365,10 +370,8 @@ static void check_sysclk(const struct diag_obs *ob, struct diag_report *r)
 	const struct diag_entry *e = first_entry(ob);
 	char a[64];
 
-	if (!e) {
-		verdict(c, DIAG_NOT_CHECKED, "%s", not_reached(ob));
+	if (!reached(ob, c))
 		return;
-	}
 	if (e->sysclk == RCC_CFGR_SW_PLL) {
 		verdict(c, DIAG_FAILED,
 			"The system clock was still the PLL (%.0f MHz, switched to at %s) when the CPU reached the ROM. AN2606 asks for the PLL to be disabled before a jump from user code: the ROM sets up its own clocks (HSI16 for its USART, a 48 MHz clock for USB, from the MSI or the PLL) expecting the clock tree of a reset, and the PLL cannot be reconfigured while it runs (RM0351: PLLCFGR only changes with PLLON clear). Its USART baud-rate detection and USB then run from the wrong clock.",
@@ -397,10 +400,8 @@ static void check_systick(const struct diag_obs *ob, struct diag_report *r)
 	const struct diag_entry *e = first_entry(ob);
 	char a[64];
 
-	if (!e) {
-		verdict(c, DIAG_NOT_CHECKED, "%s", not_reached(ob));
+	if (!reached(ob, c))
 		return;
-	}
 	if (!(e->systick_csr & SYST_CSR_ENABLE) && !e->systick_pending) {
 		verdict(c, DIAG_PASSED, "SysTick was stopped and its exception not pending.");
 		return;
@@ -438,10 +439,8 @@ static void check_nvic(const struct diag_obs *ob, struct diag_report *r)
 	char en[200], pend[200];
 	unsigned i, shown = 0;
 
-	if (!e) {
-		verdict(c, DIAG_NOT_CHECKED, "%s", not_reached(ob));
+	if (!reached(ob, c))
 		return;
-	}
 	irq_list(en, sizeof(en), e->nvic_enabled);
 	irq_list(pend, sizeof(pend), e->nvic_pending);
 	if (!en[0] && !pend[0] && !e->pendsv_pending) {
@@ -481,10 +480,8 @@ static void check_interrupts(const struct diag_obs *ob, struct diag_report *r)
 	const struct diag_entry *e = first_entry(ob);
 	enum diag_status st = ob->o->iface == DIAG_IF_USART ? DIAG_WARNING : DIAG_FAILED;
 
-	if (!e) {
-		verdict(c, DIAG_NOT_CHECKED, "%s", not_reached(ob));
+	if (!reached(ob, c))
 		return;
-	}
 	if (e->ipsr) {
 		verdict(c, DIAG_FAILED,
 			"The jump was made inside an exception handler (exception %u active, IPSR = %u): the ROM runs in handler mode, where nothing of lower or equal priority can interrupt it, its own interrupts included.",
@@ -527,10 +524,8 @@ static void check_watchdog(const struct diag_obs *ob, struct diag_report *r)
 	double user = e ? (double)(e->iwdg_rlr + 1u) * (4u << (e->iwdg_pr > 6 ? 6 : e->iwdg_pr)) * 1000.0 / STM32_LSI_HZ : 0;
 	char a[64];
 
-	if (!e) {
-		verdict(c, DIAG_NOT_CHECKED, "%s", not_reached(ob));
+	if (!reached(ob, c))
 		return;
-	}
 	if (!e->iwdg_running) {
 		verdict(c, DIAG_PASSED, "The independent watchdog was not running.");
 		return;
@@ -598,10 +593,8 @@ static void check_rom_answers(const struct diag_obs *ob, struct diag_report *r)
 	const struct diag_entry *e = first_entry(ob);
 	const struct sim_config *cfg = &ob->o->cfg;
 
-	if (!e) {
-		verdict(c, DIAG_NOT_CHECKED, "%s", not_reached(ob));
+	if (!reached(ob, c))
 		return;
-	}
 	if (e->bounced) {
 		verdict(c, DIAG_NOT_CHECKED, "not checked: the ROM jumped back to the application");
 		return;

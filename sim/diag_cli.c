@@ -216,23 +216,12 @@ static int parse(int argc, char **argv, struct diag_options *o, bool *json, cons
 		}
 	}
 	for (i = optind; i < argc; i++) {
-		char *at = strrchr(argv[i], '@');
-
 		if (o->nfiles == DIAG_MAX_FILES) {
 			snprintf(err, errlen, "too many firmware files (at most %d)", DIAG_MAX_FILES);
 			return -1;
 		}
-		o->addrs[o->nfiles] = 0;
-		if (at) {
-			char *end;
-
-			*at = '\0';
-			o->addrs[o->nfiles] = (uint32_t)strtoul(at + 1, &end, 0);
-			if (*end || !at[1]) {
-				snprintf(err, errlen, "bad load address in '%s@%s'", argv[i], at + 1);
-				return -1;
-			}
-		}
+		if (board_firmware_arg(argv[i], &o->addrs[o->nfiles], err, errlen) < 0)
+			return -1;
 		o->files[o->nfiles++] = argv[i];
 	}
 	if (!o->nfiles) {

@@ -234,22 +234,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 	}
 	for (i = optind; i < argc; i++) {
-		char *at = strrchr(argv[i], '@');
+		char err[160];
 
 		if (o->nload == sizeof(o->load) / sizeof(o->load[0])) {
 			fprintf(stderr, "sysboot-sim: too many firmware files\n");
 			return -1;
 		}
-		o->load_addr[o->nload] = 0;
-		if (at) {
-			char *end;
-
-			*at = '\0';
-			o->load_addr[o->nload] = (uint32_t)strtoul(at + 1, &end, 0);
-			if (*end || !at[1]) {
-				fprintf(stderr, "sysboot-sim: bad load address in '%s@%s'\n", argv[i], at + 1);
-				return -1;
-			}
+		if (board_firmware_arg(argv[i], &o->load_addr[o->nload], err, sizeof(err)) < 0) {
+			fprintf(stderr, "sysboot-sim: %s\n", err);
+			return -1;
 		}
 		o->load[o->nload++] = argv[i];
 	}

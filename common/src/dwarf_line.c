@@ -103,26 +103,8 @@ static uint64_t rd_le(struct cursor *c, unsigned n)
 	return v;
 }
 
-static uint64_t rd_uleb(struct cursor *c)
-{
-	uint64_t v = 0;
-	unsigned shift = 0;
-
-	for (;;) {
-		uint8_t b;
-
-		if (!take(c, 1))
-			return 0;
-		b = *c->p++;
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7Fu) << shift;
-		shift += 7;
-		if (!(b & 0x80u))
-			return v;
-	}
-}
-
-static int64_t rd_sleb(struct cursor *c)
+/* A LEB128 number, sign-extended when it is signed (DWARF 5 section 7.6). */
+static uint64_t rd_leb(struct cursor *c, bool is_signed)
 {
 	uint64_t v = 0;
 	unsigned shift = 0;
@@ -136,9 +118,19 @@ static int64_t rd_sleb(struct cursor *c)
 			v |= (uint64_t)(b & 0x7Fu) << shift;
 		shift += 7;
 	} while (b & 0x80u);
-	if (shift < 64 && (b & 0x40u))
+	if (is_signed && shift < 64 && (b & 0x40u))
 		v |= ~(uint64_t)0 << shift;
-	return (int64_t)v;
+	return v;
+}
+
+static uint64_t rd_uleb(struct cursor *c)
+{
+	return rd_leb(c, false);
+}
+
+static int64_t rd_sleb(struct cursor *c)
+{
+	return (int64_t)rd_leb(c, true);
 }
 
 /* A NUL-terminated string inside the cursor's bounds. */

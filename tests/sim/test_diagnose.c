@@ -169,56 +169,85 @@ static void diag_firmware(struct diag_options *o, const char *name, const char *
 
 #define DIAG_SRC(name) "tests/diag/" name ".c"
 
+/* A broken entry and what diagnose must say about it. */
+struct diag_case {
+	const char *firmware;        /* tests/diag/<firmware>.elf */
+	const char *trigger;
+	const char *failed;          /* the failed checks, exactly */
+	const char *check;           /* the check naming the mistake... */
+	const char *words;           /* ...with these words in its summary */
+	struct {
+		const char *role, *file, *text;
+	} places[3];                 /* its places, at the lines of file holding text */
+};
+
+/* Run the case; the report stays in r (and o) for more assertions. */
+static const struct diag_check *run_case(const struct diag_case *k, struct diag_options *o,
+					 struct diag_report *r)
+{
+	const struct diag_check *c;
+	unsigned i;
+
+	diag_firmware(o, k->firmware, k->trigger);
+	run(o, r);
+	failed_are(r, k->failed);
+	c = check_is(r, k->check, DIAG_FAILED, k->words);
+	for (i = 0; i < 3 && k->places[i].role; i++)
+		place_is(r, c, k->places[i].role, k->places[i].file, k->places[i].text);
+	return c;
+}
+
+/* A case that needs nothing more than its diag_case (given as the test's state). */
+static void simple_case(void **state)
+{
+	struct diag_options o;
+	struct diag_report r;
+
+	run_case(*state, &o, &r);
+	done(&o, &r);
+}
+
 /* ---- The broken entries ------------------------------------------------------------ */
 
 static void vector_table(void **state)
 {
+	static const struct diag_case k = {
+		"vector_table", "reset", "rom-entry branch", "branch", "into the ROM's vector table",
+		{ { "the branch", DIAG_SRC("vector_table"), "diagnose: branch" } },
+	};
 	struct diag_options o;
 	struct diag_report r;
 	const struct diag_check *c;
 
 	(void)state;
-	diag_firmware(&o, "vector_table", "reset");
-	run(&o, &r);
-	failed_are(&r, "rom-entry branch");
-	c = check_is(&r, "branch", DIAG_FAILED, "into the ROM's vector table");
+	c = run_case(&k, &o, &r);
 	assert_non_null(strstr(c->summary, "0x1FFF0004"));
 	assert_non_null(strstr(c->summary, "missing dereference"));
-	place_is(&r, c, "the branch", DIAG_SRC("vector_table"), "diagnose: branch");
 	assert_non_null(strstr(c->fix, "*(volatile uint32_t *)0x1FFF0004"));
 	check_is(&r, "remap", DIAG_NOT_CHECKED, "faulted");
 	done(&o, &r);
 }
 
-static void even_address(void **state)
-{
-	struct diag_options o;
-	struct diag_report r;
-	const struct diag_check *c;
-
-	(void)state;
-	diag_firmware(&o, "even_address", "call:enter_bootloader");
-	run(&o, &r);
-	failed_are(&r, "rom-entry branch");
-	c = check_is(&r, "branch", DIAG_FAILED, "without the Thumb bit");
-	assert_non_null(strstr(c->summary, "0x1FFF0F68"));
-	place_is(&r, c, "the branch", DIAG_SRC("even_address"), "diagnose: branch");
-	done(&o, &r);
-}
+static const struct diag_case even_address_case = {
+	"even_address", "call:enter_bootloader", "rom-entry branch", "branch",
+	"0x1FFF0F68 is the ROM's entry point without the Thumb bit",
+	{ { "the branch", DIAG_SRC("even_address"), "diagnose: branch" } },
+};
 
 static void remap_lost(void **state)
 {
+	static const struct diag_case k = {
+		"remap_lost", "uart:bootloader\r\n", "remap dual-bank", "remap",
+		"SYSCFG clock (RCC_APB2ENR.SYSCFGEN) was off",
+		{ { "the lost write", DIAG_SRC("remap_lost"), "diagnose: lost" },
+		  { "the branch", DIAG_SRC("remap_lost"), "diagnose: branch" } },
+	};
 	struct diag_options o;
 	struct diag_report r;
 	const struct diag_check *c;
 
 	(void)state;
-	diag_firmware(&o, "remap_lost", "uart:bootloader\r\n");
-	run(&o, &r);
-	failed_are(&r, "remap dual-bank");
-	c = check_is(&r, "remap", DIAG_FAILED, "SYSCFG clock (RCC_APB2ENR.SYSCFGEN) was off");
-	place_is(&r, c, "the lost write", DIAG_SRC("remap_lost"), "diagnose: lost");
-	place_is(&r, c, "the branch", DIAG_SRC("remap_lost"), "diagnose: branch");
+	run_case(&k, &o, &r);
 	c = check_is(&r, "dual-bank", DIAG_FAILED, "bank 1");
 	/* The bounce lands on the first instruction of the firmware's own reset handler. */
 	assert_int_equal(c->nplaces, 2);
@@ -231,68 +260,37 @@ static void remap_lost(void **state)
 
 static void no_remap(void **state)
 {
+	static const struct diag_case k = {
+		"no_remap", "button", "remap dual-bank", "remap", "was never written",
+		{ { "the branch", DIAG_SRC("no_remap"), "diagnose: branch" } },
+	};
 	struct diag_options o;
 	struct diag_report r;
-	const struct diag_check *c;
 
 	(void)state;
-	diag_firmware(&o, "no_remap", "button");
-	run(&o, &r);
-	failed_are(&r, "remap dual-bank");
-	c = check_is(&r, "remap", DIAG_FAILED, "was never written");
-	place_is(&r, c, "the branch", DIAG_SRC("no_remap"), "diagnose: branch");
+	run_case(&k, &o, &r);
 	check_is(&r, "dual-bank", DIAG_FAILED, "jumped to that bank's reset handler");
-	/* B1 was held long enough: the firmware's own 2 s rule. */
 	assert_true(r.trigger_ms > 0);
 	done(&o, &r);
 }
 
-static void pll_on(void **state)
-{
-	struct diag_options o;
-	struct diag_report r;
-	const struct diag_check *c;
+static const struct diag_case pll_on_case = {
+	"pll_on", "uart:bootloader\r\n", "sysclk", "sysclk", "still the PLL (80 MHz",
+	{ { "the switch to the PLL", DIAG_SRC("diag"), "diagnose: pll" },
+	  { "the branch", DIAG_SRC("pll_on"), "diagnose: branch" } },
+};
 
-	(void)state;
-	diag_firmware(&o, "pll_on", "uart:bootloader\r\n");
-	run(&o, &r);
-	failed_are(&r, "sysclk");
-	c = check_is(&r, "sysclk", DIAG_FAILED, "still the PLL (80 MHz");
-	place_is(&r, c, "the switch to the PLL", DIAG_SRC("diag"), "diagnose: pll");
-	place_is(&r, c, "the branch", DIAG_SRC("pll_on"), "diagnose: branch");
-	done(&o, &r);
-}
+static const struct diag_case systick_on_case = {
+	"systick_on", "uart:bootloader\r\n", "systick", "systick", "still counting",
+	{ { "SysTick started", DIAG_SRC("diag"), "diagnose: systick" },
+	  { "the branch", DIAG_SRC("systick_on"), "diagnose: branch" } },
+};
 
-static void systick_on(void **state)
-{
-	struct diag_options o;
-	struct diag_report r;
-	const struct diag_check *c;
-
-	(void)state;
-	diag_firmware(&o, "systick_on", "uart:bootloader\r\n");
-	run(&o, &r);
-	failed_are(&r, "systick");
-	c = check_is(&r, "systick", DIAG_FAILED, "still counting");
-	place_is(&r, c, "SysTick started", DIAG_SRC("diag"), "diagnose: systick");
-	place_is(&r, c, "the branch", DIAG_SRC("systick_on"), "diagnose: branch");
-	done(&o, &r);
-}
-
-static void irq_enabled(void **state)
-{
-	struct diag_options o;
-	struct diag_report r;
-	const struct diag_check *c;
-
-	(void)state;
-	diag_firmware(&o, "irq_enabled", "uart:bootloader\r\n");
-	run(&o, &r);
-	failed_are(&r, "nvic");
-	c = check_is(&r, "nvic", DIAG_FAILED, "enabled: USART2 (IRQ 38)");
-	place_is(&r, c, "USART2 enabled", DIAG_SRC("irq_enabled"), "diagnose: irq");
-	done(&o, &r);
-}
+static const struct diag_case irq_enabled_case = {
+	"irq_enabled", "uart:bootloader\r\n", "nvic", "nvic", "enabled: USART2 (IRQ 38)",
+	{ { "USART2 enabled", DIAG_SRC("irq_enabled"), "diagnose: irq" },
+	  { "the branch", DIAG_SRC("irq_enabled"), "diagnose: branch" } },
+};
 
 /* PRIMASK set: fatal for USB DFU, only a warning when the USART is all one wants. */
 static void primask(void **state)
@@ -323,39 +321,40 @@ static void primask(void **state)
 
 static void ram_flag(void **state)
 {
+	static const struct diag_case k = {
+		"ram_flag", "uart:bootloader\r\n", "rom-entry request-flag", "request-flag",
+		"0xB007C0DE at 0x2000",
+		{ { "the request stored", DIAG_SRC("ram_flag"), "diagnose: store" },
+		  { "the start-up code", "startup/startup.c", "*dst++ = 0;" },
+		  { "the request read", DIAG_SRC("ram_flag"), "diagnose: read" } },
+	};
 	struct diag_options o;
 	struct diag_report r;
 	const struct diag_check *c;
 
 	(void)state;
-	diag_firmware(&o, "ram_flag", "uart:bootloader\r\n");
-	run(&o, &r);
-	failed_are(&r, "rom-entry request-flag");
-	check_is(&r, "rom-entry", DIAG_FAILED, "1 software reset");
-	c = check_is(&r, "request-flag", DIAG_FAILED, "0xB007C0DE at 0x2000");
+	c = run_case(&k, &o, &r);
 	assert_non_null(strstr(c->summary, "enter_bootloader_flag, in .bss"));
 	assert_non_null(strstr(c->summary, "zeroed"));
-	place_is(&r, c, "the request stored", DIAG_SRC("ram_flag"), "diagnose: store");
-	place_is(&r, c, "the start-up code", "startup/startup.c", "*dst++ = 0;");
-	place_is(&r, c, "the request read", DIAG_SRC("ram_flag"), "diagnose: read");
+	check_is(&r, "rom-entry", DIAG_FAILED, "1 software reset");
 	done(&o, &r);
 }
 
 static void flag_loop(void **state)
 {
+	static const struct diag_case k = {
+		"flag_loop", "uart:bootloader\r\n", "request-loop", "request-loop", "(3 of 3 hand-backs)",
+		{ { "the request written", DIAG_SRC("flag_loop"), "diagnose: store" },
+		  { "again", DIAG_SRC("flag_loop"), "diagnose: branch" } },
+	};
 	struct diag_options o;
 	struct diag_report r;
 	const struct diag_check *c;
 
 	(void)state;
-	diag_firmware(&o, "flag_loop", "uart:bootloader\r\n");
-	run(&o, &r);
-	failed_are(&r, "request-loop");
-	c = check_is(&r, "request-loop", DIAG_FAILED, "(3 of 3 hand-backs)");
+	c = run_case(&k, &o, &r);
 	assert_non_null(strstr(c->summary, "after Go 0x08000000, after a reset"));
 	assert_non_null(strstr(c->summary, "RTC_BKP0R still holds 0xB007C0DE"));
-	place_is(&r, c, "the request written", DIAG_SRC("flag_loop"), "diagnose: store");
-	place_is(&r, c, "again", DIAG_SRC("flag_loop"), "diagnose: branch");
 	assert_int_equal(r.rom_entries, 4);
 	/* The first entry itself was clean. */
 	check_is(&r, "rom-answers", DIAG_PASSED, NULL);
@@ -553,12 +552,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vector_table),
-		cmocka_unit_test(even_address),
+		{ "even_address", simple_case, NULL, NULL, (void *)&even_address_case },
 		cmocka_unit_test(remap_lost),
 		cmocka_unit_test(no_remap),
-		cmocka_unit_test(pll_on),
-		cmocka_unit_test(systick_on),
-		cmocka_unit_test(irq_enabled),
+		{ "pll_on", simple_case, NULL, NULL, (void *)&pll_on_case },
+		{ "systick_on", simple_case, NULL, NULL, (void *)&systick_on_case },
+		{ "irq_enabled", simple_case, NULL, NULL, (void *)&irq_enabled_case },
 		cmocka_unit_test(primask),
 		cmocka_unit_test(ram_flag),
 		cmocka_unit_test(flag_loop),

@@ -168,6 +168,16 @@ static void put(struct buf *b, uint64_t v, unsigned bytes)
 		b->b[b->n++] = (uint8_t)(v >> (8 * i));
 }
 
+/* Write v at offset at, bytes wide, where a length was left to fill in. */
+static void patch(struct buf *b, size_t at, uint64_t v, unsigned bytes)
+{
+	size_t save = b->n;
+
+	b->n = at;
+	put(b, v, bytes);
+	b->n = save;
+}
+
 static void put_uleb(struct buf *b, uint64_t v)
 {
 	do {
@@ -236,23 +246,47 @@ static void put_common_header(struct buf *b, unsigned version)
 	b->n += sizeof(std);
 }
 
-/* A DWARF 2-4 unit; dwarf64 selects the 64-bit format. */
-static void make_v4(struct buf *b, unsigned version, bool dwarf64)
-{
-	size_t len_at, hlen_at, hstart, start;
-	unsigned osize = dwarf64 ? 8 : 4;
+/* Where a unit's two lengths go, to fill them in once the unit is written. */
+struct unit_marks {
+	size_t len_at, start, hlen_at, hstart;
+	unsigned osize;              /* 4, or 8 for 64-bit DWARF */
+};
 
+/* A unit up to its directory table. */
+static void begin_unit(struct buf *b, unsigned version, bool dwarf64, struct unit_marks *m)
+{
+	m->osize = dwarf64 ? 8 : 4;
 	b->n = 0;
 	if (dwarf64)
 		put(b, 0xFFFFFFFFu, 4);
-	len_at = b->n;
-	put(b, 0, osize);
-	start = b->n;
+	m->len_at = b->n;
+	put(b, 0, m->osize);
+	m->start = b->n;
 	put(b, version, 2);
-	hlen_at = b->n;
-	put(b, 0, osize);
-	hstart = b->n;
+	if (version >= 5) {
+		put(b, 4, 1);           /* address_size */
+		put(b, 0, 1);           /* segment_selector_size */
+	}
+	m->hlen_at = b->n;
+	put(b, 0, m->osize);
+	m->hstart = b->n;
 	put_common_header(b, version);
+}
+
+/* The header is over: its length, the program, the unit's length. */
+static void end_unit(struct buf *b, const struct unit_marks *m, unsigned file)
+{
+	patch(b, m->hlen_at, b->n - m->hstart, m->osize);
+	put_program(b, file);
+	patch(b, m->len_at, b->n - m->start, m->osize);
+}
+
+/* A DWARF 2-4 unit; dwarf64 selects the 64-bit format. */
+static void make_v4(struct buf *b, unsigned version, bool dwarf64)
+{
+	struct unit_marks m;
+
+	begin_unit(b, version, dwarf64, &m);
 	put_str(b, "src");              /* directory 1 */
 	put_str(b, "");
 	put_str(b, "x.c");              /* file 1, in directory 1 */
@@ -264,21 +298,7 @@ static void make_v4(struct buf *b, unsigned version, bool dwarf64)
 	put_uleb(b, 0);
 	put_uleb(b, 0);
 	put(b, 0, 1);
-	{
-		size_t save = b->n;
-
-		b->n = hlen_at;
-		put(b, save - hstart, osize);
-		b->n = save;
-	}
-	put_program(b, 1);
-	{
-		size_t save = b->n;
-
-		b->n = len_at;
-		put(b, save - start, osize);
-		b->n = save;
-	}
+	end_unit(b, &m, 1);
 }
 
 static void expect_rows(const struct buf *b, const uint8_t *line_str, size_t line_str_len,
@@ -340,28 +360,15 @@ static const uint8_t v5_line_str[] = "/comp/dir\0lib\0";
 
 static void make_v5(struct buf *b, bool dwarf64, unsigned file)
 {
-	size_t len_at, hlen_at, hstart, start;
-	unsigned osize = dwarf64 ? 8 : 4;
+	struct unit_marks m;
 
-	b->n = 0;
-	if (dwarf64)
-		put(b, 0xFFFFFFFFu, 4);
-	len_at = b->n;
-	put(b, 0, osize);
-	start = b->n;
-	put(b, 5, 2);
-	put(b, 4, 1);                   /* address_size */
-	put(b, 0, 1);                   /* segment_selector_size */
-	hlen_at = b->n;
-	put(b, 0, osize);
-	hstart = b->n;
-	put_common_header(b, 5);
+	begin_unit(b, 5, dwarf64, &m);
 	put(b, 1, 1);                   /* directory formats: path as line_strp */
 	put_uleb(b, 1);
 	put_uleb(b, 0x1f);
 	put_uleb(b, 2);                 /* directories: comp dir, "lib" */
-	put(b, 0, osize);
-	put(b, 10, osize);
+	put(b, 0, m.osize);
+	put(b, 10, m.osize);
 	put(b, 3, 1);                   /* file formats: path string, dir udata, MD5 */
 	put_uleb(b, 1);
 	put_uleb(b, 0x08);
@@ -378,21 +385,7 @@ static void make_v5(struct buf *b, bool dwarf64, unsigned file)
 	put_uleb(b, 1);
 	memset(b->b + b->n, 0xCD, 16);
 	b->n += 16;
-	{
-		size_t save = b->n;
-
-		b->n = hlen_at;
-		put(b, save - hstart, osize);
-		b->n = save;
-	}
-	put_program(b, file);
-	{
-		size_t save = b->n;
-
-		b->n = len_at;
-		put(b, save - start, osize);
-		b->n = save;
-	}
+	end_unit(b, &m, file);
 }
 
 static void handmade_v5(void **state)

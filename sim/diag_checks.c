@@ -476,16 +476,22 @@ static void check_nvic(const struct diag_obs *ob, struct diag_report *r)
 
 static void check_interrupts(const struct diag_obs *ob, struct diag_report *r)
 {
-	struct diag_check *c = check(r, "primask", "Interrupts are not masked at the jump (PRIMASK, BASEPRI, FAULTMASK)");
+	struct diag_check *c = check(r, "primask", "Interrupts can be taken at the jump (thread mode; PRIMASK, BASEPRI, FAULTMASK clear)");
 	const struct diag_entry *e = first_entry(ob);
 	enum diag_status st = ob->o->iface == DIAG_IF_USART ? DIAG_WARNING : DIAG_FAILED;
 
 	if (!reached(ob, c))
 		return;
 	if (e->ipsr) {
+		char exc[40];
+
+		if (e->ipsr >= EXC_IRQ0 && e->ipsr - EXC_IRQ0 < STM32_IRQ_COUNT)
+			snprintf(exc, sizeof(exc), "%s's handler", irq_names[e->ipsr - EXC_IRQ0]);
+		else
+			snprintf(exc, sizeof(exc), "exception %u", e->ipsr);
 		verdict(c, DIAG_FAILED,
-			"The jump was made inside an exception handler (exception %u active, IPSR = %u): the ROM runs in handler mode, where nothing of lower or equal priority can interrupt it, its own interrupts included.",
-			e->ipsr, e->ipsr);
+			"The jump was made inside an exception handler (%s, IPSR = %u): the ROM runs in handler mode, at that exception's priority, so none of its own interrupts of the same or lower priority can be taken, and the exception is never returned from.",
+			exc, e->ipsr);
 		place(r, c, "the branch into the ROM", e->branch_pc);
 		fix(c, "Do not jump from an interrupt handler: set a flag there, and enter the ROM from thread mode (better, through a reset).");
 		return;

@@ -255,7 +255,7 @@ struct runner {
 static size_t drain(struct runner *rn, uint8_t *rom, size_t cap)
 {
 	char buf[512];
-	size_t n, got = 0;
+	size_t n, k, got = 0;
 
 	while ((n = sim_uart_take(rn->sb, 2, buf, sizeof(buf))) > 0) {
 		if (rom) {
@@ -267,8 +267,13 @@ static size_t drain(struct runner *rn, uint8_t *rom, size_t cap)
 		}
 		if (rn->r->serial_len + n >= sizeof(rn->r->serial))
 			n = sizeof(rn->r->serial) - 1 - rn->r->serial_len;
-		memcpy(rn->r->serial + rn->r->serial_len, buf, n);
-		rn->r->serial_len += n;
+		for (k = 0; k < n; k++) {
+			unsigned char c = (unsigned char)buf[k];
+
+			/* Text as it would show on a terminal; anything else (a wrong baud rate) as '.'. */
+			rn->r->serial[rn->r->serial_len++] =
+				(c >= 0x20 && c < 0x7F) || c == '\r' || c == '\n' || c == '\t' ? (char)c : '.';
+		}
 		rn->r->serial[rn->r->serial_len] = '\0';
 	}
 	return got;

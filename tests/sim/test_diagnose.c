@@ -292,6 +292,17 @@ static const struct diag_case irq_enabled_case = {
 	  { "the branch", DIAG_SRC("irq_enabled"), "diagnose: branch" } },
 };
 
+static const struct diag_case irq_pending_case = {
+	"irq_pending", "uart:bootloader\r\n", "nvic", "nvic", "pending: USART2 (IRQ 38)",
+	{ { "the branch", DIAG_SRC("irq_pending"), "diagnose: branch" } },
+};
+
+static const struct diag_case isr_jump_case = {
+	"isr_jump", "uart:bootloader\r\n", "primask", "primask",
+	"inside an exception handler (USART2's handler, IPSR = 54)",
+	{ { "the branch", DIAG_SRC("isr_jump"), "diagnose: branch" } },
+};
+
 /* PRIMASK set: fatal for USB DFU, only a warning when the USART is all one wants. */
 static void primask(void **state)
 {
@@ -558,6 +569,8 @@ int main(void)
 		{ "pll_on", simple_case, NULL, NULL, (void *)&pll_on_case },
 		{ "systick_on", simple_case, NULL, NULL, (void *)&systick_on_case },
 		{ "irq_enabled", simple_case, NULL, NULL, (void *)&irq_enabled_case },
+		{ "irq_pending", simple_case, NULL, NULL, (void *)&irq_pending_case },
+		{ "isr_jump", simple_case, NULL, NULL, (void *)&isr_jump_case },
 		cmocka_unit_test(primask),
 		cmocka_unit_test(ram_flag),
 		cmocka_unit_test(flag_loop),

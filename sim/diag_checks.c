@@ -536,6 +536,10 @@ static void check_watchdog(const struct diag_obs *ob, struct diag_report *r)
 		verdict(c, DIAG_PASSED, "The independent watchdog was not running.");
 		return;
 	}
+	if (e->bounced) {
+		verdict(c, DIAG_NOT_CHECKED, "not checked: the ROM jumped back to the application before its start-up");
+		return;
+	}
 	if (e->reset_in_rom && e->reset_cause == SIM_RESET_IWDG) {
 		verdict(c, DIAG_FAILED,
 			"The independent watchdog (started at %s, timeout %.0f ms) reset the board %.0f ms after the jump, before the ROM had finished its start-up (%.0f ms %s). The ROM %s (here: %.0f ms at /256 with RLR = %u): shorter than its start-up. The board comes back in the application, and the bootloader never answers.",

@@ -29,6 +29,21 @@ static const char *trigger_words(const struct diag_options *o, char *buf, size_t
 	return buf;
 }
 
+static const char *trigger_kind(enum diag_trigger t)
+{
+	switch (t) {
+	case DIAG_TRIGGER_UART:
+		return "uart";
+	case DIAG_TRIGGER_BUTTON:
+		return "button";
+	case DIAG_TRIGGER_CALL:
+		return "call";
+	case DIAG_TRIGGER_RESET:
+		break;
+	}
+	return "reset";
+}
+
 static const char *iface_str(enum diag_interface i)
 {
 	switch (i) {
@@ -204,7 +219,8 @@ void diag_print_json(FILE *f, const struct diag_report *r)
 	for (i = 0; i < o->nfiles; i++)
 		json_elem_str(&a, o->files[i]);
 	json_close_array(&a);
-	json_kv_str(&j, "trigger", trigger_words(o, buf, sizeof(buf)));
+	json_kv_str(&j, "trigger", trigger_kind(o->trigger));
+	json_kv_str(&j, "trigger_detail", trigger_words(o, buf, sizeof(buf)));
 	json_kv_str(&j, "interface", iface_str(o->iface));
 	json_kv_obj(&j, "board", &a);
 	json_kv_bool(&a, "lse", o->cfg.lse);

@@ -41,7 +41,8 @@ grep -q "^Result: 2 problems found: rom-entry branch (exit status 1)." "$TMP/out
 "$SIM" diagnose "$FW/tests/diag/vector_table.elf" --json > "$TMP/json"
 [ $? -eq 1 ] || fail "--json changed the exit status"
 [ "$(wc -l < "$TMP/json")" -eq 1 ] || fail "--json printed more than one line"
-jq -e '.command == "diagnose" and .ok == false and .exit_code == 1 and .rom_entries == 0' "$TMP/json" > /dev/null ||
+jq -e '.command == "diagnose" and .ok == false and .exit_code == 1 and .rom_entries == 0 and
+	.trigger == "reset"' "$TMP/json" > /dev/null ||
 	fail "JSON header: $(cat "$TMP/json")"
 jq -e --argjson line "$line" '.checks[] | select(.id == "branch") |
 	.status == "failed" and (.summary | test("vector table")) and
@@ -51,7 +52,8 @@ jq -e --argjson line "$line" '.checks[] | select(.id == "branch") |
 [ "$(jq '[.checks[] | select(.status == "not checked")] | length' "$TMP/json")" -eq 10 ] ||
 	fail "JSON: expected 10 checks not made after the fault"
 "$SIM" diagnose "$FW/stub.elf" "$FW/app-v1.img@0x08002000" --trigger 'uart:bootloader\r\n' --json > "$TMP/ok.json"
-jq -e '.ok == true and .exit_code == 0 and ([.checks[] | select(.status != "passed")] | length) == 0 and
+jq -e '.ok == true and .exit_code == 0 and .trigger == "uart" and .rom_entries == 1 and
+	([.checks[] | select(.status != "passed")] | length) == 0 and
 	(.serial_output | test("entering bootloader"))' "$TMP/ok.json" > /dev/null ||
 	fail "JSON of a working entry: $(cat "$TMP/ok.json")"
 

@@ -10,7 +10,8 @@
  *    bank 1, and jumps to that bank's code when it is an SRAM address. A
  *    jump from user code without the remap therefore "bounces back";
  *  - its start-up time, with and without LSE;
- *  - the independent watchdog rule (prescaler to maximum, kept refreshed);
+ *  - the independent watchdog rule (prescaler to maximum, kept refreshed),
+ *    at the point of the start-up that cfg.rom_iwdg says;
  *  - the USART protocol of AN3155 on USART2 (the Nucleo's virtual COM
  *    port), with every byte taking its time on the wire at the host's baud
  *    rate in 8E1 framing, through the protocol engine in rom/rom_usart.c;
@@ -45,7 +46,7 @@
 
 #define ROM_USART_DEFAULT 1        /* USART2: PA2/PA3, the ST-LINK VCP */
 #define ROM_DEFAULT_BAUD 115200u
-#define ROM_IWDG_REFRESH SIM_MS(10)
+#define ROM_IWDG_REFRESH SIM_MS(4)       /* under the 8 ms shortest timeout at /256 */
 #define ROM_WAIT_MS      5         /* longest wall-clock wait for the host */
 
 /* The DFU device (AN2606 STM32L47x/48x, AN3156); see docs/sim.md for sources. */
@@ -644,6 +645,24 @@ static void iwdg_kick(struct board *b, void *arg)
 	sim_event_schedule(b, &b->rom->iwdg_kick, ROM_IWDG_REFRESH);
 }
 
+/*
+ * AN2606: with the independent watchdog running, the ROM sets its
+ * prescaler to the maximum and refreshes it; keep_refreshing also starts
+ * the periodic refresh (otherwise that waits for the end of the start-up).
+ */
+static void rom_take_watchdog(struct board *b, bool keep_refreshing)
+{
+	b->iwdg.pr = 6;
+	if (keep_refreshing)
+		iwdg_kick(b, NULL);
+	else
+		iwdg_refresh(b);
+	board_trace(b, SIM_TRACE_WATCHDOG, 0,
+		    "the ROM sets the watchdog prescaler to /256 and reloads it: timeout %.1f ms%s",
+		    (double)iwdg_period(b) / 1e9,
+		    keep_refreshing ? ", refreshed from now on" : ", refreshed again once the ROM is ready");
+}
+
 void rom_enter(struct board *b, uint32_t entry_pc)
 {
 	struct rom_state *r = b->rom;
@@ -699,11 +718,8 @@ void rom_enter(struct board *b, uint32_t entry_pc)
 	r->selected = IFACE_NONE;
 	rom_usart_reset(&r->engine);
 	usb_decide(b);
-	if (b->iwdg.running) {
-		/* AN2606: the ROM sets the prescaler to its maximum and keeps refreshing. */
-		b->iwdg.pr = 6;
-		iwdg_kick(b, NULL);
-	}
+	if (b->iwdg.running && b->cfg.rom_iwdg != SIM_ROM_IWDG_READY)
+		rom_take_watchdog(b, b->cfg.rom_iwdg == SIM_ROM_IWDG_ALWAYS);
 }
 
 /* ---- Running -------------------------------------------------------------- */
@@ -716,6 +732,12 @@ static void rom_become_ready(struct board *b)
 	r->ready = true;
 	r->baud = host ? host : ROM_DEFAULT_BAUD;
 	r->session.frame_time = byte_time(r);
+	if (b->iwdg.running && !b->rom->iwdg_kick.armed) {
+		if (b->cfg.rom_iwdg == SIM_ROM_IWDG_READY)
+			rom_take_watchdog(b, true);
+		else
+			iwdg_kick(b, NULL);
+	}
 	board_trace(b, SIM_TRACE_ROM, 0,
 		    "ROM bootloader ready after %.1f ms, USART2 waits for 0x7F (%u baud, 8E1)%s%s",
 		    (double)(b->now - r->session.entered) / 1e9, r->baud,

@@ -26,6 +26,9 @@ st=$?
 [ $st -eq 3 ] || fail "a faulting firmware exited $st, expected 3"
 grep -q "fault at pc 0x" "$TMP/fault" || fail "no faulting PC: $(cat "$TMP/fault")"
 grep -q "branch to the even address" "$TMP/fault" || fail "no explanation: $(cat "$TMP/fault")"
+line=$(grep -n "fn();" "$(dirname "$0")/../../firmware/tests/even_jump.c" | cut -d: -f1)
+grep -q "the instruction at 0x0800.* is main+0x[0-9a-f]* (tests/even_jump.c:$line)" "$TMP/fault" ||
+	fail "the faulting instruction is not located at even_jump.c:$line: $(cat "$TMP/fault")"
 
 # 2. A power cut at an exact instruction count.
 "$SIM" --usart2 none "$FW/tests/systick.elf" --power-cut-at-insn 500 --run-for 100 2> "$TMP/cut" ||

@@ -150,27 +150,46 @@ static bool in_flash(uint32_t addr, uint32_t len)
 	       len <= STM32_FLASH_BASE + STM32_FLASH_SIZE - addr;
 }
 
+/* Program flash (or OTP) for the host, its time counted in the session. */
+static int rom_program(struct board *b, uint32_t addr, const uint8_t *buf, uint32_t len,
+		       enum sim_trace_kind kind, const char *what)
+{
+	struct rom_state *r = b->rom;
+	sim_time_t t0 = b->now;
+	int ret = flash_rom_program(b, addr, buf, len, r->why, sizeof(r->why));
+
+	r->session.program_time += b->now - t0;
+	if (ret < 0)
+		board_trace(b, kind, 0, "%s refused: %s", what, r->why);
+	return ret;
+}
+
+static bool in_options(uint32_t addr)
+{
+	return addr >= STM32_OPTION_BANK1_BASE && addr < STM32_OPTION_BANK1_BASE + 0x800;
+}
+
+static int rom_write_options(struct board *b, uint32_t addr, const uint8_t *buf, uint32_t len,
+			     enum sim_trace_kind kind, const char *what)
+{
+	struct rom_state *r = b->rom;
+
+	if (flash_rom_write_options(b, addr, buf, len, r->why, sizeof(r->why)) < 0) {
+		board_trace(b, kind, 0, "%s refused: %s", what, r->why);
+		return -1;
+	}
+	return 0;
+}
+
 static int op_write(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
 {
 	struct board *b = ctx;
-	struct rom_state *r = b->rom;
 
-	if (in_flash(addr, len)) {
-		sim_time_t t0 = b->now;
-		int ret = flash_rom_program(b, addr, buf, len, r->why, sizeof(r->why));
-
-		r->session.program_time += b->now - t0;
-		if (ret < 0) {
-			board_trace(b, SIM_TRACE_ROM, 0, "write memory refused: %s", r->why);
+	if (in_flash(addr, len))
+		return rom_program(b, addr, buf, len, SIM_TRACE_ROM, "write memory");
+	if (in_options(addr)) {
+		if (rom_write_options(b, addr, buf, len, SIM_TRACE_ROM, "option byte write") < 0)
 			return -1;
-		}
-		return 0;
-	}
-	if (addr >= STM32_OPTION_BANK1_BASE && addr < STM32_OPTION_BANK1_BASE + 0x800) {
-		if (flash_rom_write_options(b, addr, buf, len, r->why, sizeof(r->why)) < 0) {
-			board_trace(b, SIM_TRACE_ROM, 0, "option byte write refused: %s", r->why);
-			return -1;
-		}
 		/* AN3155 3.6: after writing the option bytes the ROM reloads them (reset). */
 		b->rom->reset_after_reply = true;
 		return 0;
@@ -336,50 +355,26 @@ static int dfu_read(void *ctx, uint32_t addr, uint8_t *buf, uint32_t len)
 	return board_mem_read(ctx, addr, buf, len);
 }
 
+/* The option bytes take effect with the reset the DFU engine asks for (option_reset). */
 static int dfu_write(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
 {
 	struct board *b = ctx;
-	struct rom_state *r = b->rom;
 
-	if (in_flash(addr, len) || in_otp(addr, len)) {
-		sim_time_t t0 = b->now;
-		int ret = flash_rom_program(b, addr, buf, len, r->why, sizeof(r->why));
-
-		r->session.program_time += b->now - t0;
-		if (ret < 0) {
-			board_trace(b, SIM_TRACE_USB, 0, "DFU write refused by the flash: %s", r->why);
-			return -1;
-		}
-		return 0;
-	}
-	if (addr >= STM32_OPTION_BANK1_BASE && addr < STM32_OPTION_BANK1_BASE + 0x800) {
-		if (flash_rom_write_options(b, addr, buf, len, r->why, sizeof(r->why)) < 0) {
-			board_trace(b, SIM_TRACE_USB, 0, "DFU option byte write refused: %s", r->why);
-			return -1;
-		}
-		return 0;
-	}
+	if (in_flash(addr, len) || in_otp(addr, len))
+		return rom_program(b, addr, buf, len, SIM_TRACE_USB, "DFU write");
+	if (in_options(addr))
+		return rom_write_options(b, addr, buf, len, SIM_TRACE_USB, "DFU option byte write");
 	return board_mem_write(b, addr, buf, len);
 }
 
 static int dfu_erase_page(void *ctx, uint32_t addr)
 {
 	struct board *b = ctx;
-	struct rom_state *r = b->rom;
 	uint16_t page = (uint16_t)((addr - STM32_FLASH_BASE) / STM32_FLASH_PAGE_SIZE);
-
-	sim_time_t t0 = b->now;
-	int ret;
 
 	if (flash_page_write_protected(b, page))
 		return ROM_DFU_ERASE_PROTECTED;
-	ret = flash_rom_erase_pages(b, &page, 1, r->why, sizeof(r->why));
-	r->session.erase_time += b->now - t0;
-	if (ret < 0) {
-		board_trace(b, SIM_TRACE_USB, 0, "DFU page erase refused: %s", r->why);
-		return ROM_DFU_ERASE_FAILED;
-	}
-	return ROM_DFU_ERASED;
+	return op_erase_pages(b, &page, 1) < 0 ? ROM_DFU_ERASE_FAILED : ROM_DFU_ERASED;
 }
 
 static int dfu_mass_erase(void *ctx)

@@ -10,7 +10,8 @@
  *    bank 1, and jumps to that bank's code when it is an SRAM address. A
  *    jump from user code without the remap therefore "bounces back";
  *  - its start-up time, with and without LSE;
- *  - the independent watchdog rule (prescaler to maximum, kept refreshed);
+ *  - the independent watchdog rule (prescaler to maximum, kept refreshed),
+ *    at the point of the start-up that cfg.rom_iwdg says;
  *  - the USART protocol of AN3155 on USART2 (the Nucleo's virtual COM
  *    port), with every byte taking its time on the wire at the host's baud
  *    rate in 8E1 framing, through the protocol engine in rom/rom_usart.c;
@@ -23,6 +24,11 @@
  *    programs), each control transfer takes its time on a full-speed bus,
  *    and the DFU work its flash time; it detaches on leave, reset or power
  *    cut. The first interface the host uses is the one the ROM keeps.
+ *
+ * While it waits for the host, simulated time follows the wall clock; with
+ * an instant host (sim_config.instant_host) it stands still, so that what a
+ * session takes is exactly the wire (serial or USB) and the flash, whatever
+ * the host program or the machine running it costs (struct sim_rom_session).
  */
 #include <errno.h>
 #include <poll.h>
@@ -40,8 +46,7 @@
 
 #define ROM_USART_DEFAULT 1        /* USART2: PA2/PA3, the ST-LINK VCP */
 #define ROM_DEFAULT_BAUD 115200u
-#define ROM_FRAME_BITS   11u       /* 8 data bits, even parity, 1 stop (AN3155 2) */
-#define ROM_IWDG_REFRESH SIM_MS(10)
+#define ROM_IWDG_REFRESH SIM_MS(4)       /* under the 8 ms shortest timeout at /256 */
 #define ROM_WAIT_MS      5         /* longest wall-clock wait for the host */
 
 /* The DFU device (AN2606 STM32L47x/48x, AN3156); see docs/sim.md for sources. */
@@ -76,8 +81,8 @@ struct rom_state {
 	struct sim_event iwdg_kick;
 	bool left;                   /* Go executed: the CPU runs again */
 	char why[160];
-	uint64_t bytes_in, bytes_out;
-	sim_time_t session_start;
+	struct sim_rom_session session; /* what the last session spent its time on */
+	bool sent_last;              /* the last byte on the wire went to the host */
 	bool reset_after_reply;      /* option bytes changed: reset once answered */
 	int active;                  /* USART index chosen by the first 0x7F, -1 before */
 	uint8_t pending[64];         /* read from the link, not yet on the wire */
@@ -95,11 +100,14 @@ struct rom_state {
 };
 
 /* The interface the ROM talks on: the first to send 0x7F (AN2606 4). */
+static struct usart *rom_usart(struct board *b)
+{
+	return &b->usart[b->rom->active >= 0 ? b->rom->active : ROM_USART_DEFAULT];
+}
+
 static struct link *rom_link(struct board *b)
 {
-	int i = b->rom->active >= 0 ? b->rom->active : ROM_USART_DEFAULT;
-
-	return b->usart[i].link;
+	return rom_usart(b)->link;
 }
 
 /* A line fault (sim_line_faults) on one byte: true to drop it. */
@@ -124,7 +132,7 @@ static bool line_fault(struct board *b, uint8_t *byte)
 
 static sim_time_t byte_time(const struct rom_state *r)
 {
-	return SIM_S(1) * ROM_FRAME_BITS / r->baud;
+	return SIM_S(1) * AN3155_FRAME_BITS / r->baud;
 }
 
 /* ---- Target operations for the protocol engine ---------------------------- */
@@ -142,23 +150,46 @@ static bool in_flash(uint32_t addr, uint32_t len)
 	       len <= STM32_FLASH_BASE + STM32_FLASH_SIZE - addr;
 }
 
+/* Program flash (or OTP) for the host, its time counted in the session. */
+static int rom_program(struct board *b, uint32_t addr, const uint8_t *buf, uint32_t len,
+		       enum sim_trace_kind kind, const char *what)
+{
+	struct rom_state *r = b->rom;
+	sim_time_t t0 = b->now;
+	int ret = flash_rom_program(b, addr, buf, len, r->why, sizeof(r->why));
+
+	r->session.program_time += b->now - t0;
+	if (ret < 0)
+		board_trace(b, kind, 0, "%s refused: %s", what, r->why);
+	return ret;
+}
+
+static bool in_options(uint32_t addr)
+{
+	return addr >= STM32_OPTION_BANK1_BASE && addr < STM32_OPTION_BANK1_BASE + 0x800;
+}
+
+static int rom_write_options(struct board *b, uint32_t addr, const uint8_t *buf, uint32_t len,
+			     enum sim_trace_kind kind, const char *what)
+{
+	struct rom_state *r = b->rom;
+
+	if (flash_rom_write_options(b, addr, buf, len, r->why, sizeof(r->why)) < 0) {
+		board_trace(b, kind, 0, "%s refused: %s", what, r->why);
+		return -1;
+	}
+	return 0;
+}
+
 static int op_write(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
 {
 	struct board *b = ctx;
-	struct rom_state *r = b->rom;
 
-	if (in_flash(addr, len)) {
-		if (flash_rom_program(b, addr, buf, len, r->why, sizeof(r->why)) < 0) {
-			board_trace(b, SIM_TRACE_ROM, 0, "write memory refused: %s", r->why);
+	if (in_flash(addr, len))
+		return rom_program(b, addr, buf, len, SIM_TRACE_ROM, "write memory");
+	if (in_options(addr)) {
+		if (rom_write_options(b, addr, buf, len, SIM_TRACE_ROM, "option byte write") < 0)
 			return -1;
-		}
-		return 0;
-	}
-	if (addr >= STM32_OPTION_BANK1_BASE && addr < STM32_OPTION_BANK1_BASE + 0x800) {
-		if (flash_rom_write_options(b, addr, buf, len, r->why, sizeof(r->why)) < 0) {
-			board_trace(b, SIM_TRACE_ROM, 0, "option byte write refused: %s", r->why);
-			return -1;
-		}
 		/* AN3155 3.6: after writing the option bytes the ROM reloads them (reset). */
 		b->rom->reset_after_reply = true;
 		return 0;
@@ -172,8 +203,11 @@ static int op_erase_pages(void *ctx, const uint16_t *pages, uint32_t count)
 {
 	struct board *b = ctx;
 	struct rom_state *r = b->rom;
+	sim_time_t t0 = b->now;
+	int ret = flash_rom_erase_pages(b, pages, count, r->why, sizeof(r->why));
 
-	if (flash_rom_erase_pages(b, pages, count, r->why, sizeof(r->why)) < 0) {
+	r->session.erase_time += b->now - t0;
+	if (ret < 0) {
 		board_trace(b, SIM_TRACE_ROM, 0, "erase refused: %s", r->why);
 		return -1;
 	}
@@ -184,8 +218,11 @@ static int op_erase_bank(void *ctx, int bank)
 {
 	struct board *b = ctx;
 	struct rom_state *r = b->rom;
+	sim_time_t t0 = b->now;
+	int ret = flash_rom_erase_bank(b, bank, r->why, sizeof(r->why));
 
-	if (flash_rom_erase_bank(b, bank, r->why, sizeof(r->why)) < 0) {
+	r->session.erase_time += b->now - t0;
+	if (ret < 0) {
 		board_trace(b, SIM_TRACE_ROM, 0, "mass erase refused: %s", r->why);
 		return -1;
 	}
@@ -283,7 +320,9 @@ static void op_tx(void *ctx, const uint8_t *buf, uint32_t len)
 
 		if (!board_advance(b, byte_time(r)))
 			return;
-		r->bytes_out++;
+		r->session.bytes_out++;
+		r->sent_last = true;
+		rom_usart(b)->tx_last = b->now;
 		if (!line_fault(b, &c))
 			link_write(rom_link(b), &c, 1);
 	}
@@ -316,41 +355,26 @@ static int dfu_read(void *ctx, uint32_t addr, uint8_t *buf, uint32_t len)
 	return board_mem_read(ctx, addr, buf, len);
 }
 
+/* The option bytes take effect with the reset the DFU engine asks for (option_reset). */
 static int dfu_write(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
 {
 	struct board *b = ctx;
-	struct rom_state *r = b->rom;
 
-	if (in_flash(addr, len) || in_otp(addr, len)) {
-		if (flash_rom_program(b, addr, buf, len, r->why, sizeof(r->why)) < 0) {
-			board_trace(b, SIM_TRACE_USB, 0, "DFU write refused by the flash: %s", r->why);
-			return -1;
-		}
-		return 0;
-	}
-	if (addr >= STM32_OPTION_BANK1_BASE && addr < STM32_OPTION_BANK1_BASE + 0x800) {
-		if (flash_rom_write_options(b, addr, buf, len, r->why, sizeof(r->why)) < 0) {
-			board_trace(b, SIM_TRACE_USB, 0, "DFU option byte write refused: %s", r->why);
-			return -1;
-		}
-		return 0;
-	}
+	if (in_flash(addr, len) || in_otp(addr, len))
+		return rom_program(b, addr, buf, len, SIM_TRACE_USB, "DFU write");
+	if (in_options(addr))
+		return rom_write_options(b, addr, buf, len, SIM_TRACE_USB, "DFU option byte write");
 	return board_mem_write(b, addr, buf, len);
 }
 
 static int dfu_erase_page(void *ctx, uint32_t addr)
 {
 	struct board *b = ctx;
-	struct rom_state *r = b->rom;
 	uint16_t page = (uint16_t)((addr - STM32_FLASH_BASE) / STM32_FLASH_PAGE_SIZE);
 
 	if (flash_page_write_protected(b, page))
 		return ROM_DFU_ERASE_PROTECTED;
-	if (flash_rom_erase_pages(b, &page, 1, r->why, sizeof(r->why)) < 0) {
-		board_trace(b, SIM_TRACE_USB, 0, "DFU page erase refused: %s", r->why);
-		return ROM_DFU_ERASE_FAILED;
-	}
-	return ROM_DFU_ERASED;
+	return op_erase_pages(b, &page, 1) < 0 ? ROM_DFU_ERASE_FAILED : ROM_DFU_ERASED;
 }
 
 static int dfu_mass_erase(void *ctx)
@@ -564,6 +588,7 @@ static bool serve_usb(struct board *b)
 	struct usb_xfer *x;
 	enum rom_dfu_result res;
 	uint16_t len = 0;
+	sim_time_t bus;
 	bool dfu;
 
 	if (!b->usb || r->usb != USB_ATTACHED || !(x = usb_link_next(b->usb)))
@@ -580,13 +605,16 @@ static bool serve_usb(struct board *b)
 		r->selected = IFACE_USB;
 		board_trace(b, SIM_TRACE_USB, 0, "the host speaks USB DFU: the ROM uses it and stops listening on its USARTs");
 	}
+	if (!r->session.first_byte)
+		r->session.first_byte = b->now;
 	res = rom_usb_control(&r->usbdev, &x->setup, x->data, &len);
 	if (!(x->setup.request_type & USB_DIR_IN))
 		len = x->setup.length;   /* an accepted OUT data stage went through whole */
 	/* The answer reaches the host once the transfer has crossed the bus. */
-	if (!board_advance(b, (sim_time_t)rom_usb_control_bits((x->setup.request_type & USB_DIR_IN) ?
-							    len : x->setup.length) *
-			       b->cfg.timing.usb_bit)) {
+	bus = (sim_time_t)rom_usb_control_bits(len) * b->cfg.timing.usb_bit;
+	r->session.usb_transfers++;
+	r->session.usb_bus_time += bus;
+	if (!board_advance(b, bus)) {
 		usb_link_complete(b->usb, x, -ENODEV, 0);
 		return true;
 	}
@@ -610,6 +638,24 @@ static void iwdg_kick(struct board *b, void *arg)
 	(void)arg;
 	iwdg_refresh(b);
 	sim_event_schedule(b, &b->rom->iwdg_kick, ROM_IWDG_REFRESH);
+}
+
+/*
+ * AN2606: with the independent watchdog running, the ROM sets its
+ * prescaler to the maximum and refreshes it; keep_refreshing also starts
+ * the periodic refresh (otherwise that waits for the end of the start-up).
+ */
+static void rom_take_watchdog(struct board *b, bool keep_refreshing)
+{
+	b->iwdg.pr = 6;
+	if (keep_refreshing)
+		iwdg_kick(b, NULL);
+	else
+		iwdg_refresh(b);
+	board_trace(b, SIM_TRACE_WATCHDOG, 0,
+		    "the ROM sets the watchdog prescaler to /256 and reloads it: timeout %.1f ms%s",
+		    (double)iwdg_period(b) / 1e9,
+		    keep_refreshing ? ", refreshed from now on" : ", refreshed again once the ROM is ready");
 }
 
 void rom_enter(struct board *b, uint32_t entry_pc)
@@ -660,17 +706,15 @@ void rom_enter(struct board *b, uint32_t entry_pc)
 	r->ready = false;
 	r->ready_at = b->now + (b->cfg.lse ? b->cfg.timing.rom_startup_lse :
 				b->cfg.timing.rom_startup_no_lse);
-	r->session_start = b->now;
-	r->bytes_in = r->bytes_out = 0;
+	memset(&r->session, 0, sizeof(r->session));
+	r->session.entered = b->now;
+	r->sent_last = false;
 	r->active = -1;
 	r->selected = IFACE_NONE;
 	rom_usart_reset(&r->engine);
 	usb_decide(b);
-	if (b->iwdg.running) {
-		/* AN2606: the ROM sets the prescaler to its maximum and keeps refreshing. */
-		b->iwdg.pr = 6;
-		iwdg_kick(b, NULL);
-	}
+	if (b->iwdg.running && b->cfg.rom_iwdg != SIM_ROM_IWDG_READY)
+		rom_take_watchdog(b, b->cfg.rom_iwdg == SIM_ROM_IWDG_ALWAYS);
 }
 
 /* ---- Running -------------------------------------------------------------- */
@@ -682,9 +726,16 @@ static void rom_become_ready(struct board *b)
 
 	r->ready = true;
 	r->baud = host ? host : ROM_DEFAULT_BAUD;
+	r->session.frame_time = byte_time(r);
+	if (b->iwdg.running && !b->rom->iwdg_kick.armed) {
+		if (b->cfg.rom_iwdg == SIM_ROM_IWDG_READY)
+			rom_take_watchdog(b, true);
+		else
+			iwdg_kick(b, NULL);
+	}
 	board_trace(b, SIM_TRACE_ROM, 0,
 		    "ROM bootloader ready after %.1f ms, USART2 waits for 0x7F (%u baud, 8E1)%s%s",
-		    (double)(b->now - r->session_start) / 1e9, r->baud,
+		    (double)(b->now - r->session.entered) / 1e9, r->baud,
 		    b->usart[0].link || b->usart[2].link ? ", and USART1/USART3 too" : "",
 		    r->usb == USB_PENDING ? "; USB DFU attaches 300 ms later" : "");
 }
@@ -726,9 +777,9 @@ static void drain_input(struct board *b)
 
 /*
  * Nothing to do: wait for the host (its serial line, its USB transfers),
- * letting simulated time follow the wall clock. Returns false when
- * nothing can arrive (in-process links only) and no deadline is due: the
- * caller stops so that a test can act.
+ * letting simulated time follow the wall clock (or stand still for an
+ * instant host). Returns false when nothing can arrive now and no
+ * deadline is due: the caller stops, so that a test or the command acts.
  */
 static bool rom_wait(struct board *b)
 {
@@ -736,15 +787,17 @@ static bool rom_wait(struct board *b)
 	const struct sim_run_limits *lim = b->limits;
 	struct link *link = rom_link(b);
 	struct pollfd pfd[2];
-	nfds_t n = 0;
+	nfds_t n = 0, i;
 	uint64_t t0;
 	sim_time_t target;
+	bool input = false, usb_ready = false;
 
-	if (link && link_fd(link) >= 0)
-		pfd[n++] = (struct pollfd){ .fd = link_fd(link), .events = POLLIN };
-	if (b->usb && usb_link_fd(b->usb) >= 0 && r->usb == USB_ATTACHED)
+	if (b->usb && usb_link_fd(b->usb) >= 0 && r->usb == USB_ATTACHED) {
 		pfd[n++] = (struct pollfd){ .fd = usb_link_fd(b->usb), .events = POLLIN };
-	if (!n) {
+		if (link && link_fd(link) >= 0)
+			pfd[n++] = (struct pollfd){ .fd = link_fd(link), .events = POLLIN };
+	}
+	if (!n && (!link || link_fd(link) < 0)) {
 		/* In-process links: nothing can arrive while we run. */
 		target = r->usb == USB_PENDING && b->usb ? r->usb_at : 0;
 		if (lim && lim->until_time && (!target || lim->until_time < target))
@@ -756,8 +809,39 @@ static bool rom_wait(struct board *b)
 		return true;
 	}
 	t0 = board_wall_ns();
-	if (poll(pfd, n, ROM_WAIT_MS) < 0)
-		pfd[0].revents = 0;
+	if (!n) {
+		/* The serial line alone: its own wait knows what counts as input. */
+		input = link_wait(link, ROM_WAIT_MS);
+	} else if (poll(pfd, n, ROM_WAIT_MS) > 0) {
+		/* The USB queue (first) is readable while transfers wait; any line activity counts too. */
+		usb_ready = (pfd[0].revents & POLLIN) != 0;
+		for (i = 0; i < n; i++)
+			input |= (pfd[i].revents & (POLLIN | POLLHUP)) != 0;
+	}
+	if (r->session.first_byte)
+		r->session.host_wait_ns += board_wall_ns() - t0;
+	if (b->cfg.instant_host) {
+		/*
+		 * The host answers at once: its next byte or transfer starts
+		 * the moment the board is ready for it, however long the
+		 * program took. Only the USB attach is worth waiting for.
+		 */
+		if (usb_ready)
+			return true;
+		if (input) {
+			fetch_input(b);
+			if (r->pending_pos < r->pending_len)
+				return true;
+		}
+		if (r->usb != USB_PENDING || !b->usb)
+			return false;
+		target = r->usb_at;
+		if (lim && lim->until_time && lim->until_time < target)
+			target = lim->until_time;
+		if (target > b->now)
+			board_advance(b, target - b->now);
+		return true;
+	}
 	/*
 	 * Idle time follows the wall clock. In real time the board's clock
 	 * is anchored to the wall clock, so time spent outside this wait (the
@@ -770,8 +854,11 @@ static bool rom_wait(struct board *b)
 		target = b->now + SIM_NS(board_wall_ns() - t0);
 	if (lim && lim->until_time && target > lim->until_time)
 		target = lim->until_time;
-	if (target > b->now)
+	if (target > b->now) {
+		if (r->session.first_byte)
+			r->session.idle_time += target - b->now;
 		board_advance(b, target - b->now);
+	}
 	if (lim && lim->until_time && b->now >= lim->until_time) {
 		b->stop_requested = true;
 		b->stop_reason = SIM_STOP_TIME;
@@ -824,10 +911,15 @@ enum sim_stop_reason rom_run(struct board *b)
 		if (r->pending_pos == r->pending_len)
 			fetch_input(b);
 		if (r->pending_pos < r->pending_len) {
+			if (!r->session.first_byte)
+				r->session.first_byte = b->now;
+			if (r->sent_last)
+				r->session.turnarounds++;
+			r->sent_last = false;
 			/* The byte has crossed the wire once its last bit arrived. */
 			if (!board_advance(b, byte_time(r)))
 				break;
-			r->bytes_in++;
+			r->session.bytes_in++;
 			{
 				uint8_t c = r->pending[r->pending_pos++];
 
@@ -943,7 +1035,17 @@ sim_time_t sim_rom_session_time(const struct sim_board *sb)
 {
 	const struct board *b = board_of_const(sb);
 
-	return b->rom ? b->now - b->rom->session_start : 0;
+	return b->rom ? b->now - b->rom->session.entered : 0;
+}
+
+void sim_rom_session(const struct sim_board *sb, struct sim_rom_session *s)
+{
+	const struct board *b = board_of_const(sb);
+
+	if (b->rom)
+		*s = b->rom->session;
+	else
+		memset(s, 0, sizeof(*s));
 }
 
 /* ---- The in-process USB host (tests) ------------------------------------------------ */

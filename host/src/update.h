@@ -58,6 +58,7 @@ struct progress_ops {
  */
 struct write_stats {
 	unsigned pages_erased;
+	unsigned bank_erases;       /* of them, bank 2 cleared at once */
 	unsigned blocks_written;
 	unsigned blocks_skipped;
 	unsigned pages_rewritten;   /* pages erased again after a failed block */

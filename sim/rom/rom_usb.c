@@ -280,6 +280,17 @@ static enum rom_dfu_result device_request(struct rom_usb *usb, const struct usb_
 	return stall(usb, "standard device request %u not supported", s->request);
 }
 
+/* GET_STATUS of the interface or of endpoint 0: no halt, no wakeup. */
+static enum rom_dfu_result status_zero(struct rom_usb *usb, const struct usb_setup *s,
+				       uint8_t *data, uint16_t *len)
+{
+	if (s->length < 2)
+		return stall(usb, "GET_STATUS with wLength %u", s->length);
+	data[0] = data[1] = 0;
+	*len = 2;
+	return ROM_DFU_ACK;
+}
+
 static enum rom_dfu_result interface_request(struct rom_usb *usb, const struct usb_setup *s,
 					     uint8_t *data, uint16_t *len)
 {
@@ -289,11 +300,7 @@ static enum rom_dfu_result interface_request(struct rom_usb *usb, const struct u
 		return stall(usb, "interface %u does not exist", s->index & 0xFFu);
 	switch (s->request) {
 	case USB_REQ_GET_STATUS:
-		if (s->length < 2)
-			return stall(usb, "GET_STATUS with wLength %u", s->length);
-		data[0] = data[1] = 0;
-		*len = 2;
-		return ROM_DFU_ACK;
+		return status_zero(usb, s, data, len);
 	case USB_REQ_GET_INTERFACE:
 		if (s->length < 1)
 			return stall(usb, "GET_INTERFACE with wLength 0");
@@ -319,11 +326,7 @@ static enum rom_dfu_result endpoint_request(struct rom_usb *usb, const struct us
 		return stall(usb, "endpoint 0x%02x does not exist", s->index & 0xFFu);
 	switch (s->request) {
 	case USB_REQ_GET_STATUS:
-		if (s->length < 2)
-			return stall(usb, "GET_STATUS with wLength %u", s->length);
-		data[0] = data[1] = 0;
-		*len = 2;
-		return ROM_DFU_ACK;
+		return status_zero(usb, s, data, len);
 	case USB_REQ_CLEAR_FEATURE:
 		/* ENDPOINT_HALT on endpoint 0: a stall clears by itself at the next setup. */
 		if (s->value == 0)

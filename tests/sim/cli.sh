@@ -26,6 +26,9 @@ st=$?
 [ $st -eq 3 ] || fail "a faulting firmware exited $st, expected 3"
 grep -q "fault at pc 0x" "$TMP/fault" || fail "no faulting PC: $(cat "$TMP/fault")"
 grep -q "branch to the even address" "$TMP/fault" || fail "no explanation: $(cat "$TMP/fault")"
+line=$(grep -n "fn();" "$(dirname "$0")/../../firmware/tests/even_jump.c" | cut -d: -f1)
+grep -q "the instruction at 0x0800.* is main+0x[0-9a-f]* (tests/even_jump.c:$line)" "$TMP/fault" ||
+	fail "the faulting instruction is not located at even_jump.c:$line: $(cat "$TMP/fault")"
 
 # 2. A power cut at an exact instruction count.
 "$SIM" --usart2 none "$FW/tests/systick.elf" --power-cut-at-insn 500 --run-for 100 2> "$TMP/cut" ||
@@ -35,6 +38,27 @@ grep -q "power off after .* 500 instructions" "$TMP/cut" || fail "power cut not 
 # The ROM's session time is reported, for benchmarks in simulated seconds.
 "$SIM" --boot0 --usart2 none --run-for 100 2> "$TMP/rom" || fail "a ROM run failed"
 grep -q "last ROM bootloader session: 0.1000" "$TMP/rom" || fail "no ROM session time: $(cat "$TMP/rom")"
+
+# With --instant-host the ROM's waits for the host take no simulated time:
+# the session is the 55 ms start-up plus the two bytes of a sync at 11 bits
+# each, to the microsecond, however long this shell takes between steps.
+"$SIM" --boot0 --instant-host --usart2 "pty:$TMP/port" 2> "$TMP/instant" &
+PID=$!
+n=0
+while [ ! -e "$TMP/port" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+exec 3<>"$TMP/port" || fail "cannot open the board's pty"
+stty raw -echo 115200 <&3
+sleep 0.3
+printf '\177' >&3
+ack=$(timeout 5 dd bs=1 count=1 <&3 2>/dev/null | od -An -tx1 | tr -d ' ')
+sleep 0.3
+exec 3>&-
+kill -INT "$PID"
+wait "$PID"
+PID=""
+[ "$ack" = "79" ] || fail "no ACK to 0x7F with --instant-host (got '$ack')"
+grep -q "last ROM bootloader session: 0.055191 s simulated (1 bytes in, 1 out, erase 0.000000 s, program 0.000000 s, waiting for the host 0.000000 s)" \
+	"$TMP/instant" || fail "the instant host's session is not start-up plus wire time: $(cat "$TMP/instant")"
 
 # 3. The control channel on standard input.
 printf 'status\nread 0x08000000 8\nbutton press\nbogus\nquit\n' |

@@ -7,6 +7,8 @@
 #  - dfu-util -D writes the stub + application image, -U reads it back
 #    byte-identical, and -s 0x08000000:leave starts it: the board then runs
 #    the application (its banner on USART2);
+#  - a DfuSe file (.dfu, two elements) made by `sysboot image build` goes in
+#    through the alternate setting it names, and reads back as the image;
 #  - a mass erase empties the flash;
 #  - an address outside the memory map fails with errTARGET;
 #  - a board without a DFU clock (no LSE and no HSE, or a 25 MHz HSE) offers
@@ -14,11 +16,12 @@
 #  - usb_client: hotplug, a stall and its recovery, errADDRESS, port reset,
 #    and the device leaving and coming back with a new address.
 #
-# usage: dfu_util.sh SIM USB_CLIENT FIRMWARE_DIR
+# usage: dfu_util.sh SIM USB_CLIENT FIRMWARE_DIR SYSBOOT
 set -u
 SIM=$1
 CLIENT=$2
 FW=$3
+SYSBOOT=$4
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sysboot-dfu.XXXXXX")
 PID=""
 NAME=""
@@ -110,9 +113,16 @@ grep -q "expected serial output seen" "$TMP/a.log" || fail "the emulator did not
 grep -q "DFU leave to 0x08000000: MSP=0x20018000" "$TMP/a.trace" || fail "no jump traced"
 grep -q "USB DFU device detached: the ROM leaves DFU mode" "$TMP/a.trace" || fail "the device did not detach"
 
-# 2. Mass erase, then the flash reads erased.
+# 2. A DfuSe file, then a mass erase: the flash reads erased.
 start b --boot0 --flash "$TMP/a.bin"
 traced "USB DFU device attached" || fail "the DFU device never attached"
+"$SYSBOOT" image build "$FW/app-v1.elf" --version 1.0.0 -o "$TMP/app.dfu" > "$TMP/out" 2>&1 ||
+	fail "sysboot image build could not make a .dfu"
+client dfu-util -a 0 -D "$TMP/app.dfu" || fail "dfu-util -D app.dfu failed"
+grep -q "Image for alternate setting 0, (2 elements" "$TMP/out" || fail "dfu-util did not read two elements"
+client dfu-util -a 0 -s "0x08002000:$(stat -c %s "$FW/app-v1.img")" -U "$TMP/img.bin" ||
+	fail "dfu-util -U of the .dfu's image failed"
+cmp "$FW/app-v1.img" "$TMP/img.bin" || fail "the .dfu did not write the image"
 client dfu-util -a 0 -s 0x08000000:mass-erase:force || fail "dfu-util mass erase failed"
 grep -q "DFU: mass erase done" "$TMP/b.trace" || fail "the ROM did not mass erase"
 client dfu-util -a 0 -s 0x08000000:64 -U "$TMP/erased.bin" || fail "dfu-util -U after the mass erase failed"
@@ -150,4 +160,4 @@ client dfu-util -l || fail "dfu-util -l failed without a device"
 grep -q "Found DFU" "$TMP/out" && fail "dfu-util found a device on a board with a 25 MHz HSE"
 stop
 
-echo "dfu-util: list, download, upload identical, leave and run, mass erase, errTARGET, usb_client, no DFU clock: all passed"
+echo "dfu-util: list, download, upload identical, leave and run, .dfu file, mass erase, errTARGET, usb_client, no DFU clock: all passed"

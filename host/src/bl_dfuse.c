@@ -216,10 +216,10 @@ static enum op_status wait_device(struct session *s, const struct connect_opts *
 	double deadline = now_s() + wait / 1000.0;
 	char trigger[300];
 
-	for (;;) {
-		enum usb_find f = b->p->open(b->p, &b->spec, &b->handle, ops,
-					      &b->info, err, errlen);
+	enum usb_find f;
 
+	for (;;) {
+		f = b->p->open(b->p, &b->spec, &b->handle, ops, &b->info, err, errlen);
 		if (f == USB_FOUND)
 			return OP_OK;
 		if (f == USB_SEVERAL)
@@ -233,6 +233,15 @@ static enum op_status wait_device(struct session *s, const struct connect_opts *
 		if (now_s() >= deadline)
 			break;
 		sleep_ms(POLL_MS);
+	}
+	/* There, but it never answered: say what it did not answer. */
+	if (f == USB_NOT_READY) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "timeout: the DFU device %04x:%04x appeared but did "
+			 "not answer within %u ms: %s", b->spec.vid, b->spec.pid, wait, why);
+		return OP_ERR_TIMEOUT;
 	}
 	describe_trigger(co, trigger, sizeof(trigger));
 	snprintf(err, errlen, "no DFU device %04x:%04x%s%s appeared within %u ms %s: "

@@ -22,8 +22,6 @@
 
 #include "sysboot/dfuse.h"
 
-#define STRING_TIMEOUT_MS 1000u
-
 /* ---- Port spelling and choice (no libusb here) ------------------------- */
 
 static bool hex16(const char *s, size_t n, uint16_t *v)
@@ -195,18 +193,19 @@ static void lu_close(void *handle)
 	free(lh);
 }
 
-static void read_string(libusb_device_handle *h, uint8_t index, char *buf, size_t len)
+/* A string descriptor as ASCII ("" for index 0): 0, or a libusb error. */
+static int read_string(libusb_device_handle *h, uint8_t index, char *buf, size_t len)
 {
 	int r;
 
 	buf[0] = '\0';
 	if (!index)
-		return;
+		return 0;
 	r = libusb_get_string_descriptor_ascii(h, index, (unsigned char *)buf, (int)len);
 	if (r < 0)
-		buf[0] = '\0';
-	else
-		buf[(size_t)r < len ? (size_t)r : len - 1] = '\0';
+		return r;
+	buf[(size_t)r < len ? (size_t)r : len - 1] = '\0';
+	return 0;
 }
 
 /* The devices with the spec's IDs; serials read only when they matter. */
@@ -278,16 +277,21 @@ static const char *access_advice =
 	"allow your user to open it (a udev rule giving the plugdev group access "
 	"to 0483:df11, as Debian's dfu-util documents), or run as root";
 
-/* The DFU interface, its alternate settings, their strings, wTransferSize. */
-static bool describe(libusb_device *dev, libusb_device_handle *h,
-		     struct usb_device_info *info)
+/*
+ * The DFU interface, its alternate settings, their strings, wTransferSize:
+ * 1 when found, 0 when the device has no DFU interface, or the libusb
+ * error of a string it did not give (its layouts decide the chip, so a
+ * missing one is no answer, not another chip).
+ */
+static int describe(libusb_device *dev, libusb_device_handle *h,
+		    struct usb_device_info *info)
 {
 	struct libusb_config_descriptor *cfg = NULL;
-	int i, a;
+	int i, a, r = 0;
 
 	if (libusb_get_active_config_descriptor(dev, &cfg) != 0 &&
 	    libusb_get_config_descriptor(dev, 0, &cfg) != 0)
-		return false;
+		return 0;
 	for (i = 0; i < cfg->bNumInterfaces; i++) {
 		const struct libusb_interface *itf = &cfg->interface[i];
 
@@ -304,10 +308,10 @@ static bool describe(libusb_device *dev, libusb_device_handle *h,
 			if (!info->have_functional)
 				info->have_functional = dfu_parse_functional(d->extra,
 					(size_t)d->extra_length, &info->func);
-			if (info->nalts < DFUSE_MAX_ALTS) {
+			if (info->nalts < DFUSE_MAX_ALTS && r == 0) {
 				info->alt[info->nalts] = d->bAlternateSetting;
-				read_string(h, d->iInterface, info->alt_desc[info->nalts],
-					    sizeof(info->alt_desc[0]));
+				r = read_string(h, d->iInterface, info->alt_desc[info->nalts],
+						sizeof(info->alt_desc[0]));
 				info->nalts++;
 			}
 		}
@@ -316,7 +320,7 @@ static bool describe(libusb_device *dev, libusb_device_handle *h,
 		info->have_functional = dfu_parse_functional(cfg->extra,
 					(size_t)cfg->extra_length, &info->func);
 	libusb_free_config_descriptor(cfg);
-	return info->nalts > 0;
+	return r < 0 ? r : info->nalts > 0;
 }
 
 static enum usb_find lu_open(const struct usb_provider *p, const struct usb_spec *spec,
@@ -386,8 +390,17 @@ static enum usb_find lu_open(const struct usb_provider *p, const struct usb_spec
 	}
 	libusb_get_device_descriptor(sc.dev[k], &dd);
 	info->bcd_device = dd.bcdDevice;
-	read_string(lh->h, dd.iSerialNumber, info->serial, sizeof(info->serial));
-	if (!describe(sc.dev[k], lh->h, info)) {
+	r = read_string(lh->h, dd.iSerialNumber, info->serial, sizeof(info->serial));
+	if (r == 0)
+		r = describe(sc.dev[k], lh->h, info);
+	if (r < 0) {
+		snprintf(err, errlen, "USB device %04x:%04x (bus %u device %u) does not "
+			 "give its string descriptors: %s", info->vid, info->pid,
+			 info->bus, info->address, libusb_strerror(r));
+		ret = USB_NOT_READY;
+		goto out;
+	}
+	if (r == 0) {
 		snprintf(err, errlen, "USB device %04x:%04x (bus %u device %u) has no "
 			 "DFU interface in DFU mode (class 0xFE, subclass 1, protocol 2)",
 			 info->vid, info->pid, info->bus, info->address);

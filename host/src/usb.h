@@ -64,6 +64,7 @@ struct usb_device_info {
 enum usb_find {
 	USB_FOUND = 0,
 	USB_NONE,       /* no matching device (yet) */
+	USB_NOT_READY,  /* one is there but does not answer yet (err says how) */
 	USB_SEVERAL,    /* err lists the candidates */
 	USB_FAILED,     /* err says why (permission, busy, libusb) */
 };

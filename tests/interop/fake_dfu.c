@@ -345,6 +345,12 @@ static enum usb_find fake_open(const struct usb_provider *p, const struct usb_sp
 		f->absent_opens--;
 		return USB_NONE;
 	}
+	if (f->mute_opens) {
+		f->mute_opens--;
+		snprintf(err, errlen, "USB device %04x:%04x (bus 1 device 5) does not give "
+			 "its string descriptors: Operation timed out", f->vid, f->pid);
+		return USB_NOT_READY;
+	}
 	if (!f->present || spec->vid != f->vid || spec->pid != f->pid)
 		return USB_NONE;
 	memset(info, 0, sizeof(*info));

@@ -327,6 +327,30 @@ static void no_device(void **state)
 	assert_true(x->f.opens >= 4);   /* looked again every 100 ms */
 }
 
+static void not_answering_yet(void **state)
+{
+	struct fx *x = *state;
+	struct connect_opts co;
+	struct session s;
+	char err[1024] = "";
+
+	/* Strings refused twice, just after attaching: waited for, not
+	 * taken for another chip. */
+	opts(&co, x);
+	x->f.mute_opens = 2;
+	if (session_open(&s, &co, err, sizeof(err)) != OP_OK)
+		fail_msg("%s", err);
+	assert_int_equal(x->f.opens, 3);
+	session_close(&s);
+	/* Never answering: a timeout that says what did not come. */
+	opts(&co, x);
+	x->f.mute_opens = 1000;
+	session_expect(x, &co, OP_ERR_TIMEOUT,
+		       "timeout: the DFU device 0483:df11 appeared but did not answer "
+		       "within 400 ms: USB device 0483:df11 (bus 1 device 5) does not give "
+		       "its string descriptors: Operation timed out");
+}
+
 static void wrong_ids(void **state)
 {
 	struct fx *x = *state;
@@ -449,6 +473,7 @@ int main(void)
 		T(get_commands),
 		T(session_ok),
 		T(no_device),
+		T(not_answering_yet),
 		T(wrong_ids),
 		T(wrong_layout),
 		T(several_devices),

@@ -214,6 +214,7 @@ const struct bl_ops an3155_bl_ops = {
 	.write = an_write,
 	.erase_pages = an_erase_pages,
 	.erase_special = an_erase_special,
+	.bank_erase = true,
 	.go = an_go,
 	.write_protect = an_write_protect,
 	.write_unprotect = an_write_unprotect,

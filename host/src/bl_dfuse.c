@@ -434,6 +434,7 @@ const struct bl_ops dfuse_bl_ops = {
 	.write = df_write,
 	.erase_pages = df_erase_pages,
 	.erase_special = df_erase_special,
+	.bank_erase = false,
 	.go = df_go,
 	.readout_unprotect = df_readout_unprotect,
 	.cannot = "the ROM's USB DFU interface has no write-protect, "

@@ -97,6 +97,7 @@ struct bl_ops {
 	enum op_status (*erase_pages)(struct session *s, const uint16_t *pages,
 				      size_t n);
 	enum op_status (*erase_special)(struct session *s, enum bl_erase what);
+	bool bank_erase;            /* one command clears a bank (else page by page) */
 	/* Start the code at addr (Go, or DfuSe's leave): the ROM is gone after. */
 	enum op_status (*go)(struct session *s, uint32_t addr);
 	enum op_status (*write_protect)(struct session *s, const uint8_t *pages,

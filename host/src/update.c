@@ -216,14 +216,16 @@ static enum op_status erase_list(struct session *s, const uint16_t *pages, unsig
 /*
  * Bank 2 is cleared by one bank erase (MER2: 22 ms, DS10198) rather than
  * 256 page erases (5.6 s) when the image needs every page of it anyway and
- * the header's page is elsewhere. Never bank 1: it holds the boot stub.
+ * the header's page is elsewhere, and the protocol has such a command
+ * (DfuSe has not: its pages are erased one by one, each a Ctrl-C point).
+ * Never bank 1: it holds the boot stub.
  * Page numbers, like addresses, are those of a ROM running with the banks
  * not swapped (FB_MODE 0: a BOOT0 boot or sysboot's entry).
  */
 static bool erase_bank2_whole(const struct session *s, unsigned first, unsigned last,
 			      unsigned head)
 {
-	return s->ops->erase_special && first <= STM32_FLASH_PAGES_PER_BANK &&
+	return s->ops->bank_erase && first <= STM32_FLASH_PAGES_PER_BANK &&
 	       last == 2 * STM32_FLASH_PAGES_PER_BANK - 1 &&
 	       (head < STM32_FLASH_PAGES_PER_BANK || head == ~0u);
 }

@@ -436,6 +436,45 @@ static void test_usb_header_block_rewritten(void **state)
 	assert_memory_equal(f->usb.flash + 0x2000, f->file, sizeof(f->file));
 }
 
+static void test_usb_whole_bank2_page_by_page(void **state)
+{
+	struct fx *f = *state;
+	struct sysboot_image_header hdr;
+	struct update_opts uo;
+	struct update_result res;
+	char err[1024] = "";
+	size_t body = STM32_FLASH_SIZE - SYSBOOT_STUB_SIZE - SYSBOOT_HEADER_SLOT;
+	uint8_t *img = malloc(SYSBOOT_HEADER_SLOT + body);
+	uint32_t sp = STM32_SRAM1_BASE + STM32_SRAM1_SIZE, reset = SYSBOOT_APP_BASE + 0x101;
+	FILE *fp;
+	size_t i;
+
+	/* An image to the end of the flash: over AN3155 bank 2 goes in one
+	 * bank erase; DfuSe has none, so every page is erased on its own. */
+	memset(img, 0xFF, SYSBOOT_HEADER_SLOT);
+	for (i = 0; i < body; i++)
+		img[SYSBOOT_HEADER_SLOT + i] = (uint8_t)(i * 31 + 7);
+	memcpy(img + SYSBOOT_HEADER_SLOT, &sp, 4);
+	memcpy(img + SYSBOOT_HEADER_SLOT + 4, &reset, 4);
+	sysboot_image_header_init(&hdr, (uint32_t)body,
+				  sysboot_crc32(img + SYSBOOT_HEADER_SLOT, body), SYSBOOT_VERSION(3, 0, 0));
+	sysboot_image_header_encode(img, &hdr);
+	fp = fopen(f->image, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(img, 1, SYSBOOT_HEADER_SLOT + body, fp), SYSBOOT_HEADER_SLOT + body);
+	fclose(fp);
+	usb_opts(&uo, f);
+	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
+		fail_msg("%s", err);
+	assert_int_equal(res.ws.bank_erases, 0);
+	assert_int_equal(f->usb.nerased, 2 * STM32_FLASH_PAGES_PER_BANK - SYSBOOT_STUB_PAGES);
+	assert_int_equal(f->usb.erase_order[0], SYSBOOT_HEADER_ADDR);
+	assert_int_equal(f->usb.mass_erases, 0);
+	assert_memory_equal(f->usb.flash + SYSBOOT_STUB_SIZE, img, SYSBOOT_HEADER_SLOT + body);
+	stub_untouched(f);
+	free(img);
+}
+
 /* The image as a .dfu, with the USB IDs its suffix names. */
 static void write_dfu(struct fx *f, uint16_t vid, uint16_t pid)
 {
@@ -536,6 +575,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_usb_device_vanishes, setup_usb, teardown_usb),
 		cmocka_unit_test_setup_teardown(test_usb_interrupt, setup_usb, teardown_usb),
 		cmocka_unit_test_setup_teardown(test_usb_header_block_rewritten, setup_usb, teardown_usb),
+		cmocka_unit_test_setup_teardown(test_usb_whole_bank2_page_by_page, setup_usb, teardown_usb),
 		cmocka_unit_test_setup_teardown(test_usb_dfu_file, setup_usb, teardown_usb),
 		cmocka_unit_test_setup_teardown(test_usb_dfu_for_other_chip, setup_usb, teardown_usb),
 		cmocka_unit_test_setup_teardown(test_usb_dfu_bad_crc, setup_usb, teardown_usb),

@@ -43,20 +43,30 @@ static int button_held(void)
 
 /*
  * CRC-32 of the body with the CRC unit (RM0351 14.3): default polynomial
- * 0x04C11DB7, input reversed by byte, output reversed, INIT all ones; the
- * result XOR 0xFFFFFFFF is the software sysboot_crc32() (crc32.h).
+ * 0x04C11DB7, INIT all ones, output reversed, and the input fed as 32-bit
+ * words reversed by word (REV_IN = 11). A little-endian word reversed as a
+ * whole puts the reflection of its first byte in the top bits, which the
+ * unit takes first, so each word counts as its four bytes in memory order
+ * and the result XOR 0xFFFFFFFF is the software sysboot_crc32() (crc32.h).
+ * Words, two at a time, since the body is whole double words
+ * (SYSBOOT_IMAGE_BAD_SIZE otherwise): a quarter of the writes of a byte
+ * loop and far fewer instructions, on every boot.
  */
-static uint32_t hw_crc32(const uint8_t *p, uint32_t len)
+static uint32_t hw_crc32(const uint32_t *p, uint32_t len)
 {
+	const uint32_t *end = p + len / 4u;
 	uint32_t crc;
 
 	MMIO32(RCC_BASE + RCC_AHB1ENR) |= RCC_AHB1ENR_CRCEN;
 	(void)MMIO32(RCC_BASE + RCC_AHB1ENR);
 	MMIO32(CRC_BASE + CRC_INIT) = 0xFFFFFFFFu;
-	MMIO32(CRC_BASE + CRC_CR) = CRC_CR_REV_IN_BYTE | CRC_CR_REV_OUT |
+	MMIO32(CRC_BASE + CRC_CR) = CRC_CR_REV_IN_WORD | CRC_CR_REV_OUT |
 				    CRC_CR_RESET;
-	while (len--)
-		MMIO8(CRC_BASE + CRC_DR) = *p++;
+	while (p != end) {
+		MMIO32(CRC_BASE + CRC_DR) = p[0];
+		MMIO32(CRC_BASE + CRC_DR) = p[1];
+		p += 2;
+	}
 	crc = MMIO32(CRC_BASE + CRC_DR) ^ 0xFFFFFFFFu;
 	MMIO32(CRC_BASE + CRC_CR) = CRC_CR_RESET;  /* back to reset settings */
 	MMIO32(RCC_BASE + RCC_AHB1ENR) &= ~RCC_AHB1ENR_CRCEN;
@@ -73,7 +83,7 @@ static enum sysboot_image_status check_image(void)
 	st = sysboot_image_check_header(raw, &hdr);
 	if (st != SYSBOOT_IMAGE_OK)
 		return st;
-	if (hw_crc32((const uint8_t *)SYSBOOT_APP_BASE, hdr.image_size) !=
+	if (hw_crc32((const uint32_t *)SYSBOOT_APP_BASE, hdr.image_size) !=
 	    hdr.image_crc32)
 		return SYSBOOT_IMAGE_BAD_CRC;
 	return sysboot_image_check_vectors(&hdr, vec[0], vec[1]);

@@ -4,8 +4,8 @@
  * clock, backup registers across reset and power cut, the flash controller
  * from the CPU side, SysTick exception entry and return, a UART echo, a
  * jump to an even address reported as a fault (with its kind and target),
- * the debugger-style call, the observer hooks and the debug information
- * of loaded ELF files.
+ * the debugger-style call, the observer hooks, the debug information
+ * of loaded ELF files, and the CRC unit under every input reversal.
  */
 #include <setjmp.h>
 #include <stdbool.h>
@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "sysboot/crc32.h"
 #include "sysboot/stm32l476.h"
 
 static void reset_fetches_sp_and_pc_from_the_vector_table(void **state)
@@ -101,6 +102,55 @@ static void flash_controller_from_the_cpu(void **state)
 	assert_int_equal(result(sb, 11), 0xFFFFFFFFu);
 	assert_true(result(sb, 12) & FLASH_CR_LOCK);
 	assert_int_equal(result(sb, 13) & FLASH_CR_PG, 0);
+	sim_board_free(sb);
+}
+
+/* CRC-32/MPEG-2: polynomial 0x04C11DB7 taken MSB first, INIT all ones, no reflection. */
+static uint32_t crc_mpeg2(const char *s)
+{
+	uint32_t crc = 0xFFFFFFFFu;
+	int i;
+
+	for (; *s; s++) {
+		crc ^= (uint32_t)(uint8_t)*s << 24;
+		for (i = 0; i < 8; i++)
+			crc = crc & 0x80000000u ? (crc << 1) ^ 0x04C11DB7u : crc << 1;
+	}
+	return crc;
+}
+
+/* What the unit holds after the CRC-32 of s, before the final XOR. */
+static uint32_t crc_unit_ieee(const char *s)
+{
+	return sysboot_crc32(s, strlen(s)) ^ 0xFFFFFFFFu;
+}
+
+/*
+ * RM0351 14.3: REV_IN reverses the bits of each byte, each half-word or
+ * the whole written word, and the unit takes the most significant bit
+ * first. So a little-endian word "1234" (0x34333231) counts as the bytes
+ * 1 2 3 4 reversed by word, 3 4 1 2 by half-word, 4 3 2 1 by byte and
+ * 4 3 2 1 unreflected without reversal. Expected values come from the
+ * catalogue's check values and the software CRC-32, not from the model.
+ */
+static void crc_unit_reverses_input_by_byte_half_word_and_word(void **state)
+{
+	struct sim_board *sb = board_with("tests/crc.elf", NULL);
+
+	(void)state;
+	assert_int_equal(sysboot_crc32("123456789", 9), 0xCBF43926u);
+	assert_int_equal(crc_mpeg2("123456789"), 0x0376E6E7u);
+	run_to_done(sb, 100);
+	assert_int_equal(result(sb, 0), 0xCBF43926u ^ 0xFFFFFFFFu);
+	/* The boot stub's way: words reversed by word are bytes in memory order. */
+	assert_int_equal(result(sb, 1), crc_unit_ieee("12345678"));
+	assert_int_equal(result(sb, 2), crc_unit_ieee("34127856"));
+	assert_int_equal(result(sb, 3), crc_unit_ieee("43218765"));
+	assert_int_equal(result(sb, 4), crc_mpeg2("43218765"));
+	assert_int_equal(result(sb, 5), crc_unit_ieee("12345678"));
+	assert_int_equal(result(sb, 6), 0x0376E6E7u);
+	assert_int_equal(result(sb, 7), CRC_CR_REV_IN_WORD | CRC_CR_REV_OUT);
+	assert_int_equal(result(sb, 8), 0x12345678u);
 	sim_board_free(sb);
 }
 
@@ -436,6 +486,7 @@ int main(void)
 		cmocka_unit_test(backup_registers_survive_reset_not_power_cut),
 		cmocka_unit_test(flash_controller_from_the_cpu),
 		cmocka_unit_test(systick_exception_entry_and_return),
+		cmocka_unit_test(crc_unit_reverses_input_by_byte_half_word_and_word),
 		cmocka_unit_test(uart_echo),
 		cmocka_unit_test(uart_echo_through_the_pty),
 		cmocka_unit_test(even_jump_is_reported_as_a_fault),

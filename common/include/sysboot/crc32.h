@@ -4,8 +4,9 @@
  * The image header, the .dfu suffix and the boot stub's check all use the
  * IEEE 802.3 CRC-32 (polynomial 0x04C11DB7, reflected, initial value and
  * final XOR 0xFFFFFFFF: the zlib/PNG CRC). The STM32L476 CRC unit computes
- * the same value when configured with REV_IN = byte, REV_OUT = 1, INIT =
- * 0xFFFFFFFF and the result XORed with 0xFFFFFFFF (RM0351 14.4), so the stub
+ * the same value when configured with REV_OUT = 1, INIT = 0xFFFFFFFF, the
+ * result XORed with 0xFFFFFFFF, and REV_IN = byte for byte writes or
+ * REV_IN = word for little-endian 32-bit writes (RM0351 14.3), so the stub
  * can use the hardware while the host and the emulator use this table-free
  * software version.
  */

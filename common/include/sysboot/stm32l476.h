@@ -242,6 +242,8 @@
 #define CRC_CR_REV_IN_Pos        5u
 #define CRC_CR_REV_IN            (3u << 5)     /* 1 byte, 2 half-word, 3 word */
 #define CRC_CR_REV_IN_BYTE       (1u << 5)     /* bit order reversed by byte */
+#define CRC_CR_REV_IN_HALF       (2u << 5)     /* ... by half-word */
+#define CRC_CR_REV_IN_WORD       (3u << 5)     /* ... by word */
 #define CRC_CR_REV_OUT           (1u << 7)
 #define CRC_INIT                 0x10u
 #define CRC_POL                  0x14u

@@ -32,6 +32,17 @@
 #define PAGE_ERASE_MS          25u    /* DS10198: 22 ms typical, 24.5 max */
 #define MASS_ERASE_TIMEOUT_MS  30000u
 #define OPTION_RESET_MS        5000u
+/*
+ * Synchronising with a ROM that is starting (AN2606: 55 ms with an LSE,
+ * 2.56 s without): a 0x7F every SYNC_FAST_MS for the first
+ * SYNC_FAST_SPAN_MS, then every SYNC_SLOW_MS. Each waits that long for its
+ * answer, so it must exceed the line's round trip (an FTDI adapter's
+ * latency timer is 16 ms by default): a 0x7F sent before the answer to
+ * the previous one arrived would be taken as a command byte.
+ */
+#define SYNC_FAST_MS           25u
+#define SYNC_FAST_SPAN_MS      500u
+#define SYNC_SLOW_MS           100u
 
 /* How a single attempt ended, for the retry policy and the messages. */
 struct attempt {
@@ -164,35 +175,69 @@ static enum an_status wait_quiet(struct an3155 *an, unsigned quiet_ms)
 	return AN_OK;
 }
 
-enum an_status an3155_sync(struct an3155 *an, unsigned attempts,
-			   unsigned timeout_ms)
+/* One 0x7F and up to timeout_ms for its answer; AN_ERR_TIMEOUT if none. */
+static enum an_status sync_once(struct an3155 *an, unsigned timeout_ms)
 {
-	unsigned i;
+	uint8_t b = AN3155_SYNC;
 	enum an_status st;
 
-	for (i = 0; i < attempts; i++) {
-		uint8_t b = AN3155_SYNC;
+	st = from_tp(an, transport_flush(an->tp));
+	if (st != AN_OK)
+		return st;
+	st = tx(an, &b, 1);
+	if (st != AN_OK)
+		return st;
+	st = from_tp(an, transport_read(an->tp, &b, 1, timeout_ms, NULL));
+	if (st != AN_OK)
+		return st;
+	/* ACK: synchronised now. NACK: it already was (AN3155 2). */
+	if (b == AN3155_ACK || b == AN3155_NACK)
+		return AN_OK;
+	/* Anything else is chatter from an application: try again. */
+	return AN_ERR_TIMEOUT;
+}
 
-		st = from_tp(an, transport_flush(an->tp));
-		if (st != AN_OK)
-			return st;
-		st = tx(an, &b, 1);
-		if (st != AN_OK)
-			return st;
-		st = from_tp(an, transport_read(an->tp, &b, 1, timeout_ms, NULL));
-		if (st == AN_ERR_TIMEOUT)
-			continue;
-		if (st != AN_OK)
-			return st;
-		/* ACK: synchronised now. NACK: it already was (AN3155 2). */
-		if (b == AN3155_ACK || b == AN3155_NACK)
-			return AN_OK;
-		/* Anything else is chatter from an application: try again. */
-	}
+static enum an_status no_answer(struct an3155 *an, unsigned attempts)
+{
 	set_err(an, "no answer from the ROM bootloader on %s: is the board in "
 		"bootloader mode? (tried %u times)", transport_name(an->tp),
 		attempts);
 	return AN_ERR_NO_ANSWER;
+}
+
+enum an_status an3155_sync(struct an3155 *an, unsigned attempts,
+			   unsigned timeout_ms)
+{
+	unsigned i;
+
+	for (i = 0; i < attempts; i++) {
+		enum an_status st = sync_once(an, timeout_ms);
+
+		if (st != AN_ERR_TIMEOUT)
+			return st;
+	}
+	return no_answer(an, attempts);
+}
+
+unsigned an3155_startup_attempts(unsigned total_ms)
+{
+	unsigned fast = total_ms < SYNC_FAST_SPAN_MS ? total_ms : SYNC_FAST_SPAN_MS;
+
+	return fast / SYNC_FAST_MS + (total_ms - fast) / SYNC_SLOW_MS;
+}
+
+enum an_status an3155_sync_startup(struct an3155 *an, unsigned total_ms)
+{
+	unsigned attempts = an3155_startup_attempts(total_ms), i;
+
+	for (i = 0; i < attempts; i++) {
+		bool fast = i < SYNC_FAST_SPAN_MS / SYNC_FAST_MS;
+		enum an_status st = sync_once(an, fast ? SYNC_FAST_MS : SYNC_SLOW_MS);
+
+		if (st != AN_ERR_TIMEOUT)
+			return st;
+	}
+	return no_answer(an, attempts);
 }
 
 /* Bring the ROM back to "waiting for a command" after a failed attempt. */

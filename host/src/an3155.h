@@ -53,6 +53,16 @@ void an3155_init(struct an3155 *an, struct transport *tp);
 enum an_status an3155_sync(struct an3155 *an, unsigned attempts,
 			   unsigned timeout_ms);
 
+/*
+ * The same for a ROM that may still be starting, for up to total_ms:
+ * often at first, so that a board with an LSE (ready after 55 ms, AN2606)
+ * is reached as soon as it listens, then less often for one without
+ * (2.56 s). Bytes that reach the chip while its ROM starts are lost, as
+ * AN2606 allows. an3155_startup_attempts() says how many 0x7F that is.
+ */
+enum an_status an3155_sync_startup(struct an3155 *an, unsigned total_ms);
+unsigned an3155_startup_attempts(unsigned total_ms);
+
 /* Get (0x00): protocol version and the command list into an. */
 enum an_status an3155_get(struct an3155 *an);
 

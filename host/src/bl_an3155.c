@@ -16,9 +16,9 @@
 #include "sysboot/an3155.h"
 #include "sysboot/dfuse.h"
 
-#define ROM_STARTUP_MS     300u    /* AN2606: 55 ms with LSE; margin */
+/* AN2606: the ROM needs 55 ms with an LSE, so nothing can answer sooner. */
+#define ROM_MIN_STARTUP_MS 50u
 #define SYNC_TOTAL_MS      4000u
-#define SYNC_TRY_MS        100u
 
 enum op_status op_from_an(enum an_status st)
 {
@@ -93,15 +93,15 @@ enum op_status an3155_session_open(struct session *s, const struct connect_opts 
 			goto fail_link;
 		}
 		/* AN2606: the ROM takes 55 ms (LSE) to 2.56 s to start;
-		 * the sync below keeps trying for the rest. */
-		sleep_ms(co->rom_startup_ms ? co->rom_startup_ms : ROM_STARTUP_MS);
+		 * the sync below tries from then on. */
+		sleep_ms(co->rom_startup_ms ? co->rom_startup_ms : ROM_MIN_STARTUP_MS);
 		if (transport_set_line(s->tp, baud, TP_PARITY_EVEN) != TP_OK) {
 			snprintf(err, errlen, "%s", transport_error(s->tp));
 			an_close(s);
 			return OP_ERR_PORT;
 		}
 	}
-	st = an3155_sync(&s->an, sync_ms / SYNC_TRY_MS, SYNC_TRY_MS);
+	st = an3155_sync_startup(&s->an, sync_ms);
 	if (st != AN_OK) {
 		if (st == AN_ERR_NO_ANSWER && !no_enter)
 			snprintf(err, errlen, "%s (sent the enter command %s%s)",

@@ -101,6 +101,54 @@ static void test_no_answer(void **state)
 	assert_string_equal(an3155_error(&f->an), expect);
 }
 
+/*
+ * A ROM that is starting loses what it hears (AN2606). An LSE board's ROM
+ * listens after 55 ms: the startup sync must try often at first (every
+ * 25 ms for 500 ms), then every 100 ms for one without LSE (2.56 s).
+ * Counted in attempts, not timed: 1000 ms are 20 fast + 5 slow ones.
+ */
+static void test_startup_sync_tries_often_then_less(void **state)
+{
+	(void)state;
+	assert_int_equal(an3155_startup_attempts(1000), 25);
+	assert_int_equal(an3155_startup_attempts(4000), 55);
+	assert_int_equal(an3155_startup_attempts(300), 12);
+	assert_int_equal(an3155_startup_attempts(0), 0);
+}
+
+static void test_startup_sync_reaches_a_rom_still_starting(void **state)
+{
+	struct fixture *f = *state;
+
+	/* 12 bytes lost: past the old 100 ms schedule's 10 tries in 1 s. */
+	f->rom.ignore_syncs = 12;
+	start(f);
+	assert_int_equal(an3155_sync_startup(&f->an, 1000), AN_OK);
+	assert_int_equal(an3155_get(&f->an), AN_OK);
+}
+
+static void test_startup_sync_keeps_trying_slowly(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Past the fast phase, found in the slow one. */
+	f->rom.ignore_syncs = 22;
+	start(f);
+	assert_int_equal(an3155_sync_startup(&f->an, 1000), AN_OK);
+	assert_int_equal(an3155_get_id(&f->an, &(uint16_t){ 0 }), AN_OK);
+}
+
+static void test_startup_sync_gives_up(void **state)
+{
+	struct fixture *f = *state;
+
+	f->rom.ignore_syncs = 1000;
+	start(f);
+	assert_int_equal(an3155_sync_startup(&f->an, 1000), AN_ERR_NO_ANSWER);
+	assert_string_equal(an3155_error(&f->an), "no answer from the ROM bootloader on "
+			    "fake-rom: is the board in bootloader mode? (tried 25 times)");
+}
+
 static void test_id_and_version(void **state)
 {
 	struct fixture *f = *state;
@@ -269,6 +317,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync_then_already_synced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_retries_until_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_answer, setup, teardown),
+		cmocka_unit_test(test_startup_sync_tries_often_then_less),
+		cmocka_unit_test_setup_teardown(test_startup_sync_reaches_a_rom_still_starting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_startup_sync_keeps_trying_slowly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_startup_sync_gives_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_id_and_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_chip, setup, teardown),
 		cmocka_unit_test(test_parse_id),

@@ -28,24 +28,35 @@ static double wall_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Bring the board to where the host program finds it: the ROM ready, or v1 running. */
+/*
+ * Bring the board to where the host program finds it: the ROM ready, or
+ * v1 running with its banner line finished. v1 reads its serial port only
+ * between lines it prints, so an enter command arriving during the banner
+ * would be lost (overrun); on a loaded machine the host program can be
+ * that quick, since the emulator may not run at all between this call and
+ * the program's first byte.
+ */
 static int board_ready(struct sim_board *sb, bool boot0, char *err, size_t errlen)
 {
 	const char *what = boot0 ? "the ROM bootloader ready" : "application v1's banner";
+	const char *wait_for = "sysboot reference application v1";
 
 	while (sim_now(sb) < SETUP_LIMIT) {
 		struct sim_run_limits lim = { .until_time = sim_now(sb) + SLICE };
 		enum sim_stop_reason r;
 
 		if (!boot0)
-			lim.uart_text = "sysboot reference application v1";
+			lim.uart_text = wait_for;
 		r = sim_run(sb, &lim);
 		if (r == SIM_STOP_FAULT) {
 			snprintf(err, errlen, "the board faulted before %s: %s", what, sim_fault_text(sb));
 			return -1;
 		}
-		if (!boot0 && r == SIM_STOP_UART)
-			return 0;
+		if (!boot0 && r == SIM_STOP_UART) {
+			if (strcmp(wait_for, "\r\n") == 0)
+				return 0;
+			wait_for = "\r\n";     /* the end of the banner line */
+		}
 		if (boot0 && sim_trace_find(sb, 0, SIM_TRACE_ROM, "ROM bootloader ready"))
 			return 0;
 	}

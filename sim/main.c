@@ -712,8 +712,10 @@ int main(int argc, char **argv)
 			(unsigned long long)rs.bytes_out, (double)rs.erase_time / 1e12,
 			(double)rs.program_time / 1e12, (double)rs.idle_time / 1e12);
 		if (rs.usb_transfers)
-			fprintf(stderr, "sysboot-sim: USB DFU: %llu control transfers, %.6f s on the bus\n",
-				(unsigned long long)rs.usb_transfers, (double)rs.usb_bus_time / 1e12);
+			fprintf(stderr, "sysboot-sim: USB DFU: %llu control transfers, %.6f s on the bus, "
+				"%.6f s waiting out poll timeouts\n",
+				(unsigned long long)rs.usb_transfers, (double)rs.usb_bus_time / 1e12,
+				(double)rs.usb_poll_wait / 1e12);
 	}
 	if (o.line_drop || o.line_corrupt) {
 		uint64_t dropped, corrupted;

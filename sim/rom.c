@@ -94,6 +94,7 @@ struct rom_state {
 	struct rom_dfu_region regions[10];
 	enum rom_usb_offer usb;
 	sim_time_t usb_at;
+	sim_time_t usb_poll_until;   /* the bwPollTimeout an instant host waits out */
 	uint8_t usb_address;
 	enum rom_interface selected; /* AN2606: the first interface used is kept */
 	char serial[16];
@@ -593,6 +594,22 @@ static bool serve_usb(struct board *b)
 
 	if (!b->usb || r->usb != USB_ATTACHED || !(x = usb_link_next(b->usb)))
 		return false;
+	/*
+	 * An instant host sends its next request the moment the board can
+	 * take it, but not before the bwPollTimeout the last GETSTATUS gave
+	 * (DFU 1.1 6.1.2, as dfu-util and sysboot wait): the device asked for
+	 * that wait, so it counts, where the flash work was shorter.
+	 */
+	if (b->cfg.instant_host && r->usb_poll_until > b->now) {
+		sim_time_t wait = r->usb_poll_until - b->now;
+
+		r->session.usb_poll_wait += wait;
+		if (!board_advance(b, wait)) {
+			usb_link_complete(b->usb, x, -ENODEV, 0);
+			return true;
+		}
+	}
+	r->usb_poll_until = 0;
 	if (x->kind == USB_XFER_BUS_RESET) {
 		/* Linux restores the address and configuration after a port reset. */
 		rom_usb_enumerate(&r->usbdev, r->usb_address);
@@ -618,6 +635,9 @@ static bool serve_usb(struct board *b)
 		usb_link_complete(b->usb, x, -ENODEV, 0);
 		return true;
 	}
+	r->session.usb_last_answer = b->now;
+	if (dfu && x->setup.request == DFU_GETSTATUS && res == ROM_DFU_ACK && r->dfu.poll_ms)
+		r->usb_poll_until = b->now + SIM_MS(r->dfu.poll_ms);
 	if (res == ROM_DFU_STALL && !dfu)
 		board_trace(b, SIM_TRACE_USB, 0, "USB stall: %s", rom_usb_last_stall(&r->usbdev));
 	usb_link_complete(b->usb, x, res == ROM_DFU_ACK ? 0 : -EPIPE, len);
@@ -708,6 +728,7 @@ void rom_enter(struct board *b, uint32_t entry_pc)
 				b->cfg.timing.rom_startup_no_lse);
 	memset(&r->session, 0, sizeof(r->session));
 	r->session.entered = b->now;
+	r->usb_poll_until = 0;
 	r->sent_last = false;
 	r->active = -1;
 	r->selected = IFACE_NONE;

@@ -334,10 +334,11 @@ sim_time_t sim_rom_session_time(const struct sim_board *sb);
  * What the last ROM bootloader session spent its time on, for measuring
  * updates. With cfg.instant_host the ROM's waits for the host take no
  * simulated time (a host that answers at once), so a session's duration is
- * exactly its bytes on the wire plus what the flash took (and the code the
- * board ran after a Go): repeatable to the picosecond however slow the
- * host program or the machine is. Without it, those waits follow the wall
- * clock.
+ * exactly its bytes on the wire or its USB transfers on the bus, plus what
+ * the flash took, plus the part of each DFU poll timeout the flash work did
+ * not fill (the host honours it), and the code the board ran after a Go:
+ * repeatable to the picosecond however slow the host program or the
+ * machine is. Without it, those waits follow the wall clock.
  */
 struct sim_rom_session {
 	sim_time_t entered;          /* the ROM bootloader was entered */
@@ -351,6 +352,8 @@ struct sim_rom_session {
 	uint64_t host_wait_ns;       /* wall time waiting for the host, from its first byte */
 	uint64_t usb_transfers;      /* USB control transfers served (DFU) */
 	sim_time_t usb_bus_time;     /* their time on the full-speed bus */
+	sim_time_t usb_poll_wait;    /* instant host: bwPollTimeout waited out beyond the flash work */
+	sim_time_t usb_last_answer;  /* the last transfer's answer had crossed the bus */
 };
 void sim_rom_session(const struct sim_board *sb, struct sim_rom_session *s);
 

@@ -524,6 +524,11 @@ static enum rom_dfu_result req_getstatus(struct rom_dfu *dfu, uint16_t length, u
 	dfu->poll_ms = 0;
 	switch (dfu->state) {
 	case DFU_STATE_DNLOAD_SYNC:
+		if (!dfu->len) {
+			/* The block is done (rom_dfu_complete): DFU 1.1 A.2.4. */
+			dfu->state = DFU_STATE_DNLOAD_IDLE;
+			break;
+		}
 		dfu->poll_ms = poll_estimate(dfu);
 		dfu->state = DFU_STATE_DNBUSY;
 		dfu->work = WORK_EXECUTE;
@@ -617,6 +622,14 @@ void rom_dfu_complete(struct rom_dfu *dfu)
 	switch (work) {
 	case WORK_EXECUTE:
 		execute(dfu);
+		/*
+		 * DFU 1.1 A.2.5: once bwPollTimeout has passed, dfuDNBUSY
+		 * becomes dfuDNLOAD-SYNC, and only the next GETSTATUS reports
+		 * dfuDNLOAD-IDLE; a DNLOAD before it stalls.
+		 */
+		if (dfu->state == DFU_STATE_DNLOAD_IDLE)
+			dfu->state = DFU_STATE_DNLOAD_SYNC;
+		dfu->len = 0;
 		return;
 	case WORK_LEAVE:
 		trace(dfu, "DFU: leave request: jump to the vector table at 0x%08x (%llu bytes written, %llu read this session)",

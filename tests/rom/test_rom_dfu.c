@@ -368,8 +368,11 @@ static void test_dnload_sync_busy_idle(void **state)
 	assert_int_equal(s.state, DFU_STATE_DNBUSY);
 	assert_int_equal(s.status, DFU_STATUS_OK);
 	assert_int_equal(dfu.pointer, 0x08000800u);
+	/* Done, but dfuDNLOAD-IDLE only once GETSTATUS asked (DFU 1.1 A.2.5). */
+	assert_int_equal(getstate(), DFU_STATE_DNLOAD_SYNC);
 	s = getstatus();
 	assert_int_equal(s.state, DFU_STATE_DNLOAD_IDLE);
+	assert_int_equal(s.poll, 0);
 	/* From dfuDNLOAD-IDLE, DNLOAD goes on; ABORT returns to dfuIDLE. */
 	assert_int_equal(out(DFU_DNLOAD, 0, c, 5), ROM_DFU_ACK);
 	assert_int_equal(dfu.state, DFU_STATE_DNLOAD_SYNC);
@@ -379,6 +382,20 @@ static void test_dnload_sync_busy_idle(void **state)
 	assert_int_equal(getstate(), DFU_STATE_IDLE);
 }
 
+
+/* A host that skips the GETSTATUS after dfuDNBUSY: the next DNLOAD stalls. */
+static void test_dnload_before_the_status_after_busy_stalls(void **state)
+{
+	uint8_t d[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+	(void)state;
+	to_dnload_idle();
+	assert_int_equal(out(DFU_DNLOAD, 2, d, 8), ROM_DFU_ACK);
+	assert_int_equal(getstatus().state, DFU_STATE_DNBUSY);
+	assert_stalled(out(DFU_DNLOAD, 3, d, 8), "DFU_DNLOAD not allowed in dfuDNLOAD-SYNC");
+	/* The block itself was written. */
+	assert_memory_equal(&t.flash[0], d, 8);
+}
 static void test_leave_from_dnload_idle(void **state)
 {
 	struct status s;
@@ -731,7 +748,9 @@ static void test_read_unprotect(void **state)
 	assert_int_equal(t.rdp, 0);
 	assert_int_equal(t.flash[0], 0xFF);
 	assert_true(traced("Read Unprotect"));
-	out(DFU_ABORT, 0, NULL, 0);
+	/* (The chip would reset here; this target does not.) */
+	assert_int_equal(getstatus().state, DFU_STATE_DNLOAD_IDLE);
+	assert_int_equal(out(DFU_ABORT, 0, NULL, 0), ROM_DFU_ACK);
 	t.fail_unprotect = true;
 	assert_error(command(&c, 1), DFU_STATUS_ERR_UNKNOWN, "Read Unprotect failed");
 	clrstatus();
@@ -928,6 +947,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_starts_idle, setup),
 		cmocka_unit_test_setup(test_dnload_sync_busy_idle, setup),
+		cmocka_unit_test_setup(test_dnload_before_the_status_after_busy_stalls, setup),
 		cmocka_unit_test_setup(test_leave_from_dnload_idle, setup),
 		cmocka_unit_test_setup(test_leave_from_idle_uses_default_pointer, setup),
 		cmocka_unit_test_setup(test_upload_commands_and_idle, setup),

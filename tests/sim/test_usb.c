@@ -303,6 +303,55 @@ static void test_write_read_with_flash_times(void **state)
 	sim_board_free(sb);
 }
 
+/*
+ * An instant host (the benchmark's) sends each request the moment the
+ * board can take it, yet honours bwPollTimeout as dfu-util and sysboot
+ * do (DFU 1.1 6.1.2): the 2 KB write takes 256 x 82 us = 20.992 ms of
+ * flash work but asks for 21 ms, so the next GETSTATUS starts 21 ms after
+ * the answer that asked, and the 8 us beyond the work are counted apart.
+ * Without an instant host the wait is the host's own, not the board's.
+ */
+static void test_instant_host_waits_out_the_poll_timeout(void **state)
+{
+	struct sim_config cfg = dfu_config();
+	uint8_t d[DFUSE_TRANSFER_SIZE];
+	struct sim_rom_session rs;
+	struct sim_board *sb;
+	struct status s;
+	sim_time_t t1, getstatus_bus = 427 * cfg.timing.usb_bit;   /* setup, 6 bytes, status */
+	int instant;
+
+	(void)state;
+	memset(d, 0x5A, sizeof(d));
+	for (instant = 0; instant < 2; instant++) {
+		cfg.instant_host = instant;
+		sb = dfu_board_with(&cfg);
+		attach(sb, 500);
+		assert_status(set_address(sb, 0x08004000u), DFU_STATE_DNLOAD_IDLE, DFU_STATUS_OK);
+		assert_status(page_erase(sb, 0x08004000u), DFU_STATE_DNLOAD_IDLE, DFU_STATUS_OK);
+		assert_int_equal(dfu_out(sb, DFU_DNLOAD, 2, d, sizeof(d)), (int)sizeof(d));
+		s = getstatus(sb);
+		assert_int_equal(s.state, DFU_STATE_DNBUSY);
+		assert_int_equal(s.poll, 21);
+		/* The work runs once the answer has reached the host. */
+		sim_rom_session(sb, &rs);
+		t1 = rs.usb_last_answer;
+		assert_int_equal(sim_now(sb) - t1, 256 * SIM_US(82));
+		s = getstatus(sb);
+		assert_status(s, DFU_STATE_DNLOAD_IDLE, DFU_STATUS_OK);
+		sim_rom_session(sb, &rs);
+		assert_int_equal(rs.usb_last_answer, sim_now(sb));
+		if (instant) {
+			assert_int_equal(sim_now(sb) - t1, SIM_MS(21) + getstatus_bus);
+			assert_int_equal(rs.usb_poll_wait, SIM_MS(21) - 256 * SIM_US(82));
+		} else {
+			assert_int_equal(sim_now(sb) - t1, 256 * SIM_US(82) + getstatus_bus);
+			assert_int_equal(rs.usb_poll_wait, 0);
+		}
+		sim_board_free(sb);
+	}
+}
+
 static void test_long_write_limit(void **state)
 {
 	struct sim_board *sb = dfu_board();
@@ -536,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_entered_with_primask_set),
 		cmocka_unit_test(test_descriptors_and_serial),
 		cmocka_unit_test(test_bus_time),
+		cmocka_unit_test(test_instant_host_waits_out_the_poll_timeout),
 		cmocka_unit_test(test_write_read_with_flash_times),
 		cmocka_unit_test(test_long_write_limit),
 		cmocka_unit_test(test_write_outside_memory),

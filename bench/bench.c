@@ -5,11 +5,13 @@
  * docs/performance.md quotes.
  *
  * Every update figure is simulated time on the emulated board with its
- * timing model (bytes on the wire at the host's baud in 8E1, DS10198 flash
- * times) and an instant host (run.h), so it is what the real board on a
- * real line would take, identical from run to run whatever the machine's
- * load. Wall-clock figures (the emulator's own speed) are medians of a few
- * runs and depend on the machine; nothing here asserts them.
+ * timing model (bytes on the wire at the host's baud in 8E1, or USB control
+ * transfers on a full-speed bus, and DS10198 flash times) and an instant
+ * host (run.h), so it is what the real board on a real line would take,
+ * identical from run to run whatever the machine's load. Wall-clock
+ * figures (the emulator's own speed, how soon the host reaches the ROM on
+ * a board keeping to real time) are medians of a few runs and depend on
+ * the machine; nothing here asserts them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -38,10 +40,12 @@
 #define APP_RUN_S      10u           /* default simulated seconds of the reference application */
 
 struct options {
-	const char *sysboot, *stm32flash, *noparity, *fw_dir, *size_tool;
+	const char *sysboot, *stm32flash, *dfu_util, *noparity, *fw_dir, *size_tool;
 	unsigned sizes_kb[MAX_SIZES], nsizes;
 	unsigned runs;
 	unsigned app_s;              /* simulated seconds of the reference application */
+	bool link_on[2];             /* usart, usb */
+	unsigned stall_ms;           /* test hook: the emulator waits after starting a program */
 	bool keep;
 };
 
@@ -54,34 +58,45 @@ struct measure {
 	struct run_result last;
 };
 
-/* The programs of one link, for the same job. */
-enum tool { T_SYSBOOT, T_REF_VERIFY, T_REF, T_COUNT };
+/*
+ * The programs of one link, for the same job: sysboot as a technician runs
+ * it, the reference tool with and without its verification, and (USB
+ * only) sysboot where no serial line reaches the application.
+ */
+enum tool { T_SYSBOOT, T_REF_VERIFY, T_REF, T_SYSBOOT_READBACK, T_COUNT };
+
+struct tool_bench {
+	const char *name;            /* NULL: not measured on this link */
+	bool boot0;                  /* it cannot ask the application: the board is held in the ROM */
+	bool ends_on_usb;            /* it does not wait for the application: ends at the ROM's last answer */
+};
 
 /*
  * A link the update can go over: the programs that do the job on it and
- * its physical limit. A USB DFU row is one more entry in links[].
+ * its physical limit.
  */
 struct link_bench {
-	const char *name;
-	const char *tool_name[T_COUNT];
-	bool tool_boot0[T_COUNT];    /* the reference tools cannot enter the ROM themselves */
+	const char *name, *key;      /* for the tables; for --links */
+	bool usb;                    /* USB DFU through umockdev, else the USART2 pty */
+	struct tool_bench tool[T_COUNT];
 	void (*argv)(enum tool t, const struct options *o, const char *image, const char *port,
-		     char **argv, const char **preload);
+		     const char *back, size_t len, char **argv, const char **preload);
 	void (*limit)(uint32_t addr, uint32_t len, struct update_limit *l);
 };
 
 static struct options opt;
 static char workdir[256];
-static char ref_version[T_COUNT][64];  /* the first line a reference tool printed */
 
 /* ---- Links ------------------------------------------------------------------ */
 
 static void usart_argv(enum tool t, const struct options *o, const char *image, const char *port,
-		       char **argv, const char **preload)
+		       const char *back, size_t len, char **argv, const char **preload)
 {
 	static char addr[16];
 	int n = 0;
 
+	(void)back;
+	(void)len;
 	snprintf(addr, sizeof(addr), "0x%08x", SYSBOOT_HEADER_ADDR);
 	*preload = NULL;
 	if (t == T_SYSBOOT) {
@@ -115,16 +130,109 @@ static void usart_limit(uint32_t addr, uint32_t len, struct update_limit *l)
 	usart_update_limit(&cfg.timing, ROM_BAUD, addr, len, l);
 }
 
+/*
+ * dfu-util as its users run it: the image at the address, leaving DFU for
+ * it; verified, by writing without the leave, reading it back with the
+ * leave (dfu-util 0.11 leaves after an upload too) and comparing.
+ */
+static const char dfu_util_verified[] =
+	"rm -f \"$3\" && \"$1\" -a 0 -s \"$4\" -D \"$2\" && "
+	"\"$1\" -a 0 -s \"$4:$5:leave\" -U \"$3\" && cmp \"$2\" \"$3\"";
+
+static void usb_argv(enum tool t, const struct options *o, const char *image, const char *port,
+		     const char *back, size_t len, char **argv, const char **preload)
+{
+	static char addr[16], leave[32], size[16];
+	int n = 0;
+
+	snprintf(addr, sizeof(addr), "0x%08x", SYSBOOT_HEADER_ADDR);
+	snprintf(leave, sizeof(leave), "0x%08x:leave", SYSBOOT_HEADER_ADDR);
+	snprintf(size, sizeof(size), "%zu", len);
+	*preload = NULL;
+	switch (t) {
+	case T_SYSBOOT:
+	case T_SYSBOOT_READBACK:
+		argv[n++] = (char *)o->sysboot;
+		argv[n++] = "update";
+		argv[n++] = (char *)image;
+		argv[n++] = "--port";
+		argv[n++] = "usb";
+		if (t == T_SYSBOOT) {
+			/* The application's serial line asks it, and shows its banner. */
+			argv[n++] = "--enter-port";
+			argv[n++] = (char *)port;
+		} else {
+			/*
+			 * No serial line: the board is in the ROM, verified by
+			 * reading back, then watching the bus for the ROM's
+			 * return, for 0.5 s of wall time instead of 2 (the stub's
+			 * verdict takes milliseconds here, and it is not timed).
+			 */
+			argv[n++] = "--no-enter";
+			argv[n++] = "--banner-timeout";
+			argv[n++] = "500";
+		}
+		break;
+	case T_REF:
+		argv[n++] = (char *)o->dfu_util;
+		argv[n++] = "-a";
+		argv[n++] = "0";
+		argv[n++] = "-s";
+		argv[n++] = leave;
+		argv[n++] = "-D";
+		argv[n++] = (char *)image;
+		break;
+	case T_REF_VERIFY:
+		argv[n++] = "/bin/sh";
+		argv[n++] = "-c";
+		argv[n++] = (char *)dfu_util_verified;
+		argv[n++] = "sh";
+		argv[n++] = (char *)o->dfu_util;
+		argv[n++] = (char *)image;
+		argv[n++] = (char *)back;
+		argv[n++] = addr;
+		argv[n++] = size;
+		break;
+	case T_COUNT:
+		break;
+	}
+	argv[n] = NULL;
+}
+
+static void usb_limit(uint32_t addr, uint32_t len, struct update_limit *l)
+{
+	struct sim_config cfg;
+
+	sim_config_default(&cfg);
+	dfuse_update_limit(&cfg.timing, addr, len, l);
+}
+
 static const struct link_bench links[] = {
 	{
-		.name = "USART 115200 8E1",
-		.tool_name = { "sysboot update", "stm32flash -w -v", "stm32flash -w" },
-		.tool_boot0 = { false, true, true },
+		.name = "USART 115200 8E1", .key = "usart",
+		.tool = {
+			[T_SYSBOOT] = { "sysboot update", false, false },
+			[T_REF_VERIFY] = { "stm32flash -w -v", true, false },
+			[T_REF] = { "stm32flash -w", true, false },
+		},
 		.argv = usart_argv,
 		.limit = usart_limit,
 	},
+	{
+		.name = "USB DFU (full speed)", .key = "usb", .usb = true,
+		.tool = {
+			[T_SYSBOOT] = { "sysboot update --enter-port", false, false },
+			[T_REF_VERIFY] = { "dfu-util -D, -U, cmp", true, true },
+			[T_REF] = { "dfu-util -D :leave", true, true },
+			[T_SYSBOOT_READBACK] = { "sysboot update --no-enter", true, true },
+		},
+		.argv = usb_argv,
+		.limit = usb_limit,
+	},
 };
 #define NLINKS (sizeof(links) / sizeof(links[0]))
+
+static char ref_version[NLINKS][64];  /* the first line the link's reference tool printed */
 
 /* ---- Helpers ------------------------------------------------------------------ */
 
@@ -284,34 +392,59 @@ static int make_image(struct image *im, unsigned kb, const uint8_t *app, size_t 
 
 /* ---- Measuring -------------------------------------------------------------------- */
 
+/* What every run of a program on an image shares. */
+static void run_spec_of(const struct link_bench *lb, enum tool t, const struct image *im,
+			const char *tag, const char *suffix, struct run_spec *spec, char *label,
+			size_t label_len, char *log, size_t log_len, char **argv)
+{
+	static char port[300], back[320];
+	unsigned l = (unsigned)(lb - links);
+
+	snprintf(port, sizeof(port), "%s/nucleo", workdir);
+	snprintf(back, sizeof(back), "%s/back-%u-%d-%uk.bin", workdir, l, (int)t, im->kb);
+	snprintf(label, label_len, "%s, %u KB%s%s", lb->tool[t].name, im->kb, *tag ? ", " : "", tag);
+	snprintf(log, log_len, "%s/run-%s-%d-%uk%s.log", workdir, lb->key, (int)t, im->kb, suffix);
+	memset(spec, 0, sizeof(*spec));
+	lb->argv(t, &opt, im->path, port, back, im->len, argv, &spec->preload);
+	spec->label = label;
+	spec->argv = argv;
+	spec->port = port;
+	spec->log = log;
+	spec->fw_dir = opt.fw_dir;
+	spec->boot0 = lb->tool[t].boot0;
+	spec->usb = lb->usb;
+	spec->ends_on_usb = lb->tool[t].ends_on_usb;
+	spec->image = im->data;
+	spec->image_len = im->len;
+	spec->image_addr = SYSBOOT_HEADER_ADDR;
+	spec->timeout_s = 1800;
+	spec->stall_ms = opt.stall_ms;
+}
+
+/* The first line a reference tool printed: its name and version. */
+static void note_version(unsigned l, const char *log)
+{
+	FILE *f;
+
+	if (ref_version[l][0] || !(f = fopen(log, "r")))
+		return;
+	if (fgets(ref_version[l], sizeof(ref_version[l]), f))
+		ref_version[l][strcspn(ref_version[l], "\r\n")] = '\0';
+	fclose(f);
+}
+
 static int measure(const struct link_bench *lb, enum tool t, const struct image *im,
 		   bool wall_idle, struct measure *m)
 {
-	char port[300], log[320], label[96];
+	char log[320], label[128], err[512];
 	char *argv[16];
 	double sims[MAX_RUNS], walls[MAX_RUNS];
-	struct run_spec spec = { 0 };
-	char err[512];
+	struct run_spec spec;
 	unsigned r;
 
-	snprintf(port, sizeof(port), "%s/nucleo", workdir);
-	snprintf(label, sizeof(label), "%s, %u KB%s", lb->tool_name[t], im->kb,
-		 wall_idle ? ", idle on the wall clock" : "");
-	snprintf(log, sizeof(log), "%s/run-%d-%uk%s.log", workdir, (int)t, im->kb,
-		 wall_idle ? "-wall" : "");
-	lb->argv(t, &opt, im->path, port, argv, &spec.preload);
-	spec.label = label;
-	spec.argv = argv;
-	spec.port = port;
-	spec.log = log;
-	spec.fw_dir = opt.fw_dir;
-	spec.boot0 = lb->tool_boot0[t];
+	run_spec_of(lb, t, im, wall_idle ? "idle on the wall clock" : "", wall_idle ? "-wall" : "",
+		    &spec, label, sizeof(label), log, sizeof(log), argv);
 	spec.wall_idle = wall_idle;
-	spec.image = im->data;
-	spec.image_len = im->len;
-	spec.image_addr = SYSBOOT_HEADER_ADDR;
-	spec.timeout_s = 1800;
-
 	fprintf(stderr, "sysboot-bench: %s ...", label);
 	for (r = 0; r < opt.runs; r++) {
 		if (bench_run(&spec, &m->last, err, sizeof(err)) < 0) {
@@ -324,14 +457,8 @@ static int measure(const struct link_bench *lb, enum tool t, const struct image 
 		fprintf(stderr, " %.6f s", sims[r]);
 	}
 	fprintf(stderr, "\n");
-	if (t != T_SYSBOOT && !ref_version[t][0]) {
-		FILE *f = fopen(log, "r");
-
-		if (f && fgets(ref_version[t], sizeof(ref_version[t]), f))
-			ref_version[t][strcspn(ref_version[t], "\r\n")] = '\0';
-		if (f)
-			fclose(f);
-	}
+	if (t == T_REF || t == T_REF_VERIFY)
+		note_version((unsigned)(lb - links), log);
 	m->sim_min = m->sim_max = sims[0];
 	for (r = 1; r < opt.runs; r++) {
 		if (sims[r] < m->sim_min)
@@ -342,6 +469,31 @@ static int measure(const struct link_bench *lb, enum tool t, const struct image 
 	m->sim_varies = m->sim_max - m->sim_min > 1e-9;
 	m->sim_s = median(sims, opt.runs);
 	m->wall_s = median(walls, opt.runs);
+	return 0;
+}
+
+/* How soon after the ROM was entered sysboot reached it, on a board keeping to real time. */
+static int measure_entry(const struct link_bench *lb, const struct image *im, double *entry_s)
+{
+	char log[320], label[128], err[512];
+	char *argv[16];
+	double v[MAX_RUNS];
+	struct run_spec spec;
+	unsigned r;
+
+	run_spec_of(lb, T_SYSBOOT, im, "entering, in real time", "-entry", &spec, label,
+		    sizeof(label), log, sizeof(log), argv);
+	fprintf(stderr, "sysboot-bench: %s ...", label);
+	for (r = 0; r < opt.runs; r++) {
+		if (bench_entry(&spec, &v[r], err, sizeof(err)) < 0) {
+			fprintf(stderr, "\nsysboot-bench: %s\n", err);
+			print_log(log);
+			return -1;
+		}
+		fprintf(stderr, " %.3f s", v[r]);
+	}
+	fprintf(stderr, "\n");
+	*entry_s = median(v, opt.runs);
 	return 0;
 }
 
@@ -482,10 +634,14 @@ static void usage(FILE *out)
 		"  --firmware DIR      stub.elf, app-v1.img and app-v2.img\n"
 		"  --noparity SO       the LD_PRELOAD shim that lets stm32flash use a pty\n"
 		"  --stm32flash PATH   (default: stm32flash)\n"
+		"  --dfu-util PATH     (default: dfu-util)\n"
 		"  --size-tool PATH    (default: arm-none-eabi-size)\n"
+		"  --links LINK,...    usart, usb (default: both)\n"
 		"  --sizes KB,KB,...   image sizes (default: 64,256,1016)\n"
 		"  --runs N            runs of each measurement, 1..%d (default: 3)\n"
 		"  --app-seconds S     simulated seconds of the reference application (default: %u)\n"
+		"  --stall-ms MS       after starting each program, hold the emulator MS of wall\n"
+		"                      time, as a loaded machine may (for tests; figures unchanged)\n"
 		"  --keep              keep the work folder (images, logs)\n",
 		MAX_RUNS, APP_RUN_S);
 }
@@ -497,6 +653,9 @@ static int parse_options(int argc, char **argv)
 		{ "firmware", required_argument, NULL, 'f' },
 		{ "noparity", required_argument, NULL, 'n' },
 		{ "stm32flash", required_argument, NULL, 'm' },
+		{ "dfu-util", required_argument, NULL, 'd' },
+		{ "links", required_argument, NULL, 'l' },
+		{ "stall-ms", required_argument, NULL, 'S' },
 		{ "size-tool", required_argument, NULL, 'z' },
 		{ "sizes", required_argument, NULL, 'k' },
 		{ "runs", required_argument, NULL, 'r' },
@@ -509,6 +668,8 @@ static int parse_options(int argc, char **argv)
 	int c;
 
 	opt.stm32flash = "stm32flash";
+	opt.dfu_util = "dfu-util";
+	opt.link_on[0] = opt.link_on[1] = true;
 	opt.size_tool = "arm-none-eabi-size";
 	opt.runs = 3;
 	opt.app_s = APP_RUN_S;
@@ -522,6 +683,28 @@ static int parse_options(int argc, char **argv)
 		case 'f': opt.fw_dir = optarg; break;
 		case 'n': opt.noparity = optarg; break;
 		case 'm': opt.stm32flash = optarg; break;
+		case 'd': opt.dfu_util = optarg; break;
+		case 'l':
+			opt.link_on[0] = opt.link_on[1] = false;
+			for (tok = strtok(optarg, ","); tok; tok = strtok(NULL, ",")) {
+				unsigned l;
+
+				for (l = 0; l < NLINKS && strcmp(tok, links[l].key) != 0; l++)
+					;
+				if (l == NLINKS) {
+					fprintf(stderr, "sysboot-bench: bad --links '%s': usart, usb or both\n", tok);
+					return -1;
+				}
+				opt.link_on[l] = true;
+			}
+			break;
+		case 'S':
+			opt.stall_ms = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || opt.stall_ms > 10000) {
+				fprintf(stderr, "sysboot-bench: --stall-ms takes 0 to 10000\n");
+				return -1;
+			}
+			break;
 		case 'z': opt.size_tool = optarg; break;
 		case 'K': opt.keep = true; break;
 		case 'r':
@@ -583,11 +766,17 @@ struct results {
 	unsigned biggest;            /* the largest size */
 	struct update_limit lim[NLINKS][MAX_SIZES];
 	struct measure m[NLINKS][MAX_SIZES][T_COUNT];
-	struct measure wall_idle;    /* the first size by sysboot, idle on the wall clock */
+	struct measure wall_idle;    /* the first size by sysboot over USART, idle on the wall clock */
+	double entry_s[NLINKS];      /* ROM entered to its first byte or transfer, real time */
 	struct app_speed sp;
 	struct fw_size lib, stub;
 	char load_start[64], load_end[64];
 };
+
+static bool measured(unsigned l, enum tool t)
+{
+	return opt.link_on[l] && links[l].tool[t].name;
+}
 
 static int collect(struct results *res)
 {
@@ -612,15 +801,19 @@ static int collect(struct results *res)
 			res->biggest = s;
 	}
 	for (l = 0; l < NLINKS; l++)
-		for (s = 0; s < opt.nsizes; s++) {
+		for (s = 0; s < opt.nsizes && opt.link_on[l]; s++) {
 			links[l].limit(SYSBOOT_HEADER_ADDR, (uint32_t)res->images[s].len, &res->lim[l][s]);
 			for (t = 0; t < T_COUNT; t++)
-				if (measure(&links[l], t, &res->images[s], false, &res->m[l][s][t]) < 0)
+				if (measured(l, t) &&
+				    measure(&links[l], t, &res->images[s], false, &res->m[l][s][t]) < 0)
 					goto out;
 		}
 	/* What the instant host leaves out: the same update, idle on the wall clock. */
-	if (measure(&links[0], T_SYSBOOT, &res->images[0], true, &res->wall_idle) < 0)
+	if (opt.link_on[0] && measure(&links[0], T_SYSBOOT, &res->images[0], true, &res->wall_idle) < 0)
 		goto out;
+	for (l = 0; l < NLINKS; l++)
+		if (opt.link_on[l] && measure_entry(&links[l], &res->images[0], &res->entry_s[l]) < 0)
+			goto out;
 	if (app_speed(&res->sp) < 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/lib/libsysboot.a", opt.fw_dir);
@@ -637,73 +830,166 @@ out:
 
 static void print_update_times(const struct results *res)
 {
-	unsigned l, s;
+	unsigned l, s, t;
 
 	printf("## Update time, simulated seconds (image at 0x%08x, instant host)\n\n", SYSBOOT_HEADER_ADDR);
 	for (l = 0; l < NLINKS; l++) {
 		const struct link_bench *lb = &links[l];
+		bool rb = measured(l, T_SYSBOOT_READBACK);
 
-		printf("| %s | %s | %s | %s | limit | sysboot / %s | sysboot / %s | sysboot / limit |\n",
-		       lb->name, lb->tool_name[T_SYSBOOT], lb->tool_name[T_REF_VERIFY], lb->tool_name[T_REF],
-		       lb->tool_name[T_REF_VERIFY], lb->tool_name[T_REF]);
-		printf("|---|--:|--:|--:|--:|--:|--:|--:|\n");
+		if (!opt.link_on[l])
+			continue;
+		printf("| %s |", lb->name);
+		for (t = 0; t < T_COUNT; t++)
+			if (measured(l, t))
+				printf(" %s |", lb->tool[t].name);
+		printf(" limit | sysboot / %s | sysboot / %s | sysboot / limit |", lb->tool[T_REF_VERIFY].name,
+		       lb->tool[T_REF].name);
+		if (rb)
+			printf(" %s / %s |", lb->tool[T_SYSBOOT_READBACK].name, lb->tool[T_REF_VERIFY].name);
+		printf("\n|---|--:|--:|--:|%s--:|--:|--:|--:|%s\n", rb ? "--:|" : "", rb ? "--:|" : "");
 		for (s = 0; s < opt.nsizes; s++) {
 			const struct measure *r = res->m[l][s];
 
-			printf("| %s | %s | %s | %s | %.3f | %.3f | %.3f | %.3f |\n", size_name(res->images[s].kb),
-			       secs(&r[T_SYSBOOT]), secs(&r[T_REF_VERIFY]), secs(&r[T_REF]),
-			       res->lim[l][s].total_s, r[T_SYSBOOT].sim_s / r[T_REF_VERIFY].sim_s,
-			       r[T_SYSBOOT].sim_s / r[T_REF].sim_s,
+			printf("| %s |", size_name(res->images[s].kb));
+			for (t = 0; t < T_COUNT; t++)
+				if (measured(l, t))
+					printf(" %s |", secs(&r[t]));
+			printf(" %.3f | %.3f | %.3f | %.3f |", res->lim[l][s].total_s,
+			       r[T_SYSBOOT].sim_s / r[T_REF_VERIFY].sim_s, r[T_SYSBOOT].sim_s / r[T_REF].sim_s,
 			       r[T_SYSBOOT].sim_s / res->lim[l][s].total_s);
+			if (rb)
+				printf(" %.3f |", r[T_SYSBOOT_READBACK].sim_s / r[T_REF_VERIFY].sim_s);
+			printf("\n");
 		}
 		printf("\n");
 	}
 }
 
-static void print_breakdown(const struct results *res)
+static void print_breakdown_usart(const struct results *res)
 {
 	const struct measure *wi = &res->wall_idle;
-	unsigned l, s, t;
+	unsigned s, t;
 
-	printf("## Where the time goes (simulated seconds; the last run of each)\n\n");
-	printf("| run | total | bytes in | bytes out | turnarounds | wire | erase | program | after Go | host, wall (not counted) |\n");
+	printf("| %s | total | bytes in | bytes out | turnarounds | wire | erase | program | after Go | host, wall (not counted) |\n",
+	       links[0].name);
 	printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
-	for (l = 0; l < NLINKS; l++)
-		for (s = 0; s < opt.nsizes; s++) {
-			const struct update_limit *lim = &res->lim[l][s];
+	for (s = 0; s < opt.nsizes; s++) {
+		const struct update_limit *lim = &res->lim[0][s];
 
-			printf("| physical limit, %s | %.3f | %u | | | %.3f | %.3f | %.3f | | |\n",
-			       size_name(res->images[s].kb), lim->total_s, (unsigned)res->images[s].len,
-			       lim->wire_s, lim->erase_s, lim->program_s);
-			for (t = 0; t < T_COUNT; t++) {
-				const struct run_result *r = &res->m[l][s][t].last;
+		printf("| physical limit, %s | %.3f | %u | | | %.3f | %.3f | %.3f | | |\n",
+		       size_name(res->images[s].kb), lim->total_s, (unsigned)res->images[s].len,
+		       lim->wire_s, lim->erase_s, lim->program_s);
+		for (t = 0; t < T_COUNT; t++) {
+			const struct run_result *r = &res->m[0][s][t].last;
 
-				printf("| %s, %s | %.3f | %llu | %llu | %llu | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
-				       links[l].tool_name[t], size_name(res->images[s].kb), r->sim_s,
-				       (unsigned long long)r->rs.bytes_in, (unsigned long long)r->rs.bytes_out,
-				       (unsigned long long)r->rs.turnarounds, r->wire_s,
-				       (double)r->rs.erase_time / 1e12, (double)r->rs.program_time / 1e12,
-				       r->after_go_s, (double)r->rs.host_wait_ns / 1e9);
-			}
+			if (!measured(0, t))
+				continue;
+			printf("| %s, %s | %.3f | %llu | %llu | %llu | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
+			       links[0].tool[t].name, size_name(res->images[s].kb), r->sim_s,
+			       (unsigned long long)r->rs.bytes_in, (unsigned long long)r->rs.bytes_out,
+			       (unsigned long long)r->rs.turnarounds, r->wire_s,
+			       (double)r->rs.erase_time / 1e12, (double)r->rs.program_time / 1e12,
+			       r->after_go_s, (double)r->rs.host_wait_ns / 1e9);
 		}
+	}
 	printf("\nThe same %s update with the ROM's waits for the host on the wall clock (sysboot-sim --fast):\n"
 	       "%.3f to %.3f s simulated over the runs (the last one %.3f s waiting for the host), against %.3f s with an instant host.\n\n",
 	       size_name(res->images[0].kb), wi->sim_min, wi->sim_max,
 	       (double)wi->last.rs.idle_time / 1e12, res->m[0][0][T_SYSBOOT].sim_s);
 }
 
+static void print_breakdown_usb(const struct results *res)
+{
+	unsigned s, t;
+
+	printf("| %s | total | control transfers | bus | erase | program | poll wait | after Go | host, wall (not counted) |\n",
+	       links[1].name);
+	printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+	for (s = 0; s < opt.nsizes; s++) {
+		const struct update_limit *lim = &res->lim[1][s];
+
+		printf("| physical limit, %s | %.3f | %u | %.3f | %.3f | %.3f | | | |\n",
+		       size_name(res->images[s].kb), lim->total_s, lim->transfers, lim->wire_s,
+		       lim->erase_s, lim->program_s);
+		for (t = 0; t < T_COUNT; t++) {
+			const struct run_result *r = &res->m[1][s][t].last;
+
+			if (!measured(1, t))
+				continue;
+			printf("| %s, %s | %.3f | %llu | %.3f | %.3f | %.3f | %.6f | %.3f | %.3f |\n",
+			       links[1].tool[t].name, size_name(res->images[s].kb), r->sim_s,
+			       (unsigned long long)r->rs.usb_transfers, r->bus_s,
+			       (double)r->rs.erase_time / 1e12, (double)r->rs.program_time / 1e12,
+			       (double)r->rs.usb_poll_wait / 1e12, r->after_go_s,
+			       (double)r->rs.host_wait_ns / 1e9);
+		}
+	}
+	printf("\n");
+}
+
+static void print_breakdown(const struct results *res)
+{
+	printf("## Where the time goes (simulated seconds; the last run of each)\n\n");
+	if (opt.link_on[0])
+		print_breakdown_usart(res);
+	if (opt.link_on[1])
+		print_breakdown_usb(res);
+}
+
+static void print_entry(const struct results *res)
+{
+	struct sim_config cfg;
+	unsigned l;
+
+	sim_config_default(&cfg);
+	printf("## Entering the bootloader (sysboot, the board keeping to real time, median of %u)\n\n",
+	       opt.runs);
+	printf("| link | the ROM ready for it (AN2606) | the host's first byte or transfer reached the ROM |\n");
+	printf("|---|--:|--:|\n");
+	for (l = 0; l < NLINKS; l++)
+		if (opt.link_on[l])
+			printf("| %s | %.3f | %.3f |\n", links[l].name,
+			       (double)(cfg.timing.rom_startup_lse + (links[l].usb ? cfg.timing.rom_usb_connect : 0)) / 1e12,
+			       res->entry_s[l]);
+	printf("\nSeconds after the ROM was entered (the application's reset); %s.\n\n",
+	       "with an LSE, as on the Nucleo");
+}
+
+/*
+ * The wall time of an update that was the emulator's, not the host
+ * program's: all of it but the time the ROM sat waiting for the program
+ * (its own pauses, and the poll timeouts a DFU host sleeps on the wall
+ * clock; the last run's share, applied to the median).
+ */
+static double emulator_wall(const struct measure *m)
+{
+	double waited = (double)m->last.rs.host_wait_ns / 1e9;
+
+	return m->wall_s > waited ? m->wall_s - waited : 0;
+}
+
 static void print_speed(const struct results *res)
 {
 	const struct app_speed *sp = &res->sp;
-	const struct measure *up = &res->m[0][res->biggest][T_SYSBOOT];
+	unsigned l;
 
 	printf("## Emulator speed (wall clock, median of %u)\n\n", opt.runs);
-	printf("| workload | simulated s | wall s | simulated s per wall s | emulated instructions per wall s |\n");
-	printf("|---|--:|--:|--:|--:|\n");
-	printf("| reference application (stub + app-v1), %u s | %.3f | %.3f | %.1f | %.1f million |\n",
-	       opt.app_s, sp->sim_s, sp->wall_s, sp->sim_s / sp->wall_s, (double)sp->insns / sp->wall_s / 1e6);
-	printf("| a full update by sysboot, %s | %.3f | %.3f | %.1f | |\n\n",
-	       size_name(res->images[res->biggest].kb), up->sim_s, up->wall_s, up->sim_s / up->wall_s);
+	printf("| workload | simulated s | wall s | of which the host program's | simulated s per wall s | ... per wall s of the emulator | emulated instructions per wall s |\n");
+	printf("|---|--:|--:|--:|--:|--:|--:|\n");
+	printf("| reference application (stub + app-v1), %u s | %.3f | %.3f | | %.1f | %.1f | %.1f million |\n",
+	       opt.app_s, sp->sim_s, sp->wall_s, sp->sim_s / sp->wall_s, sp->sim_s / sp->wall_s,
+	       (double)sp->insns / sp->wall_s / 1e6);
+	for (l = 0; l < NLINKS; l++) {
+		const struct measure *up = &res->m[l][res->biggest][T_SYSBOOT];
+
+		if (opt.link_on[l])
+			printf("| a full update by sysboot over %s, %s | %.3f | %.3f | %.3f | %.2f | %.1f | |\n",
+			       links[l].key, size_name(res->images[res->biggest].kb), up->sim_s, up->wall_s,
+			       up->wall_s - emulator_wall(up), up->sim_s / up->wall_s,
+			       up->sim_s / emulator_wall(up));
+	}
+	printf("\n");
 }
 
 static void print_sizes(const struct results *res)
@@ -734,46 +1020,76 @@ static bool target(bool ok, const char *fmt, ...)
 	return ok;
 }
 
+/* The update targets of one link; returns how many were missed. */
+static unsigned link_targets(const struct results *res, unsigned l)
+{
+	const struct link_bench *lb = &links[l];
+	const struct measure *up = &res->m[l][res->biggest][T_SYSBOOT];
+	double speedup_worst = 1e9, limit_worst = 0, limit_speedup = 1e9;
+	char why[96] = "";
+	unsigned s, missed = 0;
+
+	for (s = 0; s < opt.nsizes; s++) {
+		const struct measure *r = res->m[l][s];
+		double speedup = r[T_REF_VERIFY].sim_s / r[T_SYSBOOT].sim_s;
+		double vs_limit = r[T_SYSBOOT].sim_s / res->lim[l][s].total_s;
+
+		if (speedup < speedup_worst) {
+			speedup_worst = speedup;
+			limit_speedup = r[T_REF_VERIFY].sim_s / res->lim[l][s].total_s;
+		}
+		if (vs_limit > limit_worst)
+			limit_worst = vs_limit;
+	}
+	missed += !target(limit_worst <= LIMIT_TO_BEAT,
+			  "%s: sysboot update within %.0f%% of the physical limit: worst %.3f x",
+			  lb->key, (LIMIT_TO_BEAT - 1) * 100, limit_worst);
+	/* Where even the limit is not that much faster, say so. */
+	if (limit_speedup < SPEEDUP_WANTED)
+		snprintf(why, sizeof(why), " (no update can be: the physical limit is %.2f x faster)",
+			 limit_speedup);
+	missed += !target(speedup_worst >= SPEEDUP_WANTED,
+			  "%s: sysboot update at least %.1f x faster than %s: worst %.2f x%s",
+			  lb->key, SPEEDUP_WANTED, lb->tool[T_REF_VERIFY].name, speedup_worst, why);
+	missed += !target(emulator_wall(up) <= up->sim_s,
+			  "%s: the emulator's part of the %s update takes less wall time than a real board: %.1f x faster",
+			  lb->key, size_name(res->images[res->biggest].kb), up->sim_s / emulator_wall(up));
+	return missed;
+}
+
 /* The targets, met or missed; returns how many were missed. */
 static unsigned print_targets(const struct results *res)
 {
-	const struct measure *up = &res->m[0][res->biggest][T_SYSBOOT];
 	unsigned long lib = res->lib.text + res->lib.data, stub = res->stub.text + res->stub.data;
-	double speedup_worst = 1e9, limit_worst = 0;
 	unsigned l, s, t, missed = 0;
 
-	for (l = 0; l < NLINKS; l++)
-		for (s = 0; s < opt.nsizes; s++) {
-			const struct measure *r = res->m[l][s];
-			double speedup = r[T_REF_VERIFY].sim_s / r[T_SYSBOOT].sim_s;
-			double vs_limit = r[T_SYSBOOT].sim_s / res->lim[l][s].total_s;
-
-			if (speedup < speedup_worst)
-				speedup_worst = speedup;
-			if (vs_limit > limit_worst)
-				limit_worst = vs_limit;
-		}
 	printf("## Targets\n\n");
-	missed += !target(limit_worst <= LIMIT_TO_BEAT,
-			  "sysboot update within %.0f%% of the physical limit: worst %.3f x",
-			  (LIMIT_TO_BEAT - 1) * 100, limit_worst);
-	missed += !target(speedup_worst >= SPEEDUP_WANTED,
-			  "sysboot update at least %.1f x faster than %s: worst %.2f x",
-			  SPEEDUP_WANTED, links[0].tool_name[T_REF_VERIFY], speedup_worst);
-	missed += !target(up->sim_s >= up->wall_s,
-			  "the %s update emulated at least as fast as real time: %.1f x",
-			  size_name(res->images[res->biggest].kb), up->sim_s / up->wall_s);
+	for (l = 0; l < NLINKS; l++)
+		if (opt.link_on[l])
+			missed += link_targets(res, l);
 	missed += !target(lib < LIB_MAX, "entry library under %u bytes of flash: %lu", LIB_MAX, lib);
 	missed += !target(stub <= STUB_MAX, "stub in %u bytes of flash: %lu", STUB_MAX, stub);
 	for (l = 0; l < NLINKS; l++)
 		for (s = 0; s < opt.nsizes; s++)
 			for (t = 0; t < T_COUNT; t++)
-				if (res->m[l][s][t].sim_varies)
+				if (measured(l, t) && res->m[l][s][t].sim_varies)
 					printf("- WARNING: %s, %s gave different simulated times in different runs\n",
-					       links[l].tool_name[t], size_name(res->images[s].kb));
+					       links[l].tool[t].name, size_name(res->images[s].kb));
 	if (missed)
 		printf("\n%u target%s missed.\n", missed, missed > 1 ? "s" : "");
 	return missed;
+}
+
+static void print_tools(void)
+{
+	const char *path[NLINKS] = { opt.stm32flash, opt.dfu_util };
+	unsigned l, n = 0;
+
+	printf("reference tools:");
+	for (l = 0; l < NLINKS; l++)
+		if (opt.link_on[l])
+			printf("%s %s (%s)", n++ ? "," : "", ref_version[l][0] ? ref_version[l] : "?", path[l]);
+	printf("\n\n");
 }
 
 int main(int argc, char **argv)
@@ -801,10 +1117,10 @@ int main(int argc, char **argv)
 		printf("machine: %ld cores, load average %s at the start, %s at the end; %u run%s of each measurement\n\n",
 		       sysconf(_SC_NPROCESSORS_ONLN), res.load_start, res.load_end, opt.runs,
 		       opt.runs > 1 ? "s" : "");
-		printf("reference tools: %s (%s)\n\n", ref_version[T_REF][0] ? ref_version[T_REF] : "?",
-		       opt.stm32flash);
+		print_tools();
 		print_update_times(&res);
 		print_breakdown(&res);
+		print_entry(&res);
 		print_speed(&res);
 		print_sizes(&res);
 		print_targets(&res);

@@ -5,15 +5,19 @@
 
 #include <string.h>
 
+#include "rom/rom_usb.h"
 #include "sysboot/an3155.h"
+#include "sysboot/dfuse.h"
 #include "sysboot/stm32l476.h"
+
+#define DFUSE_ERASE_CMD_LEN 5u      /* 0x41 and the page's address (AN3156 6.3) */
 
 static double seconds(sim_time_t t)
 {
 	return (double)t / (double)SIM_S(1);
 }
 
-void flash_limit(const struct sim_timing *t, uint32_t addr, uint32_t len,
+void flash_limit(const struct sim_timing *t, uint32_t addr, uint32_t len, bool bank_erase,
 		 struct update_limit *l)
 {
 	unsigned first, last, bank;
@@ -25,7 +29,7 @@ void flash_limit(const struct sim_timing *t, uint32_t addr, uint32_t len,
 		first = (addr - STM32_FLASH_BASE) / STM32_FLASH_PAGE_SIZE;
 		last = (addr + len - 1 - STM32_FLASH_BASE) / STM32_FLASH_PAGE_SIZE;
 		l->pages = last - first + 1;
-		if (l->pages == 2 * STM32_FLASH_PAGES_PER_BANK &&
+		if (bank_erase && l->pages == 2 * STM32_FLASH_PAGES_PER_BANK &&
 		    t->flash_bank_erase < (sim_time_t)l->pages * t->flash_page_erase) {
 			/* MER1 and MER2 together: both banks in one operation. */
 			l->erase_s = seconds(t->flash_bank_erase);
@@ -41,7 +45,7 @@ void flash_limit(const struct sim_timing *t, uint32_t addr, uint32_t len,
 			if (a > b)
 				continue;
 			by_page = (sim_time_t)(b - a + 1) * t->flash_page_erase;
-			if (a == lo && b == hi && t->flash_bank_erase < by_page) {
+			if (bank_erase && a == lo && b == hi && t->flash_bank_erase < by_page) {
 				l->erase_s += seconds(t->flash_bank_erase);
 				l->banks_mass_erased++;
 			} else {
@@ -59,5 +63,22 @@ void usart_update_limit(const struct sim_timing *t, uint32_t baud, uint32_t addr
 {
 	memset(l, 0, sizeof(*l));
 	l->wire_s = (double)len * AN3155_FRAME_BITS / baud;
-	flash_limit(t, addr, len, l);
+	flash_limit(t, addr, len, true, l);
+}
+
+void dfuse_update_limit(const struct sim_timing *t, uint32_t addr, uint32_t len,
+			struct update_limit *l)
+{
+	uint64_t status = 2u * rom_usb_control_bits(DFU_GETSTATUS_LENGTH), bits;
+	uint32_t blocks = len / DFUSE_TRANSFER_SIZE, tail = len % DFUSE_TRANSFER_SIZE;
+
+	memset(l, 0, sizeof(*l));
+	flash_limit(t, addr, len, false, l);
+	bits = (uint64_t)blocks * (rom_usb_control_bits(DFUSE_TRANSFER_SIZE) + status);
+	if (tail)
+		bits += rom_usb_control_bits((uint16_t)tail) + status;
+	bits += (uint64_t)l->pages * (rom_usb_control_bits(DFUSE_ERASE_CMD_LEN) + status);
+	l->transfers = 3u * (blocks + (tail != 0)) + 3u * l->pages;
+	l->wire_s = seconds((sim_time_t)bits * t->usb_bit);
+	l->total_s = l->wire_s + l->erase_s + l->program_s;
 }

@@ -1,6 +1,7 @@
 /*
  * test_limit.c - the physical limit sysboot-bench measures updates against
- * (bench/limit.c): wire, erase and programming time worked out by hand.
+ * (bench/limit.c): wire or bus, erase and programming time worked out by
+ * hand.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +19,19 @@ static const struct sim_timing ds = {
 	.flash_dword_program = SIM_US(82),
 	.flash_page_erase = SIM_MS(22),
 	.flash_bank_erase = SIM_MS(22),
+	.usb_bit = SIM_S(1) / 12000000u,
 };
+
+/*
+ * Full-speed control transfers by hand (USB 2.0 8.4): a transaction is a
+ * token (35 bits), a data packet (35 + 8 per byte), a handshake (19) and
+ * two 8-bit gaps, 105 bits besides its data. A 2 KB DNLOAD: setup (105 +
+ * 64), 32 packets of 64 bytes (32 x 105 + 16384), status (105): 20018.
+ * GETSTATUS: 169 + (105 + 48) + 105 = 427. DNLOAD of 5 bytes: 419.
+ */
+#define DNLOAD_2K_BITS   20018u
+#define GETSTATUS_BITS   427u
+#define ERASE_CMD_BITS   419u
 
 static void image_of_64_kb_behind_the_stub(void **state)
 {
@@ -57,12 +70,12 @@ static void part_of_a_bank_is_erased_by_pages(void **state)
 
 	(void)state;
 	/* Bank 2 but for its last page: 255 page erases, not a bank erase. */
-	flash_limit(&ds, STM32_FLASH_BANK2_BASE, STM32_FLASH_BANK_SIZE - STM32_FLASH_PAGE_SIZE, &l);
+	flash_limit(&ds, STM32_FLASH_BANK2_BASE, STM32_FLASH_BANK_SIZE - STM32_FLASH_PAGE_SIZE, true, &l);
 	assert_int_equal(l.pages, 255);
 	assert_int_equal(l.banks_mass_erased, 0);
 	assert_float_equal(l.erase_s, 255 * 0.022, EPS);
 	/* One byte past a page boundary touches the next page; 9 bytes are 2 double words. */
-	flash_limit(&ds, 0x08004000u + STM32_FLASH_PAGE_SIZE - 1, 9, &l);
+	flash_limit(&ds, 0x08004000u + STM32_FLASH_PAGE_SIZE - 1, 9, true, &l);
 	assert_int_equal(l.pages, 2);
 	assert_float_equal(l.program_s, 2 * 82e-6, EPS);
 }
@@ -74,7 +87,7 @@ static void a_slow_bank_erase_is_not_used(void **state)
 
 	(void)state;
 	slow.flash_bank_erase = SIM_S(10);    /* dearer than 256 pages */
-	flash_limit(&slow, STM32_FLASH_BANK2_BASE, STM32_FLASH_BANK_SIZE, &l);
+	flash_limit(&slow, STM32_FLASH_BANK2_BASE, STM32_FLASH_BANK_SIZE, true, &l);
 	assert_int_equal(l.banks_mass_erased, 0);
 	assert_float_equal(l.erase_s, 256 * 0.022, EPS);
 }
@@ -84,10 +97,55 @@ static void whole_flash_is_one_mass_erase(void **state)
 	struct update_limit l;
 
 	(void)state;
-	flash_limit(&ds, STM32_FLASH_BASE, STM32_FLASH_SIZE, &l);
+	flash_limit(&ds, STM32_FLASH_BASE, STM32_FLASH_SIZE, true, &l);
 	assert_int_equal(l.pages, 512);
 	assert_int_equal(l.banks_mass_erased, 2);
 	assert_float_equal(l.erase_s, 0.022, EPS);    /* MER1 and MER2 at once */
+}
+
+static void dfu_image_of_64_kb_behind_the_stub(void **state)
+{
+	struct update_limit l;
+	double bit = (double)ds.usb_bit / 1e12;
+
+	(void)state;
+	dfuse_update_limit(&ds, 0x08002000u, 65536, &l);
+	/* 32 blocks and 32 page erases, each with its two GETSTATUS. */
+	assert_int_equal(l.pages, 32);
+	assert_int_equal(l.transfers, 3 * 32 + 3 * 32);
+	assert_float_equal(l.wire_s, (32.0 * (DNLOAD_2K_BITS + 2 * GETSTATUS_BITS) +
+				      32.0 * (ERASE_CMD_BITS + 2 * GETSTATUS_BITS)) * bit, EPS);
+	assert_float_equal(l.erase_s, 32 * 0.022, EPS);
+	assert_float_equal(l.program_s, 8192 * 82e-6, EPS);
+	assert_float_equal(l.total_s, l.wire_s + l.erase_s + l.program_s, EPS);
+}
+
+static void dfu_has_no_bank_erase(void **state)
+{
+	struct update_limit l;
+
+	(void)state;
+	/* The same 1016 KB as over the USART, whose limit erases bank 2 at once. */
+	dfuse_update_limit(&ds, 0x08002000u, 1040384, &l);
+	assert_int_equal(l.pages, 508);
+	assert_int_equal(l.banks_mass_erased, 0);
+	assert_float_equal(l.erase_s, 508 * 0.022, EPS);
+	assert_int_equal(l.transfers, 3 * 508 + 3 * 508);
+}
+
+static void dfu_short_last_block(void **state)
+{
+	struct update_limit l;
+	double bit = (double)ds.usb_bit / 1e12;
+
+	(void)state;
+	/* 2048 + 8 bytes: a second DNLOAD of 8 bytes (169 + 105 + 64 + 105 = 443 bits). */
+	dfuse_update_limit(&ds, 0x08004000u, 2056, &l);
+	assert_int_equal(l.pages, 2);
+	assert_int_equal(l.transfers, 3 * 2 + 3 * 2);
+	assert_float_equal(l.wire_s, (DNLOAD_2K_BITS + 443.0 + 4 * GETSTATUS_BITS +
+				      2 * (ERASE_CMD_BITS + 2 * GETSTATUS_BITS)) * bit, EPS);
+	assert_float_equal(l.program_s, 257 * 82e-6, EPS);
 }
 
 int main(void)
@@ -98,6 +156,9 @@ int main(void)
 		cmocka_unit_test(part_of_a_bank_is_erased_by_pages),
 		cmocka_unit_test(a_slow_bank_erase_is_not_used),
 		cmocka_unit_test(whole_flash_is_one_mass_erase),
+		cmocka_unit_test(dfu_image_of_64_kb_behind_the_stub),
+		cmocka_unit_test(dfu_has_no_bank_erase),
+		cmocka_unit_test(dfu_short_last_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -527,8 +527,8 @@ static void usb_attach(struct board *b)
 		.bcd_usb = ROM_USB_BCD, .bcd_device = b->cfg.usb_bcd_device,
 		.manufacturer = ROM_USB_VENDOR, .product = ROM_USB_PRODUCT, .serial = r->serial,
 		.nalts = SIM_DFU_ALTS, .self_powered = true, .max_power_ma = ROM_USB_POWER_MA,
-		.dfu_attributes = ROM_DFU_ATTRS, .detach_timeout_ms = ROM_DFU_DETACH_MS,
-		.transfer_size = DFUSE_TRANSFER_SIZE, .bcd_dfu = DFUSE_BCD_DFU,
+		.functional = { .attributes = ROM_DFU_ATTRS, .detach_timeout_ms = ROM_DFU_DETACH_MS,
+				.transfer_size = DFUSE_TRANSFER_SIZE, .bcd_dfu = DFUSE_BCD_DFU },
 	};
 	uint8_t desc[256];
 	struct usb_device_info info;
@@ -994,7 +994,7 @@ static void dfu_init(struct board *b)
 		.regions = r->regions,
 		.nregions = sizeof(regions) / sizeof(regions[0]),
 		.flash_page_size = STM32_FLASH_PAGE_SIZE,
-		.write_padding_limit = 256,
+		.write_padding_limit = DFUSE_ROM_LONG_WRITE,
 		.tail = b->cfg.dfu_tail == SIM_DFU_TAIL_PAD ? ROM_DFU_TAIL_PAD :
 			b->cfg.dfu_tail == SIM_DFU_TAIL_ERROR ? ROM_DFU_TAIL_ERROR : ROM_DFU_TAIL_LOST,
 		.dword_program_ns = (uint32_t)(t->flash_dword_program / 1000u),

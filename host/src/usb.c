@@ -306,7 +306,7 @@ static int describe(libusb_device *dev, libusb_device_handle *h,
 				continue;
 			info->interface = d->bInterfaceNumber;
 			if (!info->have_functional)
-				info->have_functional = dfu_parse_functional(d->extra,
+				info->have_functional = dfu_functional_find(d->extra,
 					(size_t)d->extra_length, &info->func);
 			if (info->nalts < DFUSE_MAX_ALTS && r == 0) {
 				info->alt[info->nalts] = d->bAlternateSetting;
@@ -317,7 +317,7 @@ static int describe(libusb_device *dev, libusb_device_handle *h,
 		}
 	}
 	if (!info->have_functional)
-		info->have_functional = dfu_parse_functional(cfg->extra,
+		info->have_functional = dfu_functional_find(cfg->extra,
 					(size_t)cfg->extra_length, &info->func);
 	libusb_free_config_descriptor(cfg);
 	return r < 0 ? r : info->nalts > 0;

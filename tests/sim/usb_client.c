@@ -124,13 +124,16 @@ static int dfu_in(libusb_device_handle *h, uint8_t req, uint16_t value, uint8_t 
 
 static void expect_status(libusb_device_handle *h, uint8_t state, uint8_t status, const char *what)
 {
-	uint8_t b[6];
-	int r = dfu_in(h, DFU_GETSTATUS, 0, b, 6);
+	uint8_t b[DFU_GETSTATUS_LENGTH];
+	struct dfu_status st;
+	int r = dfu_in(h, DFU_GETSTATUS, 0, b, sizeof(b));
 
-	if (r != 6)
+	if (r != (int)sizeof(b))
 		die("%s: DFU_GETSTATUS returned %d (%s)", what, r, r < 0 ? libusb_error_name(r) : "short");
-	if (b[4] != state || b[0] != status)
-		die("%s: state %u status %u, expected state %u status %u", what, b[4], b[0], state, status);
+	dfu_status_decode(b, &st);
+	if (st.state != state || st.status != status)
+		die("%s: %s, %s; expected %s, %s", what, dfu_state_name(st.state), dfu_status_name(st.status),
+		    dfu_state_name(state), dfu_status_name(status));
 }
 
 /* A DNLOAD, then GETSTATUS until the device is no longer busy. */
@@ -149,10 +152,10 @@ static void dnload(libusb_device_handle *h, uint16_t block, uint8_t *data, uint1
 
 static void set_address(libusb_device_handle *h, uint32_t a)
 {
-	uint8_t c[5] = { DFUSE_CMD_SET_ADDRESS, (uint8_t)a, (uint8_t)(a >> 8), (uint8_t)(a >> 16),
-			 (uint8_t)(a >> 24) };
+	struct dfuse_command cmd = { .cmd = DFUSE_CMD_SET_ADDRESS, .has_addr = true, .addr = a };
+	uint8_t c[DFUSE_COMMAND_MAX];
 
-	dnload(h, 0, c, 5);
+	dnload(h, DFUSE_BLOCK_COMMAND, c, (uint16_t)dfuse_command_encode(&cmd, c));
 }
 
 static void checks(unsigned timeout)

@@ -461,45 +461,24 @@ static const struct rom_dfu_ops dfu_ops = {
 
 /* ---- USB DFU: offer, attach, serve, detach ------------------------------------ */
 
-/* AN2606 STM32L47x/48x: USB needs the LSE, or an HSE of one of these (MHz). */
-static bool dfu_clock(const struct board *b, char *why, size_t n)
-{
-	static const uint32_t listed_mhz[] = { 24, 20, 18, 16, 12, 9, 8, 6, 4 };
-	unsigned i;
-
-	if (b->cfg.lse)
-		return true;
-	for (i = 0; i < sizeof(listed_mhz) / sizeof(listed_mhz[0]); i++)
-		if (b->cfg.hse_hz == listed_mhz[i] * 1000000u)
-			return true;
-	if (b->cfg.hse_hz)
-		snprintf(why, n, "the board has no LSE and an HSE of %.6g MHz, not one of 24, 20, 18, 16, 12, 9, 8, 6 or 4 MHz",
-			 b->cfg.hse_hz / 1e6);
-	else
-		snprintf(why, n, "the board has no LSE and no HSE");
-	return false;
-}
-
-/* At entry: does the ROM offer USB DFU, and will it work? */
+/* At entry: does the ROM offer USB DFU, and will it work? (rom_usb_verdict.c) */
 static void usb_decide(struct board *b)
 {
 	struct rom_state *r = b->rom;
-	uint32_t primask = 0, faultmask = 0;
-	char why[160];
+	struct rom_usb_verdict v;
 
+	rom_usb_judge(b, &v);
 	r->usb = USB_NOT_OFFERED;
-	if (!dfu_clock(b, why, sizeof(why))) {
+	if (!v.clock) {
 		board_trace(b, SIM_TRACE_USB, 0,
 			    "USB DFU not offered: %s; the ROM clocks USB from the LSE or such an HSE (AN2606), so no USB device appears",
-			    why);
+			    v.clock_why);
 		return;
 	}
-	uc_reg_read(b->uc, UC_ARM_REG_PRIMASK, &primask);
-	uc_reg_read(b->uc, UC_ARM_REG_FAULTMASK, &faultmask);
-	if ((primask & 1u) || (faultmask & 1u)) {
+	if (!v.irq) {
 		board_trace(b, SIM_TRACE_USB, 0,
-			    "USB DFU not working: the ROM was entered with %s set (interrupts disabled); its USB DFU relies on interrupts (AN2606), so the device never enumerates. Enable interrupts again before jumping to the bootloader",
-			    (primask & 1u) ? "PRIMASK" : "FAULTMASK");
+			    "USB DFU not working: %s; the ROM's USB DFU is interrupt driven (AN2606), so the device never enumerates. Jump to the bootloader from thread mode with PRIMASK, FAULTMASK and BASEPRI clear",
+			    v.irq_why);
 		return;
 	}
 	r->usb = USB_PENDING;

@@ -225,6 +225,55 @@ static void test_entered_with_primask_set(void **state)
 	sim_board_free(sb);
 }
 
+/*
+ * Whether the ROM's USB interrupt is taken: the Cortex-M4's rule, with the
+ * priority the ROM gives it (0x60 unless configured). BASEPRI or a handler
+ * still active masks it only at that priority or more urgent.
+ */
+static void expect_usb(uint32_t mode, uint8_t rom_priority, const char *not_working)
+{
+	struct sim_config cfg;
+	struct sim_board *sb;
+	uint32_t words[2] = { mode, 0 };
+	char err[256];
+
+	sim_config_default(&cfg);
+	cfg.usb.kind = SIM_USB_MEMORY;
+	cfg.rom_usb_irq_priority = rom_priority;
+	sb = board_new(&cfg);
+	if (sim_load_file(sb, ROM_JUMP_ELF, 0, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	sim_power_on(sb);
+	sim_write_mem(sb, MODE_ADDR, words, sizeof(words));
+	if (not_working) {
+		run_for(sb, 1000);
+		assert_true(sim_in_rom(sb));
+		assert_false(sim_usb_attached(sb));
+		if (!traced(sb, SIM_TRACE_USB, not_working)) {
+			dump_trace(sb);
+			fail_msg("mode %u: no trace \"%s\"", mode, not_working);
+		}
+	} else {
+		attach(sb, 1000);
+		assert_false(traced(sb, SIM_TRACE_USB, "not working"));
+	}
+	sim_board_free(sb);
+}
+
+static void test_basepri_and_handler_mode(void **state)
+{
+	(void)state;
+	expect_usb(4, 0x60, "USB DFU not working: the ROM was entered with BASEPRI = 0x50, "
+		   "which masks its USB interrupt (priority 0x60)");
+	expect_usb(5, 0x60, NULL);                  /* BASEPRI 0x70 masks 0x70 and below only */
+	expect_usb(4, 0x40, NULL);                  /* a ROM with a more urgent USB interrupt */
+	expect_usb(4, 0x50, "which masks its USB interrupt (priority 0x50)");
+	expect_usb(6, 0x60, "USB DFU not working: the ROM was entered from an exception handler "
+		   "(exception 14, priority 0), which its USB interrupt (priority 0x60) cannot preempt");
+	expect_usb(7, 0x60, NULL);                  /* PendSV at 0xF0: USB preempts it */
+	expect_usb(7, 0xF0, "cannot preempt");      /* the same priority does not preempt */
+}
+
 /* ---- The device and its transfers ---------------------------------------------------- */
 
 static void test_descriptors_and_serial(void **state)
@@ -590,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_no_dfu_clock),
 		cmocka_unit_test(test_unlisted_hse),
 		cmocka_unit_test(test_entered_with_primask_set),
+		cmocka_unit_test(test_basepri_and_handler_mode),
 		cmocka_unit_test(test_descriptors_and_serial),
 		cmocka_unit_test(test_layouts_describe_the_engine),
 		cmocka_unit_test(test_bus_time),

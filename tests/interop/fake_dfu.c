@@ -343,6 +343,12 @@ static enum usb_find fake_open(const struct usb_provider *p, const struct usb_sp
 		f->absent_opens--;
 		return USB_NONE;
 	}
+	if (f->denied_opens) {
+		f->denied_opens--;
+		snprintf(err, errlen, "permission denied opening USB device %04x:%04x "
+			 "(bus 1 device 5): install a udev rule", f->vid, f->pid);
+		return USB_DENIED;
+	}
 	if (f->mute_opens) {
 		f->mute_opens--;
 		snprintf(err, errlen, "USB device %04x:%04x (bus 1 device 5) does not give "

@@ -19,6 +19,7 @@ enum {
 	BOARD_OPT_BLID,
 	BOARD_OPT_VBAT,
 	BOARD_OPT_ROM_IWDG,
+	BOARD_OPT_ROM_USB_PRIORITY,
 	BOARD_OPT_END,
 };
 
@@ -30,7 +31,8 @@ enum {
 	{ "hse", required_argument, NULL, BOARD_OPT_HSE }, \
 	{ "bootloader-id", required_argument, NULL, BOARD_OPT_BLID }, \
 	{ "vbat", no_argument, NULL, BOARD_OPT_VBAT }, \
-	{ "rom-iwdg", required_argument, NULL, BOARD_OPT_ROM_IWDG }
+	{ "rom-iwdg", required_argument, NULL, BOARD_OPT_ROM_IWDG }, \
+	{ "rom-usb-priority", required_argument, NULL, BOARD_OPT_ROM_USB_PRIORITY }
 
 #define BOARD_OPTIONS_USAGE \
 	"  --flash FILE          keep the flash in FILE between runs (created erased)\n" \
@@ -42,7 +44,10 @@ enum {
 	"  --rom-iwdg WHEN       when the ROM takes over a running watchdog: once (default:\n" \
 	"                        prescaler /256 and one reload at entry, refreshed once ready),\n" \
 	"                        always (refreshed all through its start-up), ready (untouched\n" \
-	"                        until its start-up is over); see docs/sim.md\n"
+	"                        until its start-up is over); see docs/sim.md\n" \
+	"  --rom-usb-priority N  the NVIC priority level (0..15, default 6) the ROM gives its\n" \
+	"                        USB interrupt: BASEPRI or a handler at that level or more\n" \
+	"                        urgent at the jump stops USB DFU; see docs/sim.md\n"
 
 static inline int board_option_p(int opt)
 {

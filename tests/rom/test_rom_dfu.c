@@ -368,7 +368,7 @@ static void test_dnload_sync_busy_idle(void **state)
 	assert_int_equal(getstate(), DFU_STATE_DNLOAD_SYNC);
 	s = getstatus();
 	assert_int_equal(s.state, DFU_STATE_DNLOAD_IDLE);
-	assert_int_equal(s.poll, 0);
+	assert_int_equal(s.poll_ms, 0);
 	/* From dfuDNLOAD-IDLE, DNLOAD goes on; ABORT returns to dfuIDLE. */
 	assert_int_equal(out(DFU_DNLOAD, 0, c, 5), ROM_DFU_ACK);
 	assert_int_equal(dfu.state, DFU_STATE_DNLOAD_SYNC);
@@ -377,7 +377,6 @@ static void test_dnload_sync_busy_idle(void **state)
 	assert_int_equal(out(DFU_ABORT, 0, NULL, 0), ROM_DFU_ACK);
 	assert_int_equal(getstate(), DFU_STATE_IDLE);
 }
-
 
 /* A host that skips the GETSTATUS after dfuDNBUSY: the next DNLOAD stalls. */
 static void test_dnload_before_the_status_after_busy_stalls(void **state)
@@ -392,6 +391,7 @@ static void test_dnload_before_the_status_after_busy_stalls(void **state)
 	/* The block itself was written. */
 	assert_memory_equal(&t.flash[0], d, 8);
 }
+
 static void test_leave_from_dnload_idle(void **state)
 {
 	struct dfu_status s;

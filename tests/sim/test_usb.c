@@ -408,7 +408,7 @@ static void test_instant_host_waits_out_the_poll_timeout(void **state)
 	uint8_t d[DFUSE_TRANSFER_SIZE];
 	struct sim_rom_session rs;
 	struct sim_board *sb;
-	struct status s;
+	struct dfu_status s;
 	sim_time_t t1, getstatus_bus = 427 * cfg.timing.usb_bit;   /* setup, 6 bytes, status */
 	int instant;
 
@@ -423,7 +423,7 @@ static void test_instant_host_waits_out_the_poll_timeout(void **state)
 		assert_int_equal(dfu_out(sb, DFU_DNLOAD, 2, d, sizeof(d)), (int)sizeof(d));
 		s = getstatus(sb);
 		assert_int_equal(s.state, DFU_STATE_DNBUSY);
-		assert_int_equal(s.poll, 21);
+		assert_int_equal(s.poll_ms, 21);
 		/* The work runs once the answer has reached the host. */
 		sim_rom_session(sb, &rs);
 		t1 = rs.usb_last_answer;

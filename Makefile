@@ -56,8 +56,9 @@ reliability: deps
 	tests/interop/powercut.sh $(BUILD)/host/sysboot $(BUILD)/sim/sysboot-sim $(BUILD)/firmware $(CUTS)
 	tests/interop/badline.sh $(BUILD)/host/sysboot $(BUILD)/sim/sysboot-sim $(BUILD)/firmware $(RUNS)
 
-# A few minutes (the 1 MB runs); not part of `make test`. BENCH_ARGS passes
-# options to sysboot-bench (e.g. BENCH_ARGS="--sizes 64 --runs 1").
+# About 7 minutes (the 1 MB runs, USB DFU in its hosts' real poll timeouts);
+# not part of `make test`. BENCH_ARGS passes options to sysboot-bench
+# (e.g. BENCH_ARGS="--links usb --sizes 64 --runs 1").
 BENCH_ARGS ?=
 bench: deps
 	$(MAKE) all

@@ -48,6 +48,8 @@ struct options {
 	double run_for_ms;
 	uint64_t cut_insn;
 	double cut_us;
+	bool cut_on_set;
+	struct sim_cut_trigger cut_on;
 	double button_at_ms, button_for_ms;
 	uint32_t line_drop, line_corrupt, line_seed;
 };
@@ -68,6 +70,9 @@ static void usage(FILE *out)
 		"  --hse HZ              HSE frequency, 0 for none (default 8000000)\n"
 		"  --bootloader-id ID    ROM bootloader ID byte: 0xA3 (V10, default) or 0x92 (V9)\n"
 		"  --vbat                keep the backup domain across power cuts\n"
+		"  --torn-program MODE   a power cut while a double word is programmed leaves it\n"
+		"                        none: unwritten (default), bits: partly programmed,\n"
+		"                        ecc: partly programmed with bad ECC (reading it: NMI)\n"
 		"Serial ports (USART1, USART2 = ST-LINK virtual COM port, USART3):\n"
 		"  --usart2 pty[:LINK] | tcp:PORT | none   (default: pty)\n"
 		"  --usart1 ..., --usart3 ...\n"
@@ -78,6 +83,10 @@ static void usage(FILE *out)
 		"  --until-rom           stop when the ROM bootloader is entered\n"
 		"  --power-cut-at-insn N cut power after N instructions\n"
 		"  --power-cut-at-us T   cut power at T microseconds of simulated time\n"
+		"  --power-cut-on POINT[@ADDR[-END]][#N][+US]\n"
+		"                        cut power US microseconds after the Nth time the board\n"
+		"                        reaches POINT (rom-entry, erase, program, block, go)\n"
+		"                        at an address in ADDR..END\n"
 		"  --button-at MS[:DUR]  press B1 at MS milliseconds for DUR ms (default: held)\n"
 		"  --line-drop PPM       the ROM's serial line drops bytes (per million, both ways)\n"
 		"  --line-corrupt PPM    ... or flips a bit in them; --line-seed N repeats a run\n"
@@ -119,7 +128,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_FLASH = 256, OPT_ERASE, OPT_BOOT0, OPT_NO_LSE, OPT_HSE, OPT_BLID, OPT_VBAT,
 		OPT_U1, OPT_U2, OPT_U3, OPT_FAST, OPT_RUN_FOR, OPT_UNTIL_UART, OPT_UNTIL_ROM,
 		OPT_CUT_INSN, OPT_CUT_US, OPT_BUTTON, OPT_CONTROL, OPT_TRACE, OPT_QUIET,
-		OPT_LINE_DROP, OPT_LINE_CORRUPT, OPT_LINE_SEED,
+		OPT_LINE_DROP, OPT_LINE_CORRUPT, OPT_LINE_SEED, OPT_CUT_ON, OPT_TORN,
 	};
 	static const struct option longopts[] = {
 		{ "flash", required_argument, NULL, OPT_FLASH },
@@ -145,6 +154,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "line-drop", required_argument, NULL, OPT_LINE_DROP },
 		{ "line-corrupt", required_argument, NULL, OPT_LINE_CORRUPT },
 		{ "line-seed", required_argument, NULL, OPT_LINE_SEED },
+		{ "power-cut-on", required_argument, NULL, OPT_CUT_ON },
+		{ "torn-program", required_argument, NULL, OPT_TORN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -229,6 +240,29 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_LINE_SEED:
 			o->line_seed = (uint32_t)strtoul(optarg, &end, 0);
+			break;
+		case OPT_CUT_ON: {
+			char err[256];
+
+			if (sim_cut_trigger_parse(optarg, &o->cut_on, err, sizeof(err)) < 0) {
+				fprintf(stderr, "sysboot-sim: %s\n", err);
+				return -1;
+			}
+			o->cut_on_set = true;
+			break;
+		}
+		case OPT_TORN:
+			if (strcmp(optarg, "none") == 0) {
+				o->cfg.torn_program = SIM_TORN_NONE;
+			} else if (strcmp(optarg, "bits") == 0) {
+				o->cfg.torn_program = SIM_TORN_BITS;
+			} else if (strcmp(optarg, "ecc") == 0) {
+				o->cfg.torn_program = SIM_TORN_ECC;
+			} else {
+				fprintf(stderr, "sysboot-sim: bad --torn-program '%s': use none, bits or ecc\n",
+					optarg);
+				return -1;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -386,6 +420,15 @@ static int control_command(struct control *c, struct sim_board *sb, char *line, 
 	} else if (strcmp(cmd, "power-cut-after-us") == 0 && arg) {
 		sim_power_cut_at_time(sb, sim_now(sb) + (sim_time_t)(strtod(arg, NULL) * 1e6));
 		reply(c, "ok");
+	} else if (strcmp(cmd, "power-cut-on") == 0 && arg) {
+		struct sim_cut_trigger t;
+
+		if (sim_cut_trigger_parse(arg, &t, err, sizeof(err)) < 0) {
+			reply(c, "error %s", err);
+		} else {
+			sim_power_cut_on(sb, &t);
+			reply(c, "ok");
+		}
 	} else if (strcmp(cmd, "button") == 0 && arg) {
 		sim_set_button(sb, strcmp(arg, "press") == 0);
 		reply(c, "ok button %s", arg);
@@ -408,7 +451,7 @@ static int control_command(struct control *c, struct sim_board *sb, char *line, 
 			reply(c, "ok %s", hex);
 		}
 	} else {
-		reply(c, "error unknown command '%s' (load, erase, power-on, power-off, reset, power-cut-at-insn, power-cut-after-us, button, boot0, read, status, quit)",
+		reply(c, "error unknown command '%s' (load, erase, power-on, power-off, reset, power-cut-at-insn, power-cut-after-us, power-cut-on, button, boot0, read, status, quit)",
 		      cmd);
 	}
 	return 0;
@@ -531,6 +574,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (o.cut_insn)
 		sim_power_cut_at_insn(sb, o.cut_insn);
+	if (o.cut_on_set)
+		sim_power_cut_on(sb, &o.cut_on);
 	if (o.line_drop || o.line_corrupt)
 		sim_line_faults(sb, o.line_drop, o.line_corrupt, o.line_seed);
 	sim_power_on(sb);
@@ -595,6 +640,14 @@ int main(int argc, char **argv)
 	if (!o.quiet && sim_trace_find(sb, 0, SIM_TRACE_ROM, "ROM bootloader entered"))
 		fprintf(stderr, "sysboot-sim: last ROM bootloader session: %.6f s simulated\n",
 			(double)sim_rom_session_time(sb) / 1e12);
+	if (!o.quiet) {
+		enum sim_cut_point p;
+
+		fprintf(stderr, "sysboot-sim: cut points reached:");
+		for (p = 0; p < SIM_CUT_POINT_COUNT; p++)
+			fprintf(stderr, " %s %lu%s", sim_cut_point_name(p), sim_cut_point_count(sb, p),
+				p + 1 < SIM_CUT_POINT_COUNT ? "," : "\n");
+	}
 	if (o.line_drop || o.line_corrupt) {
 		uint64_t dropped, corrupted;
 

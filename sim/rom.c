@@ -43,6 +43,8 @@ struct rom_state {
 	int active;                  /* USART index chosen by the first 0x7F, -1 before */
 	uint8_t pending[64];         /* read from the link, not yet on the wire */
 	size_t pending_len, pending_pos;
+	bool block_written;          /* a flash write is being acknowledged */
+	uint32_t block_addr;
 };
 
 /* The interface the ROM talks on: the first to send 0x7F (AN2606 4). */
@@ -100,9 +102,15 @@ static int op_write(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
 
 	if (in_flash(addr, len)) {
 		if (flash_rom_program(b, addr, buf, len, r->why, sizeof(r->why)) < 0) {
-			board_trace(b, SIM_TRACE_ROM, 0, "write memory refused: %s", r->why);
+			if (b->powered)
+				board_trace(b, SIM_TRACE_ROM, 0, "write memory refused: %s", r->why);
 			return -1;
 		}
+		board_trace(b, SIM_TRACE_ROM, 0, "write memory: %u bytes programmed at 0x%08x",
+			    len, addr);
+		/* A cut point once the ACK is on the wire (rom_run). */
+		r->block_written = true;
+		r->block_addr = addr;
 		return 0;
 	}
 	if (addr >= STM32_OPTION_BANK1_BASE && addr < STM32_OPTION_BANK1_BASE + 0x800) {
@@ -125,7 +133,8 @@ static int op_erase_pages(void *ctx, const uint16_t *pages, uint32_t count)
 	struct rom_state *r = b->rom;
 
 	if (flash_rom_erase_pages(b, pages, count, r->why, sizeof(r->why)) < 0) {
-		board_trace(b, SIM_TRACE_ROM, 0, "erase refused: %s", r->why);
+		if (b->powered)
+			board_trace(b, SIM_TRACE_ROM, 0, "erase refused: %s", r->why);
 		return -1;
 	}
 	return 0;
@@ -137,7 +146,8 @@ static int op_erase_bank(void *ctx, int bank)
 	struct rom_state *r = b->rom;
 
 	if (flash_rom_erase_bank(b, bank, r->why, sizeof(r->why)) < 0) {
-		board_trace(b, SIM_TRACE_ROM, 0, "mass erase refused: %s", r->why);
+		if (b->powered)
+			board_trace(b, SIM_TRACE_ROM, 0, "mass erase refused: %s", r->why);
 		return -1;
 	}
 	return 0;
@@ -170,6 +180,7 @@ static void op_go(void *ctx, uint32_t addr)
 	char why[64];
 
 	snprintf(why, sizeof(why), "Go 0x%08x", addr);
+	board_cut_point(b, SIM_CUT_GO, addr);
 	rom_jump(b, addr, why);
 }
 
@@ -277,6 +288,7 @@ void rom_enter(struct board *b, uint32_t entry_pc)
 	r->left = false;
 	board_trace(b, SIM_TRACE_ROM, entry_pc, "ROM bootloader entered (0x0 shows %s)",
 		    mem_mode == SYSCFG_MEM_MODE_SYSMEM ? "system memory" : "not system memory");
+	board_cut_point(b, SIM_CUT_ROM_ENTRY, entry_pc);
 
 	if (flash_rdp_level(b) == 2) {
 		board_fault(b, entry_pc, "readout protection level 2: the ROM bootloader is disabled (AN2606)");
@@ -411,6 +423,10 @@ enum sim_stop_reason rom_run(struct board *b)
 				if (!line_fault(b, &c))
 					rom_usart_rx(&r->engine, c);
 			}
+			if (r->block_written) {
+				r->block_written = false;
+				board_cut_point(b, SIM_CUT_BLOCK, r->block_addr);
+			}
 			/* AN3155: the ROM acknowledges, then the option bytes reload (reset). */
 			if (r->reset_after_reply) {
 				r->reset_after_reply = false;
@@ -464,6 +480,7 @@ void rom_reset(struct board *b)
 	r->left = false;
 	r->pending_len = r->pending_pos = 0;
 	r->reset_after_reply = false;
+	r->block_written = false;
 	r->active = -1;
 	rom_usart_reset(&r->engine);
 }

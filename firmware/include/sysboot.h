@@ -52,6 +52,7 @@
 #define SYSBOOT_ROM_WHY_MASK     0x000000FFu
 #define SYSBOOT_ROM_WHY_REQUEST  0x01u         /* a valid request after a software reset */
 #define SYSBOOT_ROM_WHY_BUTTON   0x02u         /* stub: B1 held at reset */
+#define SYSBOOT_ROM_WHY_NMI      0x03u         /* stub: an NMI other than a flash ECC error */
 /* stub: image refused; low nibble = enum sysboot_image_status (image.h) */
 #define SYSBOOT_ROM_WHY_IMAGE(st) (0x10u | ((uint32_t)(st) & 0xFu))
 

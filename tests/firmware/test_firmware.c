@@ -157,6 +157,81 @@ static void torn_header_falls_back_to_the_rom(void **state)
 	sim_board_free(sb);
 }
 
+/*
+ * Rewrite the image's first 0x400 bytes as an interrupted update would,
+ * with the power cut half way through the double word at cut_addr: the
+ * header is whole, the body torn there (and erased after it).
+ */
+static struct sim_board *board_torn_at(enum sim_torn_mode mode, uint32_t cut_addr)
+{
+	struct sim_config cfg;
+	struct sim_board *sb;
+	struct sim_cut_trigger t;
+	uint8_t img[0x400];
+	uint16_t page = (uint16_t)((SYSBOOT_HEADER_ADDR - STM32_FLASH_BASE) / STM32_FLASH_PAGE_SIZE);
+	char why[128], spec[64];
+	FILE *f = fopen(fw_path("app-v1.img"), "rb");
+
+	assert_non_null(f);
+	assert_int_equal(fread(img, 1, sizeof(img), f), sizeof(img));
+	fclose(f);
+	sim_config_default(&cfg);
+	cfg.torn_program = mode;
+	sb = board_new(&cfg);
+	board_load(sb, "stub.elf", 0);
+	board_load(sb, "app-v1.img", SYSBOOT_HEADER_ADDR);
+	sim_power_on(sb);
+	assert_int_equal(flash_rom_erase_pages(board_of(sb), &page, 1, why, sizeof(why)), 0);
+	snprintf(spec, sizeof(spec), "program@0x%08x+41", cut_addr);
+	assert_int_equal(sim_cut_trigger_parse(spec, &t, why, sizeof(why)), 0);
+	sim_power_cut_on(sb, &t);
+	assert_int_equal(flash_rom_program(board_of(sb), SYSBOOT_HEADER_ADDR, img, sizeof(img),
+					   why, sizeof(why)), -1);
+	sim_power_on(sb);
+	return sb;
+}
+
+static void ecc_error_in_the_image_falls_back_to_the_rom(void **state)
+{
+	struct sim_board *sb = board_torn_at(SIM_TORN_ECC, SYSBOOT_APP_BASE + 0x100);
+
+	(void)state;
+	/* RM0351 3.3.8: the stub's read of the torn double word raises an NMI. */
+	run_for(sb, 10);
+	assert_true(traced(sb, SIM_TRACE_FLASH, "uncorrectable ECC error reading the double word at 0x08002300"));
+	assert_true(rom_answers(sb));
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_ENTERED),
+			 SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(SYSBOOT_IMAGE_ECC_ERROR));
+	/* Cleared by the stub before the ROM runs. */
+	assert_int_equal(board_of(sb)->flashc.eccr & FLASH_ECCR_ECCD, 0);
+	sim_board_free(sb);
+}
+
+static void torn_bits_in_the_image_fail_its_crc(void **state)
+{
+	struct sim_board *sb = board_torn_at(SIM_TORN_BITS, SYSBOOT_APP_BASE + 0x100);
+
+	(void)state;
+	run_for(sb, 10);
+	assert_false(traced(sb, SIM_TRACE_FLASH, "uncorrectable ECC error"));
+	assert_true(rom_answers(sb));
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_ENTERED),
+			 SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(SYSBOOT_IMAGE_BAD_CRC));
+	sim_board_free(sb);
+}
+
+static void ecc_error_in_the_header_falls_back_to_the_rom(void **state)
+{
+	struct sim_board *sb = board_torn_at(SIM_TORN_ECC, SYSBOOT_HEADER_ADDR + 0x10);
+
+	(void)state;
+	run_for(sb, 10);
+	assert_true(rom_answers(sb));
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_ENTERED),
+			 SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(SYSBOOT_IMAGE_ECC_ERROR));
+	sim_board_free(sb);
+}
+
 static void button_held_at_reset_enters_the_rom(void **state)
 {
 	struct sim_board *sb = board_with_app("app-v1.img");
@@ -262,6 +337,9 @@ int main(void)
 		cmocka_unit_test(missing_application_falls_back_to_the_rom),
 		cmocka_unit_test(corrupt_body_falls_back_to_the_rom),
 		cmocka_unit_test(torn_header_falls_back_to_the_rom),
+		cmocka_unit_test(ecc_error_in_the_image_falls_back_to_the_rom),
+		cmocka_unit_test(torn_bits_in_the_image_fail_its_crc),
+		cmocka_unit_test(ecc_error_in_the_header_falls_back_to_the_rom),
 		cmocka_unit_test(button_held_at_reset_enters_the_rom),
 		cmocka_unit_test(go_from_the_rom_starts_the_application),
 		cmocka_unit_test(request_with_a_wrong_check_is_ignored),

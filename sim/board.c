@@ -1130,6 +1130,27 @@ void sim_line_fault_counts(const struct sim_board *sb, uint64_t *dropped, uint64
 	*corrupted = lf->corrupted;
 }
 
+void sim_line_delays(struct sim_board *sb, uint32_t delay_ppm, sim_time_t delay,
+		     uint32_t stall_ppm, sim_time_t stall)
+{
+	struct sim_line_faults *lf = &board_of(sb)->line_faults;
+
+	lf->delay_ppm = delay_ppm;
+	lf->delay = delay;
+	lf->stall_ppm = stall_ppm;
+	lf->stall = stall;
+	if (!lf->rng)
+		lf->rng = 1u;
+}
+
+void sim_line_delay_counts(const struct sim_board *sb, uint64_t *delayed, uint64_t *stalled)
+{
+	const struct sim_line_faults *lf = &board_of_const(sb)->line_faults;
+
+	*delayed = lf->delayed;
+	*stalled = lf->stalled;
+}
+
 void sim_set_boot0(struct sim_board *sb, bool level)
 {
 	board_of(sb)->cfg.boot0 = level;

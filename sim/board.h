@@ -285,7 +285,9 @@ struct board {
 	/* Faults injected on the ROM's serial line (sim_line_faults). */
 	struct sim_line_faults {
 		uint32_t drop_ppm, corrupt_ppm, rng;
-		uint64_t dropped, corrupted;
+		uint32_t delay_ppm, stall_ppm;   /* sim_line_delays */
+		sim_time_t delay, stall;
+		uint64_t dropped, corrupted, delayed, stalled;
 	} line_faults;
 
 	/* ELF symbols of loaded files. */

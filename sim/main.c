@@ -52,6 +52,8 @@ struct options {
 	struct sim_cut_trigger cut_on;
 	double button_at_ms, button_for_ms;
 	uint32_t line_drop, line_corrupt, line_seed;
+	uint32_t line_delay, line_stall;
+	double line_delay_us, line_stall_ms;
 };
 
 static void usage(FILE *out)
@@ -90,6 +92,9 @@ static void usage(FILE *out)
 		"  --button-at MS[:DUR]  press B1 at MS milliseconds for DUR ms (default: held)\n"
 		"  --line-drop PPM       the ROM's serial line drops bytes (per million, both ways)\n"
 		"  --line-corrupt PPM    ... or flips a bit in them; --line-seed N repeats a run\n"
+		"  --line-delay PPM[:US] ... or holds a byte back US microseconds (default 2000)\n"
+		"  --line-stall PPM[:MS] ... or stalls MS milliseconds (default 1500, past a\n"
+		"                        host's timeout)\n"
 		"  --control stdin|unix:PATH   accept commands while running (see docs/sim.md)\n"
 		"Output:\n"
 		"  --trace FILE|-        write the event trace to FILE (- for stderr)\n"
@@ -129,6 +134,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_U1, OPT_U2, OPT_U3, OPT_FAST, OPT_RUN_FOR, OPT_UNTIL_UART, OPT_UNTIL_ROM,
 		OPT_CUT_INSN, OPT_CUT_US, OPT_BUTTON, OPT_CONTROL, OPT_TRACE, OPT_QUIET,
 		OPT_LINE_DROP, OPT_LINE_CORRUPT, OPT_LINE_SEED, OPT_CUT_ON, OPT_TORN,
+		OPT_LINE_DELAY, OPT_LINE_STALL,
 	};
 	static const struct option longopts[] = {
 		{ "flash", required_argument, NULL, OPT_FLASH },
@@ -154,6 +160,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "line-drop", required_argument, NULL, OPT_LINE_DROP },
 		{ "line-corrupt", required_argument, NULL, OPT_LINE_CORRUPT },
 		{ "line-seed", required_argument, NULL, OPT_LINE_SEED },
+		{ "line-delay", required_argument, NULL, OPT_LINE_DELAY },
+		{ "line-stall", required_argument, NULL, OPT_LINE_STALL },
 		{ "power-cut-on", required_argument, NULL, OPT_CUT_ON },
 		{ "torn-program", required_argument, NULL, OPT_TORN },
 		{ "help", no_argument, NULL, 'h' },
@@ -241,6 +249,22 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_LINE_SEED:
 			o->line_seed = (uint32_t)strtoul(optarg, &end, 0);
 			break;
+		case OPT_LINE_DELAY:
+		case OPT_LINE_STALL: {
+			uint32_t ppm = (uint32_t)strtoul(optarg, &end, 0);
+			double t = c == OPT_LINE_DELAY ? 2000 : 1500;
+
+			if (*end == ':')
+				t = strtod(end + 1, &end);
+			if (c == OPT_LINE_DELAY) {
+				o->line_delay = ppm;
+				o->line_delay_us = t;
+			} else {
+				o->line_stall = ppm;
+				o->line_stall_ms = t;
+			}
+			break;
+		}
 		case OPT_CUT_ON: {
 			char err[256];
 
@@ -576,8 +600,11 @@ int main(int argc, char **argv)
 		sim_power_cut_at_insn(sb, o.cut_insn);
 	if (o.cut_on_set)
 		sim_power_cut_on(sb, &o.cut_on);
-	if (o.line_drop || o.line_corrupt)
+	if (o.line_drop || o.line_corrupt || o.line_delay || o.line_stall)
 		sim_line_faults(sb, o.line_drop, o.line_corrupt, o.line_seed);
+	if (o.line_delay || o.line_stall)
+		sim_line_delays(sb, o.line_delay, (sim_time_t)(o.line_delay_us * 1e6),
+				o.line_stall, (sim_time_t)(o.line_stall_ms * 1e9));
 	sim_power_on(sb);
 	if (o.cut_us > 0)
 		sim_power_cut_at_time(sb, (sim_time_t)(o.cut_us * 1e6));
@@ -648,12 +675,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, " %s %lu%s", sim_cut_point_name(p), sim_cut_point_count(sb, p),
 				p + 1 < SIM_CUT_POINT_COUNT ? "," : "\n");
 	}
-	if (o.line_drop || o.line_corrupt) {
-		uint64_t dropped, corrupted;
+	if (o.line_drop || o.line_corrupt || o.line_delay || o.line_stall) {
+		uint64_t dropped, corrupted, delayed, stalled;
 
 		sim_line_fault_counts(sb, &dropped, &corrupted);
-		fprintf(stderr, "sysboot-sim: line faults injected: %llu bytes dropped, %llu corrupted\n",
-			(unsigned long long)dropped, (unsigned long long)corrupted);
+		sim_line_delay_counts(sb, &delayed, &stalled);
+		fprintf(stderr, "sysboot-sim: line faults injected: %llu bytes dropped, %llu corrupted, %llu delayed, %llu stalled\n",
+			(unsigned long long)dropped, (unsigned long long)corrupted,
+			(unsigned long long)delayed, (unsigned long long)stalled);
 	}
 out:
 	sim_board_free(sb);

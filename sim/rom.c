@@ -45,6 +45,10 @@ struct rom_state {
 	size_t pending_len, pending_pos;
 	bool block_written;          /* a flash write is being acknowledged */
 	uint32_t block_addr;
+	bool rx_arrived;             /* pending[pending_pos] is off the wire: */
+	uint8_t rx_byte;             /* ... as the line left it */
+	bool rx_drop;
+	sim_time_t rx_ready_at;      /* ... held back until then */
 };
 
 /* The interface the ROM talks on: the first to send 0x7F (AN2606 4). */
@@ -55,20 +59,35 @@ static struct link *rom_link(struct board *b)
 	return b->usart[i].link;
 }
 
-/* A line fault (sim_line_faults) on one byte: true to drop it. */
-static bool line_fault(struct board *b, uint8_t *byte)
+static bool chance(struct sim_line_faults *lf, uint32_t ppm)
+{
+	lf->rng = lf->rng * 1103515245u + 12345u;
+	return (lf->rng >> 8) % 1000000u < ppm;
+}
+
+/*
+ * The line's faults (sim_line_faults, sim_line_delays) on one byte: true to
+ * drop it; *hold is how long it is held back on the wire.
+ */
+static bool line_fault(struct board *b, uint8_t *byte, sim_time_t *hold)
 {
 	struct sim_line_faults *lf = &b->line_faults;
 
+	*hold = 0;
+	if (lf->stall_ppm && chance(lf, lf->stall_ppm)) {
+		*hold = lf->stall;
+		lf->stalled++;
+	} else if (lf->delay_ppm && chance(lf, lf->delay_ppm)) {
+		*hold = lf->delay;
+		lf->delayed++;
+	}
 	if (!lf->drop_ppm && !lf->corrupt_ppm)
 		return false;
-	lf->rng = lf->rng * 1103515245u + 12345u;
-	if ((lf->rng >> 8) % 1000000u < lf->drop_ppm) {
+	if (chance(lf, lf->drop_ppm)) {
 		lf->dropped++;
 		return true;
 	}
-	lf->rng = lf->rng * 1103515245u + 12345u;
-	if ((lf->rng >> 8) % 1000000u < lf->corrupt_ppm) {
+	if (chance(lf, lf->corrupt_ppm)) {
 		*byte ^= (uint8_t)(1u << ((lf->rng >> 4) & 7u));
 		lf->corrupted++;
 	}
@@ -242,11 +261,13 @@ static void op_tx(void *ctx, const uint8_t *buf, uint32_t len)
 
 	for (i = 0; i < len; i++) {
 		uint8_t c = buf[i];
+		sim_time_t hold;
+		bool drop = line_fault(b, &c, &hold);
 
-		if (!board_advance(b, byte_time(r)))
+		if (!board_advance(b, byte_time(r) + hold))
 			return;
 		r->bytes_out++;
-		if (!line_fault(b, &c))
+		if (!drop)
 			link_write(rom_link(b), &c, 1);
 	}
 }
@@ -413,15 +434,37 @@ enum sim_stop_reason rom_run(struct board *b)
 		if (r->pending_pos == r->pending_len)
 			fetch_input(b);
 		if (r->pending_pos < r->pending_len) {
-			/* The byte has crossed the wire once its last bit arrived. */
-			if (!board_advance(b, byte_time(r)))
-				break;
-			r->bytes_in++;
-			{
-				uint8_t c = r->pending[r->pending_pos++];
+			if (!r->rx_arrived) {
+				sim_time_t hold;
 
-				if (!line_fault(b, &c))
-					rom_usart_rx(&r->engine, c);
+				/* The byte has crossed the wire once its last bit arrived. */
+				if (!board_advance(b, byte_time(r)))
+					break;
+				r->bytes_in++;
+				r->rx_byte = r->pending[r->pending_pos];
+				r->rx_drop = line_fault(b, &r->rx_byte, &hold);
+				r->rx_ready_at = b->now + hold;
+				r->rx_arrived = true;
+			}
+			if (b->now < r->rx_ready_at) {
+				/* Held back on the line: wait for it, within the run's limit. */
+				sim_time_t target = r->rx_ready_at;
+
+				if (lim && lim->until_time && lim->until_time < target)
+					target = lim->until_time;
+				if (target > b->now && !board_advance(b, target - b->now))
+					break;
+				continue;
+			}
+			r->pending_pos++;
+			r->rx_arrived = false;
+			if (!r->rx_drop) {
+				uint64_t nacks = rom_usart_nacks(&r->engine);
+
+				rom_usart_rx(&r->engine, r->rx_byte);
+				if (rom_usart_nacks(&r->engine) != nacks)
+					board_trace(b, SIM_TRACE_ROM, 0, "NACK: %s",
+						    rom_usart_last_nack(&r->engine));
 			}
 			if (r->block_written) {
 				r->block_written = false;
@@ -481,6 +524,7 @@ void rom_reset(struct board *b)
 	r->pending_len = r->pending_pos = 0;
 	r->reset_after_reply = false;
 	r->block_written = false;
+	r->rx_arrived = false;
 	r->active = -1;
 	rom_usart_reset(&r->engine);
 }

@@ -223,6 +223,15 @@ const char *sim_uart_pty(const struct sim_board *sb, unsigned n);
  */
 void sim_line_faults(struct sim_board *sb, uint32_t drop_ppm, uint32_t corrupt_ppm, uint32_t seed);
 void sim_line_fault_counts(const struct sim_board *sb, uint64_t *dropped, uint64_t *corrupted);
+/*
+ * A slow line, on top of the faults above: a byte is held back by delay
+ * with probability delay_ppm / 10^6, or by stall (longer than a host's
+ * timeout) with probability stall_ppm / 10^6; the bytes behind it wait too,
+ * as on a wire.
+ */
+void sim_line_delays(struct sim_board *sb, uint32_t delay_ppm, sim_time_t delay,
+		     uint32_t stall_ppm, sim_time_t stall);
+void sim_line_delay_counts(const struct sim_board *sb, uint64_t *delayed, uint64_t *stalled);
 
 /* Simulated time since the ROM bootloader was last entered. */
 sim_time_t sim_rom_session_time(const struct sim_board *sb);

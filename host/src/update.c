@@ -169,6 +169,11 @@ enum op_status session_open(struct session *s, const struct connect_opts *co,
 	if (ts != TP_OK)
 		return ts == TP_ERR_CLOSED ? OP_ERR_LINK : OP_ERR_PORT;
 	an3155_init(&s->an, s->tp);
+	if (co->resume) {
+		st = an3155_resync(&s->an);
+		if (st != AN_OK)
+			goto fail_an;
+	}
 	if (!co->no_enter) {
 		if (transport_write(s->tp, cmd, strlen(cmd)) != TP_OK ||
 		    transport_drain(s->tp) != TP_OK) {
@@ -255,16 +260,45 @@ static bool all_ff(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* Write one block, padded with 0xFF to whole double words. */
+/* The flash already holds these bytes (the ACK of an earlier write was lost). */
+static bool already_written(struct session *s, uint32_t addr, const uint8_t *buf, size_t n)
+{
+	uint8_t back[BLOCK];
+
+	return an3155_read(&s->an, addr, back, n) == AN_OK && memcmp(back, buf, n) == 0;
+}
+
+/*
+ * Write one block, padded with 0xFF to whole double words. A line that
+ * damages one byte in a thousand spoils a quarter of all 256-byte frames
+ * but a sixteenth of 64-byte ones, so a block that fails after the
+ * client's retries is tried again in SMALL_BLOCK pieces.
+ */
+#define SMALL_BLOCK 64u
+
 static enum an_status write_block(struct session *s, const struct flash_image *im,
 				  uint32_t addr, size_t n)
 {
 	uint8_t buf[BLOCK];
-	size_t padded = (n + STM32_FLASH_DWORD - 1) & ~(size_t)(STM32_FLASH_DWORD - 1);
+	size_t padded = (n + STM32_FLASH_DWORD - 1) & ~(size_t)(STM32_FLASH_DWORD - 1), off;
+	enum an_status st;
 
 	memset(buf, 0xFF, sizeof(buf));
 	memcpy(buf, im->data + (addr - im->base), n);
-	return an3155_write(&s->an, addr, buf, padded);
+	st = an3155_write(&s->an, addr, buf, padded);
+	if ((st != AN_ERR_NACK && st != AN_ERR_TIMEOUT && st != AN_ERR_PROTOCOL) ||
+	    padded <= SMALL_BLOCK)
+		return st;
+	for (off = 0; off < padded; off += SMALL_BLOCK) {
+		size_t len = padded - off < SMALL_BLOCK ? padded - off : SMALL_BLOCK;
+
+		st = an3155_write(&s->an, addr + (uint32_t)off, buf + off, len);
+		if (st == AN_ERR_NACK && already_written(s, addr + (uint32_t)off, buf + off, len))
+			st = AN_OK;
+		if (st != AN_OK)
+			return st;
+	}
+	return AN_OK;
 }
 
 /*
@@ -600,6 +634,14 @@ enum op_status wait_banner(struct session *s, const char *banner,
 
 /* ---- The update -------------------------------------------------------- */
 
+bool update_worth_redoing(enum op_status st, const struct update_result *res)
+{
+	if (st == OP_ERR_VERIFY)
+		return res->rejected;
+	return res->erase_started &&
+	       (st == OP_ERR_TIMEOUT || st == OP_ERR_NACK || st == OP_ERR_PROTOCOL);
+}
+
 enum op_status update_run(const char *path, const struct update_opts *uo,
 			  struct update_result *res, char *err, size_t errlen)
 {
@@ -678,7 +720,12 @@ enum op_status update_run(const char *path, const struct update_opts *uo,
 		res->confirmed = true;
 	}
 	ast = an3155_go(&s.an, SYSBOOT_STUB_BASE);
-	if (ast != AN_OK) {
+	/*
+	 * A Go whose last ACK the line lost may well have started the stub:
+	 * what answers next tells, the application's banner or the ROM.
+	 */
+	if (ast != AN_OK && !(uo->verify == VERIFY_STUB &&
+			      (ast == AN_ERR_TIMEOUT || ast == AN_ERR_PROTOCOL))) {
 		ret = an_fail(&s, ast, err, errlen);
 		goto out;
 	}
@@ -690,6 +737,10 @@ enum op_status update_run(const char *path, const struct update_opts *uo,
 				  res->running_version,
 				  sizeof(res->running_version), &rom, err, errlen);
 		res->rejected = rom;
+		if (ret != OP_OK && rom && ast != AN_OK)
+			snprintf(err, errlen, "the ROM bootloader did not acknowledge Go "
+				 "0x%08x and still answers on %s: the image was written but "
+				 "not started", SYSBOOT_STUB_BASE, transport_name(s.tp));
 		if (ret != OP_OK)
 			goto out;
 		if (strcmp(res->running_version, want) != 0) {

@@ -60,6 +60,8 @@ struct connect_opts {
 	unsigned baud;              /* for the ROM; default 115200 */
 	const char *enter_cmd;      /* NULL: "bootloader\r\n" */
 	bool no_enter;              /* the board already runs the ROM */
+	bool resume;                /* ... and this host had it synchronised:
+				     * it may be inside a command (an3155_resync) */
 	unsigned rom_startup_ms;    /* wait after the enter command */
 	unsigned sync_ms;           /* how long to keep trying 0x7F */
 };
@@ -154,7 +156,7 @@ struct update_result {
 	bool erase_started;          /* the old header is gone */
 	bool confirmed;              /* banner seen with the right version */
 	bool rejected;               /* the stub refused the image: the ROM answers */
-	unsigned attempts;           /* whole updates run (a rejected one is redone) */
+	unsigned attempts;           /* whole updates run (see update_worth_redoing) */
 	char running_version[32];    /* what the banner said */
 	double connect_s, verify_s, total_s;
 	struct chip_info chip;
@@ -172,6 +174,15 @@ enum op_status update_check_image(const struct flash_image *im, const char *path
 
 enum op_status update_run(const char *path, const struct update_opts *uo,
 			  struct update_result *res, char *err, size_t errlen);
+
+/*
+ * Whether an update that ended with st is worth running again on a board
+ * that stays in the ROM: the stub refused what was written (the line
+ * damaged data the ROM accepted), or the ROM stopped answering or kept
+ * refusing in the middle of it (a line losing bytes). Either way the header
+ * is not valid, so the board is safe and the next attempt starts over.
+ */
+bool update_worth_redoing(enum op_status st, const struct update_result *res);
 
 /*
  * After a Go, look for the banner on the port at 115200 8N1 for up to

@@ -4,6 +4,8 @@
 #   make test       install missing packages, build, run every test (sanitized)
 #   make demo       a complete in-field update of the emulated board
 #   make reliability  power cuts over an update, updates over a bad line: no brick
+#   make bench      update times against stm32flash and the physical limit,
+#                   emulator speed, firmware size (docs/performance.md)
 #
 # The host tool and emulator are a CMake project (build/, and build/san with
 # ASan+UBSan for the tests); the firmware is cross-built by firmware/Makefile
@@ -14,7 +16,7 @@ SAN_BUILD  := $(BUILD)/san
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps host firmware san test demo reliability clean
+.PHONY: all deps host firmware san test demo reliability bench clean
 
 all: host firmware
 
@@ -53,6 +55,14 @@ reliability: deps
 	$(MAKE) all
 	tests/interop/powercut.sh $(BUILD)/host/sysboot $(BUILD)/sim/sysboot-sim $(BUILD)/firmware $(CUTS)
 	tests/interop/badline.sh $(BUILD)/host/sysboot $(BUILD)/sim/sysboot-sim $(BUILD)/firmware $(RUNS)
+
+# A few minutes (the 1 MB runs); not part of `make test`. BENCH_ARGS passes
+# options to sysboot-bench (e.g. BENCH_ARGS="--sizes 64 --runs 1").
+BENCH_ARGS ?=
+bench: deps
+	$(MAKE) all
+	$(BUILD)/bench/sysboot-bench --sysboot $(BUILD)/host/sysboot --firmware $(BUILD)/firmware \
+		--noparity $(BUILD)/tests/interop/noparity.so $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -21,6 +21,7 @@
 
 #include "board.h"
 #include "link.h"
+#include "usb_link.h"
 
 #define SRAM2_ALIAS STM32_SRAM2_ALIAS_BASE
 #define INFO_BASE   0x1FFF7000u
@@ -60,6 +61,7 @@ const char *sim_trace_kind_str(enum sim_trace_kind kind)
 		[SIM_TRACE_FLASH] = "flash",
 		[SIM_TRACE_WATCHDOG] = "watchdog",
 		[SIM_TRACE_UART] = "uart",
+		[SIM_TRACE_USB] = "usb",
 		[SIM_TRACE_NOTE] = "note",
 	};
 
@@ -99,20 +101,38 @@ void board_trace(struct board *b, enum sim_trace_kind kind, uint32_t pc,
 	}
 }
 
-void board_fault(struct board *b, uint32_t pc, const char *fmt, ...)
+static void fault_v(struct board *b, enum sim_fault_kind kind, uint32_t pc, uint32_t addr,
+		    const char *fmt, va_list ap)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
 	vsnprintf(b->fault_text, sizeof(b->fault_text), fmt, ap);
-	va_end(ap);
 	b->fault_pc = pc;
+	b->fault_addr = addr;
+	b->fault_kind = kind;
 	b->mode = MODE_HALTED;
 	b->stop_requested = true;
 	b->stop_reason = SIM_STOP_FAULT;
 	board_trace(b, SIM_TRACE_FAULT, pc, "%s", b->fault_text);
 	if (b->uc)
 		uc_emu_stop(b->uc);
+}
+
+void board_fault(struct board *b, uint32_t pc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fault_v(b, SIM_FAULT_OTHER, pc, 0, fmt, ap);
+	va_end(ap);
+}
+
+void board_fault_at(struct board *b, enum sim_fault_kind kind, uint32_t pc, uint32_t addr,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fault_v(b, kind, pc, addr, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- Events ------------------------------------------------------------ */
@@ -515,10 +535,23 @@ bool rcc_clock_enabled(const struct board *b, uint32_t enr, uint32_t enbit)
 	return (v & enbit) != 0;
 }
 
+/* Tell an observer about a CPU access (sim_observe). */
+static void observe(struct board *b, const char *periph, uint32_t addr, unsigned size,
+		    uint32_t value, bool write, bool lost)
+{
+	struct sim_access a = {
+		.pc = b->last_pc, .addr = addr, .value = value, .size = size,
+		.write = write, .lost = lost, .periph = periph,
+	};
+
+	if (b->observing && b->obs.access)
+		b->obs.access(b->obs.ctx, sim_board_of(b), &a);
+}
+
 static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *user)
 {
 	struct board *b = user;
-	uint32_t addr = (uint32_t)offset;
+	uint32_t addr = (uint32_t)offset, v;
 	struct periph *p = find_periph(b, addr);
 
 	(void)uc;
@@ -527,9 +560,13 @@ static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *u
 			    "read of unmodelled register 0x%08x returns 0", addr);
 		return 0;
 	}
-	if (!rcc_clock_enabled(b, p->enr, p->enbit))
+	if (!rcc_clock_enabled(b, p->enr, p->enbit)) {
+		observe(b, p->name, addr, size, 0, false, true);
 		return 0;
-	return p->read(b, p->state, addr - p->base, size);
+	}
+	v = p->read(b, p->state, addr - p->base, size);
+	observe(b, p->name, addr, size, v, false, false);
+	return v;
 }
 
 static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
@@ -550,8 +587,10 @@ static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t v
 			    "write of 0x%08x to %s+0x%02x lost: its clock is off (RCC+0x%02x bit %u clear)",
 			    (uint32_t)value, p->name, addr - p->base, p->enr,
 			    (unsigned)__builtin_ctz(p->enbit));
+		observe(b, p->name, addr, size, (uint32_t)value, true, true);
 		return;
 	}
+	observe(b, p->name, addr, size, (uint32_t)value, true, false);
 	p->write(b, p->state, addr - p->base, size, (uint32_t)value);
 }
 
@@ -655,6 +694,8 @@ static void power_lost(struct board *b)
 	b->powered = false;
 	b->mode = MODE_OFF;
 	flash_power_cut(b);
+	if (b->rom)
+		rom_power_lost(b);
 	while (b->events)
 		sim_event_cancel(b, b->events);
 	board_trace(b, SIM_TRACE_POWER, b->last_pc, "power cut after %llu instructions",
@@ -669,6 +710,9 @@ static bool wake_pending(const struct board *b)
 {
 	unsigned i;
 
+	/* A debugger halting a sleeping core to call a function wakes it too. */
+	if (b->call.state == SIM_CALL_PENDING)
+		return true;
 	for (i = 1; i < NVIC_EXC_COUNT; i++)
 		if (b->nvic.pending[i] && (i < EXC_IRQ0 || b->nvic.enabled[i]))
 			return true;
@@ -694,6 +738,77 @@ static void handle_sleep(struct board *b, uint32_t addr)
 	uc_reg_write(b->uc, UC_ARM_REG_PC, &pc);
 }
 
+/* ---- Debugger-style calls (sim_call) ------------------------------------ */
+
+/*
+ * Where a called function returns to: a page of "b ." at the end of FMC
+ * bank 1, where a Nucleo has no memory, so no firmware reaches it by
+ * accident; executable in the ARMv7-M default memory map (B3.1), unlike
+ * the system and vendor regions from 0xE0000000 (execute never).
+ */
+#define CALL_TRAP_BASE 0x6FFFF000u
+
+static const int call_regs[16] = {
+	UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R4,
+	UC_ARM_REG_R5, UC_ARM_REG_R6, UC_ARM_REG_R7, UC_ARM_REG_R8, UC_ARM_REG_R9,
+	UC_ARM_REG_R10, UC_ARM_REG_R11, UC_ARM_REG_R12, UC_ARM_REG_SP, UC_ARM_REG_LR,
+	UC_ARM_REG_PC,
+};
+
+/* Start the pending call in place of the instruction at pc (not executed yet). */
+static void call_start(struct board *b, uint32_t pc)
+{
+	uint32_t sp, lr = CALL_TRAP_BASE | 1u, target = b->call.addr | 1u;
+	unsigned i;
+
+	for (i = 0; i < 16; i++)
+		uc_reg_read(b->uc, call_regs[i], &b->call.regs[i]);
+	b->call.regs[15] = pc;
+	uc_reg_read(b->uc, UC_ARM_REG_XPSR, &b->call.xpsr);
+	/* AAPCS: the stack is 8-byte aligned at a call. */
+	sp = b->call.regs[13] & ~7u;
+	uc_reg_write(b->uc, UC_ARM_REG_SP, &sp);
+	uc_reg_write(b->uc, UC_ARM_REG_LR, &lr);
+	uc_reg_write(b->uc, UC_ARM_REG_PC, &target);
+	b->call.state = SIM_CALL_RUNNING;
+	board_trace(b, SIM_TRACE_NOTE, pc, "debugger call: the CPU calls 0x%08x (interrupted at 0x%08x)",
+		    target, pc);
+}
+
+/* The called function returned into the trap: carry on where the call began. */
+static void call_return(struct board *b)
+{
+	unsigned i;
+
+	for (i = 0; i < 16; i++) {
+		uint32_t v = b->call.regs[i] | (i == 15 ? 1u : 0u);
+
+		uc_reg_write(b->uc, call_regs[i], &v);
+	}
+	uc_reg_write(b->uc, UC_ARM_REG_XPSR, &b->call.xpsr);
+	b->call.state = SIM_CALL_RETURNED;
+	board_trace(b, SIM_TRACE_NOTE, b->last_pc,
+		    "debugger call: 0x%08x returned; the firmware carries on at 0x%08x",
+		    b->call.addr | 1u, b->call.regs[15]);
+	b->last_pc = b->call.regs[15];
+}
+
+int sim_call(struct sim_board *sb, uint32_t addr)
+{
+	struct board *b = board_of(sb);
+
+	if (b->call.state == SIM_CALL_PENDING || b->call.state == SIM_CALL_RUNNING)
+		return -1;
+	b->call.state = SIM_CALL_PENDING;
+	b->call.addr = addr & ~1u;
+	return 0;
+}
+
+enum sim_call_state sim_call_state(const struct sim_board *sb)
+{
+	return board_of_const(sb)->call.state;
+}
+
 static void hook_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
 	struct board *b = user;
@@ -707,8 +822,14 @@ static void hook_code(uc_engine *uc, uint64_t address, uint32_t size, void *user
 	if (b->alias_pending)
 		apply_alias(b);
 
+	if (addr == CALL_TRAP_BASE && b->call.state == SIM_CALL_RUNNING) {
+		call_return(b);
+		return;
+	}
 	if (is_rom_address(b, addr, &rom_addr)) {
 		if (rom_addr == rom_entry_point(b)) {
+			if (b->observing && b->obs.rom_entry)
+				b->obs.rom_entry(b->obs.ctx, sim_board_of(b), b->last_pc);
 			b->rom_entry = true;
 			b->rom_entry_pc = rom_addr;
 			board_trace(b, SIM_TRACE_JUMP, b->last_pc,
@@ -716,7 +837,7 @@ static void hook_code(uc_engine *uc, uint64_t address, uint32_t size, void *user
 				    rom_addr);
 			stop_cpu(b, SIM_STOP_NONE);
 		} else {
-			board_fault(b, b->last_pc,
+			board_fault_at(b, SIM_FAULT_SYSMEM_BRANCH, b->last_pc, rom_addr,
 				    "jump to 0x%08x in system memory, which is not the ROM bootloader's entry point (0x%08x, the value stored at 0x1FFF0004)%s",
 				    rom_addr, rom_entry_point(b) | 1u,
 				    rom_addr == STM32_SYSMEM_BASE + 4 || rom_addr == STM32_SYSMEM_BASE ?
@@ -738,7 +859,8 @@ static void hook_code(uc_engine *uc, uint64_t address, uint32_t size, void *user
 		enum region from = region_of(b->last_pc), to = region_of(addr);
 
 		if (to == REGION_NONE) {
-			board_fault(b, b->last_pc, "execution reached 0x%08x, where there is no memory", addr);
+			board_fault_at(b, SIM_FAULT_NO_MEMORY, b->last_pc, addr,
+				       "execution reached 0x%08x, where there is no memory", addr);
 			return;
 		}
 		board_trace(b, SIM_TRACE_JUMP, b->last_pc, "%s -> %s at 0x%08x",
@@ -758,6 +880,10 @@ static void hook_code(uc_engine *uc, uint64_t address, uint32_t size, void *user
 	}
 	if (b->nvic.check)
 		cpu_check_exceptions(b, addr);
+	if (b->call.state == SIM_CALL_PENDING && b->nvic.depth == 0) {
+		call_start(b, addr);
+		return;
+	}
 
 	/* WFI (0xBF30) and WFE (0xBF20) need the core's sleep model. */
 	if (size == 2) {
@@ -813,7 +939,7 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int
 	(void)value;
 	switch (type) {
 	case UC_MEM_FETCH_UNMAPPED:
-		board_fault(b, b->last_pc,
+		board_fault_at(b, SIM_FAULT_NO_MEMORY, b->last_pc, addr,
 			    "jump to 0x%08x, where there is no memory (from the instruction at 0x%08x)",
 			    addr, b->last_pc);
 		break;
@@ -859,14 +985,15 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 					    pc | 1u);
 			return;
 		}
-		board_fault(b, b->last_pc, "instruction fetch from 0x%08x failed (no executable memory there)", pc);
+		board_fault_at(b, SIM_FAULT_NO_MEMORY, b->last_pc, pc,
+			       "instruction fetch from 0x%08x failed (no executable memory there)", pc);
 		return;
 	case QEMU_EXCP_SWI:
 		if (!cpu_take_svc(b))
 			board_fault(b, b->last_pc, "SVC executed where it cannot be taken");
 		return;
 	case QEMU_EXCP_INVSTATE:
-		board_fault(b, b->last_pc,
+		board_fault_at(b, SIM_FAULT_EVEN_BRANCH, b->last_pc, pc,
 			    "usage fault: branch to an even address (0x%08x): on Cortex-M the lowest bit of a branch target must be 1 (Thumb state); a function pointer was built from an address without |1, or read from the wrong place",
 			    pc);
 		return;
@@ -1050,6 +1177,12 @@ static void do_reset(struct board *b, enum sim_reset_cause cause)
 	}
 	if (b->poll.fn)
 		sim_event_schedule(b, &b->poll, SIM_US(100));
+	if (b->call.state == SIM_CALL_PENDING || b->call.state == SIM_CALL_RUNNING)
+		board_trace(b, SIM_TRACE_NOTE, pc, "debugger call of 0x%08x abandoned by the reset",
+			    b->call.addr | 1u);
+	b->call.state = SIM_CALL_NONE;
+	if (b->observing && b->obs.reset)
+		b->obs.reset(b->obs.ctx, sim_board_of(b), cause);
 }
 
 void sim_power_on(struct sim_board *sb)
@@ -1176,6 +1309,9 @@ void sim_config_default(struct sim_config *cfg)
 	cfg->timing.flash_bank_erase = SIM_US(22000);
 	cfg->timing.rom_startup_lse = SIM_MS(55);      /* AN2606 */
 	cfg->timing.rom_startup_no_lse = SIM_MS(2560);
+	cfg->timing.rom_usb_connect = SIM_MS(300);     /* AN2606 "USB connection" */
+	cfg->timing.usb_bit = SIM_S(1) / 12000000u;    /* full speed, 12 Mbit/s */
+	cfg->usb_bcd_device = 0x2200u;      /* as other STM32 ROMs (UNCERTAIN for the L476) */
 }
 
 static void poll_event(struct board *b, void *arg);
@@ -1212,6 +1348,8 @@ struct sim_board *sim_board_new(const struct sim_config *cfg, char *err, size_t 
 	}
 	b = board_of(sb);
 	b->cfg = *cfg;
+	if (b->cfg.instant_host)
+		b->cfg.realtime = false;   /* a board that waits for nobody keeps no wall clock */
 	b->mode = MODE_OFF;
 	b->next_event = UINT64_MAX;
 
@@ -1247,6 +1385,17 @@ struct sim_board *sim_board_new(const struct sim_config *cfg, char *err, size_t 
 	uc_mem_map_ptr(b->uc, STM32_SRAM1_BASE, STM32_SRAM1_SIZE, UC_PROT_ALL, b->sram1);
 	uc_mem_map_ptr(b->uc, SRAM2_ALIAS, STM32_SRAM2_SIZE, UC_PROT_ALL, b->sram2);
 	uc_mem_map_ptr(b->uc, STM32_SRAM2_BASE, STM32_SRAM2_SIZE, UC_PROT_ALL, b->sram2);
+	{
+		static uint16_t trap[PAGE_4K / 2];
+
+		for (i = 0; i < PAGE_4K / 2; i++)
+			trap[i] = 0xE7FEu;           /* b . */
+		if (uc_mem_map(b->uc, CALL_TRAP_BASE, PAGE_4K, UC_PROT_READ | UC_PROT_EXEC) != UC_ERR_OK ||
+		    uc_mem_write(b->uc, CALL_TRAP_BASE, trap, sizeof(trap)) != UC_ERR_OK) {
+			snprintf(err, errlen, "cannot map the debugger call trap");
+			goto fail;
+		}
+	}
 	for (i = 0; i < sizeof(mmio_windows) / sizeof(mmio_windows[0]); i++) {
 		b->windows[i].b = b;
 		b->windows[i].base = mmio_windows[i].base;
@@ -1292,6 +1441,11 @@ struct sim_board *sim_board_new(const struct sim_config *cfg, char *err, size_t 
 			goto fail;
 		board_add_periph(b, &p);
 	}
+	if (cfg->usb.kind != SIM_USB_NONE) {
+		b->usb = usb_link_open(&cfg->usb, err, errlen);
+		if (!b->usb)
+			goto fail;
+	}
 	if (rom_init(b, err, errlen) < 0)
 		goto fail;
 
@@ -1308,11 +1462,12 @@ void sim_board_free(struct sim_board *sb)
 {
 	struct board *b;
 	unsigned i;
-	size_t k;
 
 	if (!sb)
 		return;
 	b = board_of(sb);
+	usb_link_close(b->usb);
+	b->usb = NULL;
 	if (b->rom)
 		rom_fini(b);
 	for (i = 0; i < 3; i++)
@@ -1327,9 +1482,7 @@ void sim_board_free(struct sim_board *sb)
 		munmap(b->sram1, STM32_SRAM1_SIZE);
 	if (b->sram2)
 		munmap(b->sram2, STM32_SRAM2_SIZE);
-	for (k = 0; k < b->nsymbols; k++)
-		free(b->symbols[k].name);
-	free(b->symbols);
+	debuginfo_free(b);
 	free(b->trace);
 	free(sb);
 }
@@ -1402,7 +1555,7 @@ static void explain_stop(struct board *b, uc_err e)
 			hint = ". 0x1FFF0004 is where the ROM's entry point is stored, not the entry point: read the word there and jump to that (missing dereference)";
 		else if (pc == STM32_SYSMEM_BASE || pc == 0)
 			hint = ". That is the ROM's vector table, not code";
-		board_fault(b, b->last_pc,
+		board_fault_at(b, SIM_FAULT_EVEN_BRANCH, b->last_pc, pc,
 			    "usage fault (INVSTATE): branch to the even address 0x%08x from 0x%08x; on Cortex-M a branch target must have bit 0 set (Thumb)%s",
 			    pc, b->last_pc, hint);
 		return;
@@ -1553,6 +1706,58 @@ const char *sim_fault_text(const struct sim_board *sb)
 	return board_of_const(sb)->fault_text;
 }
 
+void sim_fault_info(const struct sim_board *sb, struct sim_fault *f)
+{
+	const struct board *b = board_of_const(sb);
+
+	f->kind = b->fault_kind;
+	f->pc = b->fault_pc;
+	f->addr = b->fault_addr;
+}
+
+/* ---- Observers (sim_observe) --------------------------------------------- */
+
+static bool in_sram(uint32_t addr)
+{
+	return (addr >= STM32_SRAM1_BASE && addr - STM32_SRAM1_BASE < STM32_SRAM1_SIZE + STM32_SRAM2_SIZE) ||
+	       (addr >= STM32_SRAM2_BASE && addr - STM32_SRAM2_BASE < STM32_SRAM2_SIZE);
+}
+
+static void hook_sram(uc_engine *uc, uc_mem_type type, uint64_t address, int size,
+		      int64_t value, void *user)
+{
+	struct board *b = user;
+
+	(void)uc;
+	if (in_sram((uint32_t)address))
+		observe(b, NULL, (uint32_t)address, (unsigned)size, (uint32_t)value,
+			type == UC_MEM_WRITE, false);
+}
+
+void sim_observe(struct sim_board *sb, const struct sim_observer *obs)
+{
+	struct board *b = board_of(sb);
+	bool sram = obs && obs->sram;
+
+	if (sram && !b->sram_hooked) {
+		/* One range over SRAM2, system memory and SRAM1; hook_sram filters. */
+		uc_hook_add(b->uc, &b->sram_hooks[0], UC_HOOK_MEM_WRITE, hook_sram, b,
+			    STM32_SRAM2_BASE, STM32_SRAM1_BASE + STM32_SRAM1_SIZE + STM32_SRAM2_SIZE - 1);
+		uc_hook_add(b->uc, &b->sram_hooks[1], UC_HOOK_MEM_READ_AFTER, hook_sram, b,
+			    STM32_SRAM2_BASE, STM32_SRAM1_BASE + STM32_SRAM1_SIZE + STM32_SRAM2_SIZE - 1);
+		b->sram_hooked = true;
+	} else if (!sram && b->sram_hooked) {
+		uc_hook_del(b->uc, b->sram_hooks[0]);
+		uc_hook_del(b->uc, b->sram_hooks[1]);
+		b->sram_hooked = false;
+	}
+	b->observing = obs != NULL;
+	if (obs)
+		b->obs = *obs;
+	else
+		memset(&b->obs, 0, sizeof(b->obs));
+}
+
 sim_time_t sim_now(const struct sim_board *sb)
 {
 	return board_of_const(sb)->now;
@@ -1646,17 +1851,6 @@ const struct sim_trace_entry *sim_trace_find(const struct sim_board *sb, size_t 
 	return NULL;
 }
 
-uint32_t sim_symbol(const struct sim_board *sb, const char *name)
-{
-	const struct board *b = board_of_const(sb);
-	size_t i;
-
-	for (i = 0; i < b->nsymbols; i++)
-		if (strcmp(b->symbols[i].name, name) == 0)
-			return b->symbols[i].value;
-	return 0;
-}
-
 void sim_uart_send(struct sim_board *sb, unsigned n, const void *data, size_t len)
 {
 	struct board *b = board_of(sb);
@@ -1681,6 +1875,13 @@ const char *sim_uart_pty(const struct sim_board *sb, unsigned n)
 	if (n < 1 || n > 3 || !b->usart[n - 1].link)
 		return "";
 	return link_pty_path(b->usart[n - 1].link);
+}
+
+sim_time_t sim_uart_last_tx(const struct sim_board *sb, unsigned n)
+{
+	const struct board *b = board_of_const(sb);
+
+	return n >= 1 && n <= 3 ? b->usart[n - 1].tx_last : 0;
 }
 
 int sim_load_bytes(struct sim_board *sb, uint32_t addr, const void *data, size_t len,

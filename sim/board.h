@@ -24,6 +24,8 @@
 #include "flash.h"
 #include "usart.h"
 
+struct usb_link;
+
 /* ---- Simulated time --------------------------------------------------- */
 /* sim_time_t and SIM_US()/SIM_MS() are in sim.h, timed events in event.h. */
 
@@ -235,7 +237,23 @@ struct board {
 	/* CPU bookkeeping. */
 	uint32_t last_pc;
 	uint32_t fault_pc;
+	uint32_t fault_addr;
+	enum sim_fault_kind fault_kind;
 	char fault_text[512];
+
+	/* A debugger-style call (sim_call): the registers it will restore. */
+	struct {
+		enum sim_call_state state;
+		uint32_t addr;
+		uint32_t regs[16];       /* r0-r12, sp, lr, pc */
+		uint32_t xpsr;
+	} call;
+
+	/* Someone watching (sim_observe), and the SRAM hooks it needs. */
+	struct sim_observer obs;
+	bool observing;
+	uc_hook sram_hooks[2];
+	bool sram_hooked;
 
 	/* Peripherals. */
 	struct rcc_state rcc;
@@ -250,6 +268,7 @@ struct board {
 	struct flash_ctl flashc;
 	struct usart usart[3];       /* USART1, USART2, USART3 */
 	struct rom_state *rom;       /* ROM bootloader model, NULL when absent */
+	struct usb_link *usb;        /* the USB connector's host side, NULL when nothing is there */
 
 	/* Peripheral dispatch table and the MMIO windows routed to it. */
 	struct mmio_window {
@@ -290,14 +309,8 @@ struct board {
 		uint64_t dropped, corrupted, delayed, stalled;
 	} line_faults;
 
-	/* ELF symbols of loaded files. */
-	struct sim_symbol *symbols;
-	size_t nsymbols, symbols_cap;
-};
-
-struct sim_symbol {
-	char *name;
-	uint32_t value;
+	/* Symbols, sections and line tables of the loaded ELF files. */
+	struct sim_debug_file *debug;
 };
 
 /* The public handle is the board itself. */
@@ -313,6 +326,11 @@ static inline struct board *board_of(struct sim_board *sb)
 static inline const struct board *board_of_const(const struct sim_board *sb)
 {
 	return &sb->board;
+}
+
+static inline struct sim_board *sim_board_of(struct board *b)
+{
+	return (struct sim_board *)b;   /* the board is the handle's first member */
 }
 
 /* cpu.c: exceptions, NVIC, SysTick, SCB. */
@@ -331,6 +349,10 @@ void periph_reset(struct board *b, enum reset_kind kind);
 void gpio_update_inputs(struct board *b);
 void iwdg_start(struct board *b);
 void iwdg_refresh(struct board *b);
+/* The watchdog's timeout with its current prescaler and reload values. */
+sim_time_t iwdg_period(const struct board *b);
+/* Time left before a running watchdog resets the board. */
+sim_time_t iwdg_remaining(const struct board *b);
 
 /* Register the peripherals of each module in the dispatch table. */
 void board_add_periph(struct board *b, const struct periph *p);
@@ -344,13 +366,21 @@ void rom_fini(struct board *b);
 void rom_enter(struct board *b, uint32_t entry_pc);
 enum sim_stop_reason rom_run(struct board *b);
 void rom_reset(struct board *b);
+void rom_power_lost(struct board *b);
 
 /* elf.c: loading firmware files. */
 int sim_elf_load(struct board *b, const char *path, char *err, size_t errlen);
 
+/* debuginfo.c: symbols, sections and source lines of a loaded ELF file. */
+int debuginfo_add(struct board *b, const char *path, const uint8_t *buf, size_t len);
+void debuginfo_free(struct board *b);
+
 /* A fault stops the core: record it, trace it, halt. */
 void board_fault(struct board *b, uint32_t pc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same, saying what kind of fault it is and the address involved. */
+void board_fault_at(struct board *b, enum sim_fault_kind kind, uint32_t pc, uint32_t addr,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Wall clock in nanoseconds (CLOCK_MONOTONIC). */
 uint64_t board_wall_ns(void);

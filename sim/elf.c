@@ -1,11 +1,12 @@
 /*
  * elf.c - put a firmware ELF file into the emulated board, as a debugger
- * would, and remember its symbols.
+ * would, and remember what it says about its addresses.
  *
  * Loadable segments go to their physical (load) addresses, which is where a
- * programmer writes them; symbols let tests and the diagnose command name
- * places in the firmware (test_done, test_result, functions). Every offset
- * read from the file is checked against the file size first.
+ * programmer writes them; symbols, sections and source lines (debuginfo.c)
+ * let tests and the diagnose command name places in the firmware
+ * (test_done, test_result, main+0x1c at app.c:42). Every offset read from
+ * the file is checked against the file size first.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,26 +14,6 @@
 
 #include "board.h"
 #include "sysboot/elf32.h"
-
-static int add_symbol(void *ctx, const char *name, uint32_t value)
-{
-	struct board *b = ctx;
-
-	if (b->nsymbols == b->symbols_cap) {
-		size_t cap = b->symbols_cap ? b->symbols_cap * 2 : 64;
-		struct sim_symbol *s = realloc(b->symbols, cap * sizeof(*s));
-
-		if (!s)
-			return -1;
-		b->symbols = s;
-		b->symbols_cap = cap;
-	}
-	b->symbols[b->nsymbols].name = strdup(name);
-	if (!b->symbols[b->nsymbols].name)
-		return -1;
-	b->symbols[b->nsymbols++].value = value;
-	return 0;
-}
 
 struct load_ctx {
 	struct board *b;
@@ -83,7 +64,10 @@ int sim_elf_load(struct board *b, const char *path, char *err, size_t errlen)
 			goto out;
 		}
 	}
-	elf32_symbols(f, (size_t)size, add_symbol, b);
+	if (debuginfo_add(b, path, f, (size_t)size) < 0) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
 	ret = 0;
 out:
 	free(f);

@@ -20,9 +20,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "boardopts.h"
+#include "diagnose.h"
 #include "sim.h"
 
 #define EXIT_USAGE 2
+#define PRELOAD_LIB   "libumockdev-preload.so.0"
+#define PRELOAD_GUARD "SYSBOOT_SIM_UNDER_UMOCKDEV"
 #define EXIT_FAULT 3
 #define EXIT_SETUP 4
 #define SLICE      SIM_MS(5)
@@ -60,25 +64,27 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sysboot-sim [options] [FIRMWARE[@ADDRESS] ...]\n"
+		"       sysboot-sim diagnose FIRMWARE ... [--trigger ...]   (see --help there)\n"
 		"\n"
 		"Runs firmware on an emulated Nucleo-L476RG (STM32L476RG). ELF files load at\n"
 		"their load addresses; binary files need @ADDRESS (e.g. app.img@0x08002000).\n"
 		"\n"
 		"Board:\n"
-		"  --flash FILE          keep the flash in FILE between runs (created erased)\n"
+		BOARD_OPTIONS_USAGE
 		"  --erase               erase the whole flash before loading\n"
-		"  --boot0               hold BOOT0 high (boot the ROM bootloader)\n"
-		"  --no-lse              no 32.768 kHz crystal (ROM start-up 2.56 s, no USB DFU)\n"
-		"  --hse HZ              HSE frequency, 0 for none (default 8000000)\n"
-		"  --bootloader-id ID    ROM bootloader ID byte: 0xA3 (V10, default) or 0x92 (V9)\n"
-		"  --vbat                keep the backup domain across power cuts\n"
-		"  --torn-program MODE   a power cut while a double word is programmed leaves it\n"
-		"                        none: unwritten (default), bits: partly programmed,\n"
-		"                        ecc: partly programmed with bad ECC (reading it: NMI)\n"
 		"Serial ports (USART1, USART2 = ST-LINK virtual COM port, USART3):\n"
 		"  --usart2 pty[:LINK] | tcp:PORT | none   (default: pty)\n"
 		"  --usart1 ..., --usart3 ...\n"
-		"  --fast                do not keep to real time (default with a pty/tcp: real time)\n"
+		"  --fast                do not keep to real time (default with a pty/tcp/USB: real time)\n"
+		"  --instant-host        the ROM's waits for the host take no simulated time, so a\n"
+		"                        session lasts exactly its wire and flash time (implies --fast)\n"
+		"USB connector (the ROM's DFU device, 0483:df11, while it is up):\n"
+		"  --usb umockdev[:ENVFILE]  serve it to libusb programs through a umockdev testbed;\n"
+		"                        the client environment is printed and written to ENVFILE\n"
+		"  --usb none            nothing on the connector (default)\n"
+		"  --usb-serial TEXT     the ROM's serial string (default: derived from the unique ID)\n"
+		"  --dfu-alt N=TEXT      DfuSe memory layout string of alternate setting N (0..3)\n"
+		"  --dfu-tail lost|pad|error  DFU writes >256 bytes, not a multiple of 8 (default lost)\n"
 		"Events and stopping:\n"
 		"  --run-for MS          stop after MS milliseconds of simulated time\n"
 		"  --until-uart TEXT     stop when USART2 has sent TEXT\n"
@@ -130,24 +136,21 @@ static int parse_link(const char *arg, struct sim_link_config *lc)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum {
-		OPT_FLASH = 256, OPT_ERASE, OPT_BOOT0, OPT_NO_LSE, OPT_HSE, OPT_BLID, OPT_VBAT,
+		OPT_ERASE = 256,
 		OPT_U1, OPT_U2, OPT_U3, OPT_FAST, OPT_RUN_FOR, OPT_UNTIL_UART, OPT_UNTIL_ROM,
 		OPT_CUT_INSN, OPT_CUT_US, OPT_BUTTON, OPT_CONTROL, OPT_TRACE, OPT_QUIET,
-		OPT_LINE_DROP, OPT_LINE_CORRUPT, OPT_LINE_SEED, OPT_CUT_ON, OPT_TORN,
-		OPT_LINE_DELAY, OPT_LINE_STALL,
+		OPT_LINE_DROP, OPT_LINE_CORRUPT, OPT_LINE_SEED, OPT_INSTANT_HOST,
+		OPT_USB, OPT_USB_SERIAL, OPT_DFU_ALT, OPT_DFU_TAIL,
+		OPT_LINE_DELAY, OPT_LINE_STALL, OPT_CUT_ON,
 	};
 	static const struct option longopts[] = {
-		{ "flash", required_argument, NULL, OPT_FLASH },
+		BOARD_LONGOPTS,
 		{ "erase", no_argument, NULL, OPT_ERASE },
-		{ "boot0", no_argument, NULL, OPT_BOOT0 },
-		{ "no-lse", no_argument, NULL, OPT_NO_LSE },
-		{ "hse", required_argument, NULL, OPT_HSE },
-		{ "bootloader-id", required_argument, NULL, OPT_BLID },
-		{ "vbat", no_argument, NULL, OPT_VBAT },
 		{ "usart1", required_argument, NULL, OPT_U1 },
 		{ "usart2", required_argument, NULL, OPT_U2 },
 		{ "usart3", required_argument, NULL, OPT_U3 },
 		{ "fast", no_argument, NULL, OPT_FAST },
+		{ "instant-host", no_argument, NULL, OPT_INSTANT_HOST },
 		{ "run-for", required_argument, NULL, OPT_RUN_FOR },
 		{ "until-uart", required_argument, NULL, OPT_UNTIL_UART },
 		{ "until-rom", no_argument, NULL, OPT_UNTIL_ROM },
@@ -163,7 +166,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "line-delay", required_argument, NULL, OPT_LINE_DELAY },
 		{ "line-stall", required_argument, NULL, OPT_LINE_STALL },
 		{ "power-cut-on", required_argument, NULL, OPT_CUT_ON },
-		{ "torn-program", required_argument, NULL, OPT_TORN },
+		{ "usb", required_argument, NULL, OPT_USB },
+		{ "usb-serial", required_argument, NULL, OPT_USB_SERIAL },
+		{ "dfu-alt", required_argument, NULL, OPT_DFU_ALT },
+		{ "dfu-tail", required_argument, NULL, OPT_DFU_TAIL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -176,27 +182,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		char *end = NULL;
 
+		if (board_option_p(c)) {
+			char err[160];
+
+			if (board_option(&o->cfg, c, optarg, err, sizeof(err)) < 0) {
+				fprintf(stderr, "sysboot-sim: %s\n", err);
+				return -1;
+			}
+			continue;
+		}
 		switch (c) {
-		case OPT_FLASH:
-			o->cfg.flash_path = optarg;
-			break;
 		case OPT_ERASE:
 			o->erase = true;
-			break;
-		case OPT_BOOT0:
-			o->cfg.boot0 = true;
-			break;
-		case OPT_NO_LSE:
-			o->cfg.lse = false;
-			break;
-		case OPT_HSE:
-			o->cfg.hse_hz = (uint32_t)strtoul(optarg, &end, 0);
-			break;
-		case OPT_BLID:
-			o->cfg.bootloader_id = (uint8_t)strtoul(optarg, &end, 0);
-			break;
-		case OPT_VBAT:
-			o->cfg.vbat = true;
 			break;
 		case OPT_U1:
 		case OPT_U2:
@@ -208,6 +205,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			break;
 		case OPT_FAST:
+			fast = true;
+			break;
+		case OPT_INSTANT_HOST:
+			o->cfg.instant_host = true;
 			fast = true;
 			break;
 		case OPT_RUN_FOR:
@@ -275,16 +276,42 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->cut_on_set = true;
 			break;
 		}
-		case OPT_TORN:
+		case OPT_USB:
 			if (strcmp(optarg, "none") == 0) {
-				o->cfg.torn_program = SIM_TORN_NONE;
-			} else if (strcmp(optarg, "bits") == 0) {
-				o->cfg.torn_program = SIM_TORN_BITS;
-			} else if (strcmp(optarg, "ecc") == 0) {
-				o->cfg.torn_program = SIM_TORN_ECC;
+				o->cfg.usb.kind = SIM_USB_NONE;
+			} else if (strcmp(optarg, "umockdev") == 0 || strncmp(optarg, "umockdev:", 9) == 0) {
+				o->cfg.usb.kind = SIM_USB_UMOCKDEV;
+				o->cfg.usb.env_path = optarg[8] == ':' && optarg[9] ? optarg + 9 : NULL;
 			} else {
-				fprintf(stderr, "sysboot-sim: bad --torn-program '%s': use none, bits or ecc\n",
+				fprintf(stderr, "sysboot-sim: bad --usb '%s': use umockdev, umockdev:ENVFILE or none\n",
 					optarg);
+				return -1;
+			}
+			break;
+		case OPT_USB_SERIAL:
+			o->cfg.usb_serial = optarg;
+			break;
+		case OPT_DFU_ALT: {
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (end == optarg || *end != '=' || n >= SIM_DFU_ALTS) {
+				fprintf(stderr, "sysboot-sim: bad --dfu-alt '%s': use N=TEXT with N from 0 to %d\n",
+					optarg, SIM_DFU_ALTS - 1);
+				return -1;
+			}
+			o->cfg.dfu_alt_names[n] = end + 1;
+			end = NULL;
+			break;
+		}
+		case OPT_DFU_TAIL:
+			if (strcmp(optarg, "lost") == 0) {
+				o->cfg.dfu_tail = SIM_DFU_TAIL_LOST;
+			} else if (strcmp(optarg, "pad") == 0) {
+				o->cfg.dfu_tail = SIM_DFU_TAIL_PAD;
+			} else if (strcmp(optarg, "error") == 0) {
+				o->cfg.dfu_tail = SIM_DFU_TAIL_ERROR;
+			} else {
+				fprintf(stderr, "sysboot-sim: bad --dfu-tail '%s': use lost, pad or error\n", optarg);
 				return -1;
 			}
 			break;
@@ -301,22 +328,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 	}
 	for (i = optind; i < argc; i++) {
-		char *at = strrchr(argv[i], '@');
+		char err[160];
 
 		if (o->nload == sizeof(o->load) / sizeof(o->load[0])) {
 			fprintf(stderr, "sysboot-sim: too many firmware files\n");
 			return -1;
 		}
-		o->load_addr[o->nload] = 0;
-		if (at) {
-			char *end;
-
-			*at = '\0';
-			o->load_addr[o->nload] = (uint32_t)strtoul(at + 1, &end, 0);
-			if (*end || !at[1]) {
-				fprintf(stderr, "sysboot-sim: bad load address in '%s@%s'\n", argv[i], at + 1);
-				return -1;
-			}
+		if (board_firmware_arg(argv[i], &o->load_addr[o->nload], err, sizeof(err)) < 0) {
+			fprintf(stderr, "sysboot-sim: %s\n", err);
+			return -1;
 		}
 		o->load[o->nload++] = argv[i];
 	}
@@ -324,7 +344,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	for (i = 0; i < 3; i++)
 		if (o->cfg.usart[i].kind == SIM_LINK_PTY || o->cfg.usart[i].kind == SIM_LINK_TCP)
 			break;
-	if (i == 3)
+	if (i == 3 && o->cfg.usb.kind != SIM_USB_UMOCKDEV)
 		o->cfg.realtime = false;
 	return 0;
 }
@@ -543,6 +563,56 @@ static int control_poll(struct control *c, struct sim_board *sb, bool *running, 
 
 /* ---- Main ---------------------------------------------------------------------- */
 
+static bool wants_umockdev(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--usb=umockdev", 14) == 0)
+			return true;
+		if (strcmp(argv[i], "--usb") == 0 && i + 1 < argc && strncmp(argv[i + 1], "umockdev", 8) == 0)
+			return true;
+	}
+	return false;
+}
+
+static char *joined(const char *a, const char *sep, const char *b)
+{
+	size_t n = strlen(a) + strlen(sep) + strlen(b) + 1;
+	char *s = malloc(n);
+
+	if (s)
+		snprintf(s, n, "%s%s%s", a, sep, b);
+	return s;
+}
+
+/*
+ * umockdev sends hotplug events (uevents) to libusb programs that are
+ * already running only from a process that runs under its preload
+ * library: run again under it, so that a waiting client sees the ROM's
+ * device come and go. The preload stays passive until the testbed exists,
+ * and then only sends this process's /sys and /dev look-ups to it.
+ */
+static void exec_under_preload(char **argv)
+{
+	const char *preload = getenv("LD_PRELOAD"), *asan = getenv("ASAN_OPTIONS");
+	char *p = preload && *preload ? joined(PRELOAD_LIB, ":", preload) : joined(PRELOAD_LIB, "", "");
+	/* An ASan build refuses a preloaded library ahead of its runtime unless told. */
+	char *a = asan && *asan ? joined(asan, ":", "verify_asan_link_order=0") :
+		  joined("verify_asan_link_order=0", "", "");
+
+	if (p && a) {
+		setenv(PRELOAD_GUARD, "1", 1);
+		setenv("LD_PRELOAD", p, 1);
+		setenv("ASAN_OPTIONS", a, 1);
+		execv("/proc/self/exe", argv);
+	}
+	fprintf(stderr, "sysboot-sim: cannot run under %s (%s): libusb programs already running will not see the USB device come and go\n",
+		PRELOAD_LIB, strerror(errno));
+	free(p);
+	free(a);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
@@ -556,6 +626,12 @@ int main(int argc, char **argv)
 	unsigned i;
 	int status = 0;
 
+	if (getenv(PRELOAD_GUARD))
+		unsetenv(PRELOAD_GUARD);
+	else if (wants_umockdev(argc, argv))
+		exec_under_preload(argv);
+	if (argc > 1 && strcmp(argv[1], "diagnose") == 0)
+		return diagnose_main(argc - 1, argv + 1);
 	if (parse_options(argc, argv, &o) < 0)
 		return EXIT_USAGE;
 	if (o.trace_path) {
@@ -592,6 +668,11 @@ int main(int argc, char **argv)
 				o.cfg.usart[i].path ? o.cfg.usart[i].path : "",
 				o.cfg.usart[i].path ? ")" : "");
 	}
+
+	if (sim_usb_env(sb)[0] && !o.quiet)
+		fprintf(stderr, "sysboot-sim: USB: the ROM's DFU device is served through umockdev; clients need: %s%s%s%s\n",
+			sim_usb_env(sb), o.cfg.usb.env_path ? " (written to " : "",
+			o.cfg.usb.env_path ? o.cfg.usb.env_path : "", o.cfg.usb.env_path ? ")" : "");
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -656,17 +737,39 @@ int main(int argc, char **argv)
 	}
 
 	if (reason == SIM_STOP_FAULT) {
+		struct sim_fault f;
+		struct sim_location loc;
+
 		fprintf(stderr, "sysboot-sim: fault at pc 0x%08x after %.6f s: %s\n", sim_pc(sb),
 			(double)sim_now(sb) / 1e12, sim_fault_text(sb));
+		sim_fault_info(sb, &f);
+		if (sim_locate(sb, f.pc, &loc) && loc.symbol) {
+			char line[300] = "";
+
+			if (loc.file)
+				snprintf(line, sizeof(line), " (%s:%u)", loc.file, loc.line);
+			fprintf(stderr, "sysboot-sim: the instruction at 0x%08x is %s+0x%x%s\n",
+				f.pc, loc.symbol, loc.offset, line);
+		}
 		status = EXIT_FAULT;
 	} else if (!o.quiet) {
 		fprintf(stderr, "sysboot-sim: %s after %.6f s simulated, %llu instructions\n",
 			quit_signal ? "stopped by signal" : sim_stop_reason_str(reason),
 			(double)sim_now(sb) / 1e12, (unsigned long long)sim_insns(sb));
 	}
-	if (!o.quiet && sim_trace_find(sb, 0, SIM_TRACE_ROM, "ROM bootloader entered"))
-		fprintf(stderr, "sysboot-sim: last ROM bootloader session: %.6f s simulated\n",
-			(double)sim_rom_session_time(sb) / 1e12);
+	if (!o.quiet && sim_trace_find(sb, 0, SIM_TRACE_ROM, "ROM bootloader entered")) {
+		struct sim_rom_session rs;
+
+		sim_rom_session(sb, &rs);
+		fprintf(stderr, "sysboot-sim: last ROM bootloader session: %.6f s simulated "
+			"(%llu bytes in, %llu out, erase %.6f s, program %.6f s, waiting for the host %.6f s)\n",
+			(double)sim_rom_session_time(sb) / 1e12, (unsigned long long)rs.bytes_in,
+			(unsigned long long)rs.bytes_out, (double)rs.erase_time / 1e12,
+			(double)rs.program_time / 1e12, (double)rs.idle_time / 1e12);
+		if (rs.usb_transfers)
+			fprintf(stderr, "sysboot-sim: USB DFU: %llu control transfers, %.6f s on the bus\n",
+				(unsigned long long)rs.usb_transfers, (double)rs.usb_bus_time / 1e12);
+	}
 	if (!o.quiet) {
 		enum sim_cut_point p;
 

@@ -295,12 +295,20 @@ static void gpio_write(struct board *b, void *state, uint32_t off, unsigned size
 
 /* ---- Independent watchdog (RM0351 32) ------------------------------------- */
 
-static sim_time_t iwdg_period(const struct board *b)
+sim_time_t iwdg_period(const struct board *b)
 {
 	uint32_t div = 4u << (b->iwdg.pr > 6 ? 6 : b->iwdg.pr);
 
 	/* Timeout = (RLR + 1) * prescaler / LSI (RM0351 32.3.3). */
 	return ((sim_time_t)(b->iwdg.rlr + 1u) * div * 1000000000000ull) / STM32_LSI_HZ;
+}
+
+sim_time_t iwdg_remaining(const struct board *b)
+{
+	/* The reset is the timeout event the last reload scheduled. */
+	if (!b->iwdg.running || !b->iwdg.timeout.armed)
+		return 0;
+	return b->iwdg.timeout.when > b->now ? b->iwdg.timeout.when - b->now : 0;
 }
 
 void iwdg_refresh(struct board *b)

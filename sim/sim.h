@@ -40,6 +40,7 @@ enum sim_trace_kind {
 	SIM_TRACE_FLASH,         /* flash program/erase/option operations and errors */
 	SIM_TRACE_WATCHDOG,
 	SIM_TRACE_UART,
+	SIM_TRACE_USB,           /* the ROM's USB DFU device: offered or not and why, attach, detach, DFU errors */
 	SIM_TRACE_NOTE,          /* anything else worth telling a user */
 	SIM_TRACE_KIND_COUNT,
 };
@@ -66,6 +67,21 @@ struct sim_link_config {
 	uint16_t port;           /* TCP */
 };
 
+/*
+ * What the ROM bootloader does with an independent watchdog that is already
+ * running when it starts. AN2606 says the ROM sets the IWDG prescaler to
+ * its maximum and refreshes the watchdog periodically, but not at which
+ * point of its start-up (55 ms with LSE, 2.56 s without): UNCERTAIN, so a
+ * parameter. The default follows ST's OpenBootloader, which reprograms the
+ * prescaler and reloads once while it initialises and refreshes from its
+ * main loop, once ready.
+ */
+enum sim_rom_iwdg {
+	SIM_ROM_IWDG_ONCE,       /* prescaler to maximum and one reload at entry; refreshed once ready */
+	SIM_ROM_IWDG_ALWAYS,     /* prescaler to maximum at entry, refreshed all through the start-up */
+	SIM_ROM_IWDG_READY,      /* untouched until the start-up is over, then as ONCE */
+};
+
 /* Timing parameters of the model (DS10198 typical values by default). */
 struct sim_timing {
 	sim_time_t flash_dword_program;   /* 82 us typ */
@@ -73,6 +89,8 @@ struct sim_timing {
 	sim_time_t flash_bank_erase;      /* 22 ms typ */
 	sim_time_t rom_startup_lse;       /* ROM start-up with LSE present: 55 ms */
 	sim_time_t rom_startup_no_lse;    /* without LSE: 2.56 s */
+	sim_time_t rom_usb_connect;       /* USB DFU attaches this long after start-up: 300 ms */
+	sim_time_t usb_bit;               /* one bit on a full-speed bus: 1 / 12 MHz */
 };
 
 /*
@@ -87,6 +105,30 @@ enum sim_torn_mode {
 				  * uncorrectable error (FLASH_ECCR.ECCD, NMI; RM0351 3.3.8) */
 };
 
+/* Where the ROM's USB device (USB OTG FS, PA11/PA12) goes when it attaches. */
+enum sim_usb_kind {
+	SIM_USB_NONE,            /* nothing on the USB connector */
+	SIM_USB_MEMORY,          /* an in-process host: sim_usb_control() (tests) */
+	SIM_USB_UMOCKDEV,        /* a umockdev testbed: libusb programs under libumockdev-preload */
+};
+
+struct sim_usb_config {
+	enum sim_usb_kind kind;
+	const char *env_path;    /* umockdev: write UMOCKDEV_DIR=... and LD_PRELOAD=... lines here */
+};
+
+/*
+ * The ROM's DFU writes of more than 256 bytes whose length is not a
+ * multiple of 8 (a documented ROM limit, AN2606): what becomes of them.
+ */
+enum sim_dfu_tail {
+	SIM_DFU_TAIL_LOST,       /* default: the last len % 8 bytes are silently not written */
+	SIM_DFU_TAIL_PAD,        /* padded with 0xFF like short writes (a ROM without the limit) */
+	SIM_DFU_TAIL_ERROR,      /* refused: dfuERROR, errWRITE */
+};
+
+#define SIM_DFU_ALTS 4           /* internal flash, option bytes, OTP, device feature */
+
 struct sim_config {
 	const char *flash_path;  /* keeps flash between runs; NULL: in memory only */
 	bool boot0;              /* BOOT0 pin level */
@@ -96,10 +138,17 @@ struct sim_config {
 	uint32_t rom_sram_reserved; /* bytes of SRAM1 the ROM uses: 12 KB (V10) */
 	uint32_t rom_sp_min;     /* dual-bank boot: a first word in [min, max] */
 	uint32_t rom_sp_max;     /*   counts as a valid stack pointer (AN2606) */
+	enum sim_rom_iwdg rom_iwdg; /* the ROM and a running watchdog (see above) */
 	bool vbat;               /* backup domain kept across power cuts */
 	bool realtime;           /* never run ahead of the wall clock */
+	bool instant_host;       /* the ROM's waits for the host take no time (see below) */
 	uint32_t sram_seed;      /* pattern of SRAM after power-on */
 	struct sim_link_config usart[3]; /* USART1..3 */
+	struct sim_usb_config usb;       /* the USB connector */
+	const char *usb_serial;  /* ROM USB serial string; NULL: derived from the unique ID */
+	uint16_t usb_bcd_device; /* bcdDevice of the ROM's device descriptor (0x2200) */
+	const char *dfu_alt_names[SIM_DFU_ALTS]; /* DfuSe memory layout strings; NULL: defaults */
+	enum sim_dfu_tail dfu_tail;
 	struct sim_timing timing;
 	enum sim_torn_mode torn_program; /* a power cut during a double-word program */
 	FILE *trace_out;         /* also print trace lines here when not NULL */
@@ -114,7 +163,8 @@ enum sim_stop_reason {
 	SIM_STOP_INSNS,          /* the instruction limit was reached */
 	SIM_STOP_PC,             /* the CPU reached the requested address */
 	SIM_STOP_UART,           /* the expected serial output appeared */
-	SIM_STOP_ROM,            /* the ROM bootloader was entered */
+	SIM_STOP_ROM,            /* the ROM bootloader was entered, or it waits for input
+	                            that cannot come while it runs (memory link, instant host) */
 	SIM_STOP_FAULT,          /* the core faulted: see sim_fault_text() */
 	SIM_STOP_POWER_OFF,      /* power was cut */
 	SIM_STOP_QUIT,
@@ -195,6 +245,69 @@ void sim_request_stop(struct sim_board *sb);
 const char *sim_stop_reason_str(enum sim_stop_reason reason);
 const char *sim_fault_text(const struct sim_board *sb);
 
+/* What a fault was, for programs that act on it (the diagnose command). */
+enum sim_fault_kind {
+	SIM_FAULT_NONE,
+	SIM_FAULT_EVEN_BRANCH,       /* a branch to an even address; addr: the target */
+	SIM_FAULT_SYSMEM_BRANCH,     /* into system memory, not at the ROM's entry point; addr: the target */
+	SIM_FAULT_NO_MEMORY,         /* execution where nothing is mapped; addr: the target */
+	SIM_FAULT_OTHER,
+};
+
+struct sim_fault {
+	enum sim_fault_kind kind;
+	uint32_t pc;                 /* the instruction that faulted (for a branch: the branch) */
+	uint32_t addr;
+};
+/* The last fault (kind SIM_FAULT_NONE when the board never faulted). */
+void sim_fault_info(const struct sim_board *sb, struct sim_fault *f);
+
+/*
+ * Make the CPU call the function at addr as a debugger's "call" does: at
+ * the next instruction boundary in thread mode the core registers are
+ * saved, LR points to a return trap and PC to the function (bit 0 is set
+ * for Thumb); when the function returns, the registers are restored and
+ * the firmware carries on where it was, interrupts and peripherals as the
+ * function left them. A reset abandons the call. Returns -1 when a call is
+ * already pending or running.
+ */
+enum sim_call_state {
+	SIM_CALL_NONE,
+	SIM_CALL_PENDING,            /* waiting for thread mode */
+	SIM_CALL_RUNNING,
+	SIM_CALL_RETURNED,
+};
+int sim_call(struct sim_board *sb, uint32_t addr);
+enum sim_call_state sim_call_state(const struct sim_board *sb);
+
+/*
+ * Watching the board from outside (the diagnose command). The callbacks
+ * run inside the emulation, between or during instructions, and may read
+ * the board (sim_read_mem, sim_locate ...) but must not run or reset it.
+ */
+struct sim_access {
+	uint32_t pc;                 /* the instruction */
+	uint32_t addr;
+	uint32_t value;              /* written, or read */
+	unsigned size;               /* bytes */
+	bool write;
+	bool lost;                   /* the peripheral's clock is off: write lost, read gave 0 */
+	const char *periph;          /* "SYSCFG", "RCC" ...; NULL for SRAM */
+};
+
+struct sim_observer {
+	void *ctx;
+	/* The CPU reached the ROM's entry point; the ROM model has not acted yet. */
+	void (*rom_entry)(void *ctx, struct sim_board *sb, uint32_t from_pc);
+	/* A reset happened; the core is about to fetch its reset vector's code. */
+	void (*reset)(void *ctx, struct sim_board *sb, enum sim_reset_cause cause);
+	/* Every CPU access to a peripheral register, and to SRAM when sram is set. */
+	void (*access)(void *ctx, struct sim_board *sb, const struct sim_access *a);
+	bool sram;                   /* SRAM accesses too (slows the CPU down) */
+};
+/* Install an observer (copied), or remove it with NULL. One at a time. */
+void sim_observe(struct sim_board *sb, const struct sim_observer *obs);
+
 /* State. */
 sim_time_t sim_now(const struct sim_board *sb);
 uint64_t sim_insns(const struct sim_board *sb);
@@ -209,6 +322,30 @@ unsigned sim_led_toggles(const struct sim_board *sb);
 
 /* Symbols of the ELF files loaded with sim_load_file (0 if unknown). */
 uint32_t sim_symbol(const struct sim_board *sb, const char *name);
+
+/*
+ * Where an address comes from, per the ELF files loaded: the function or
+ * object holding it, the section, and the source line when the file has
+ * DWARF line information. Pointers stay valid while the board lives.
+ */
+struct sim_location {
+	uint32_t addr;
+	const char *elf;             /* the ELF file; NULL: no loaded file knows addr */
+	const char *symbol;          /* NULL when no symbol covers addr */
+	uint32_t offset;             /* addr - start of symbol */
+	const char *section;         /* ".text", ".bss", ... NULL when none */
+	uint32_t section_start;
+	bool section_writable;
+	const char *file;            /* source file, NULL without line information */
+	unsigned line;
+};
+bool sim_locate(const struct sim_board *sb, uint32_t addr, struct sim_location *loc);
+/*
+ * The loaded ELF files, in load order: up to max paths and, for each, why
+ * it has no line information ("" when it has). Returns how many there are.
+ */
+size_t sim_debug_files(const struct sim_board *sb, const char **paths, const char **errors,
+		       size_t max);
 
 /* USART n (1..3) with a memory link: inject input, take output. */
 void sim_uart_send(struct sim_board *sb, unsigned n, const void *data, size_t len);
@@ -233,8 +370,51 @@ void sim_line_delays(struct sim_board *sb, uint32_t delay_ppm, sim_time_t delay,
 		     uint32_t stall_ppm, sim_time_t stall);
 void sim_line_delay_counts(const struct sim_board *sb, uint64_t *delayed, uint64_t *stalled);
 
+/*
+ * The ROM's USB device as an in-process host sees it (SIM_USB_MEMORY).
+ * sim_usb_control() sends one control transfer and runs the board until it
+ * is answered or timeout of simulated time has passed. Returns the bytes
+ * of the data stage, -EPIPE (the device stalled), -ENODEV (no device on
+ * the bus), -ETIMEDOUT (nothing answered: the ROM is not running).
+ */
+bool sim_usb_attached(const struct sim_board *sb);
+int sim_usb_control(struct sim_board *sb, uint8_t request_type, uint8_t request, uint16_t value,
+		    uint16_t index, void *data, uint16_t length, sim_time_t timeout);
+/* The environment a libusb program needs to reach the umockdev testbed ("" if none). */
+const char *sim_usb_env(const struct sim_board *sb);
+
 /* Simulated time since the ROM bootloader was last entered. */
 sim_time_t sim_rom_session_time(const struct sim_board *sb);
+
+/*
+ * What the last ROM bootloader session spent its time on, for measuring
+ * updates. With cfg.instant_host the ROM's waits for the host take no
+ * simulated time (a host that answers at once), so a session's duration is
+ * exactly its bytes on the wire plus what the flash took (and the code the
+ * board ran after a Go): repeatable to the picosecond however slow the
+ * host program or the machine is. Without it, those waits follow the wall
+ * clock.
+ */
+struct sim_rom_session {
+	sim_time_t entered;          /* the ROM bootloader was entered */
+	sim_time_t first_byte;       /* the host's first byte (or USB transfer) began; 0: none yet */
+	sim_time_t frame_time;       /* one byte on the wire: 11 bits (8E1) at the host's baud */
+	uint64_t bytes_in, bytes_out;   /* bytes on the wire, host to board and back */
+	uint64_t turnarounds;        /* times the host sent after the board had answered */
+	sim_time_t erase_time;       /* flash busy erasing for the host */
+	sim_time_t program_time;     /* flash busy programming for the host */
+	sim_time_t idle_time;        /* simulated time waiting for the host, from its first byte */
+	uint64_t host_wait_ns;       /* wall time waiting for the host, from its first byte */
+	uint64_t usb_transfers;      /* USB control transfers served (DFU) */
+	sim_time_t usb_bus_time;     /* their time on the full-speed bus */
+};
+void sim_rom_session(const struct sim_board *sb, struct sim_rom_session *s);
+
+/*
+ * When the last byte sent on USART n's line (1..3), by the USART or by the
+ * ROM bootloader on it, had left the board; 0 before the first.
+ */
+sim_time_t sim_uart_last_tx(const struct sim_board *sb, unsigned n);
 
 /* Trace. */
 size_t sim_trace_count(const struct sim_board *sb);

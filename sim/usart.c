@@ -216,6 +216,7 @@ static void tx_done(struct board *b, void *arg)
 	u->shifting = false;
 	link_write(u->link, &c, 1);
 	log_byte(u, c);
+	u->tx_last = b->now;
 	if (u->tdr_full && tx_enabled(u))
 		load_shift(b, u);
 	else if (!u->tdr_full)

@@ -39,6 +39,7 @@ struct usart {
 	uint16_t shift;              /* the word in the shift register */
 	struct sim_event tx_done;
 	bool tx_lost_traced;         /* TDR written while disabled: told once */
+	sim_time_t tx_last;          /* the last byte on the line had left (or the ROM's) */
 
 	/*
 	 * Receiver: bytes from the link wait on the line, each taking one

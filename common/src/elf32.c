@@ -12,6 +12,7 @@
 
 #define PT_LOAD    1
 #define SHT_SYMTAB 2
+#define SHT_NOBITS 8
 #define EM_ARM     40
 
 static uint16_t le16(const uint8_t *p)
@@ -129,12 +130,88 @@ void elf32_symbols(const uint8_t *buf, size_t len, elf32_symbol_fn fn, void *ctx
 		for (k = 0; k + entsize <= size; k += entsize) {
 			const uint8_t *sym = buf + off + k;
 			uint32_t name = le32(sym);
-			const char *s = (const char *)buf + stroff + name;
+			struct elf32_symbol es;
 
-			if (name == 0 || name >= strsize || !memchr(s, 0, strsize - name))
+			if (name == 0 || name >= strsize ||
+			    !memchr(buf + stroff + name, 0, strsize - name))
 				continue;
-			if (fn(ctx, s, le32(sym + 4)))
+			es.name = (const char *)buf + stroff + name;
+			es.value = le32(sym + 4);
+			es.size = le32(sym + 8);
+			es.type = sym[12] & 0xFu;
+			es.bind = sym[12] >> 4;
+			es.shndx = le16(sym + 14);
+			if (fn(ctx, &es))
 				return;
 		}
 	}
+}
+
+void elf32_sections(const uint8_t *buf, size_t len, elf32_section_fn fn, void *ctx)
+{
+	char err[8];
+	uint32_t shoff, stroff, strsize;
+	uint16_t shentsize, shnum, shstrndx, i;
+	const uint8_t *strsh;
+
+	if (check_header(buf, len, err, sizeof(err)) < 0)
+		return;
+	shoff = le32(buf + 32);
+	shentsize = le16(buf + 46);
+	shnum = le16(buf + 48);
+	shstrndx = le16(buf + 50);
+	if (shentsize < 40 || shstrndx >= shnum || !fits(len, shoff, (uint64_t)shentsize * shnum))
+		return;
+	strsh = buf + shoff + (size_t)shstrndx * shentsize;
+	stroff = le32(strsh + 16);
+	strsize = le32(strsh + 20);
+	if (!strsize || !fits(len, stroff, strsize))
+		return;
+	for (i = 0; i < shnum; i++) {
+		const uint8_t *sh = buf + shoff + (size_t)i * shentsize;
+		uint32_t name = le32(sh), off = le32(sh + 16);
+		struct elf32_section s;
+
+		if (name >= strsize || !memchr(buf + stroff + name, 0, strsize - name))
+			continue;
+		s.name = (const char *)buf + stroff + name;
+		s.type = le32(sh + 4);
+		s.flags = le32(sh + 8);
+		s.addr = le32(sh + 12);
+		s.size = le32(sh + 20);
+		s.data = NULL;
+		if (s.type != SHT_NOBITS) {
+			if (!fits(len, off, s.size))
+				continue;
+			s.data = buf + off;
+		}
+		if (fn(ctx, &s))
+			return;
+	}
+}
+
+struct find_ctx {
+	const char *name;
+	const uint8_t *data;
+	size_t size;
+};
+
+static int find_section(void *ctx, const struct elf32_section *s)
+{
+	struct find_ctx *fc = ctx;
+
+	if (strcmp(s->name, fc->name) != 0 || !s->data)
+		return 0;
+	fc->data = s->data;
+	fc->size = s->size;
+	return 1;
+}
+
+const uint8_t *elf32_section_data(const uint8_t *buf, size_t len, const char *name, size_t *size)
+{
+	struct find_ctx fc = { name, NULL, 0 };
+
+	elf32_sections(buf, len, find_section, &fc);
+	*size = fc.size;
+	return fc.data;
 }

@@ -313,9 +313,9 @@ int cmd_info(int argc, char **argv)
 		return rom_fail(&rc, argv[0], st, err);
 
 	/* AN2606: the bootloader ID byte; refused under RDP level 1. */
-	id_ok = an3155_read(&s.an, STM32_BOOTLOADER_ID_ADDR, &idbyte, 1) == AN_OK;
+	id_ok = s.ops->read(&s, STM32_BOOTLOADER_ID_ADDR, &idbyte, 1) == OP_OK;
 	/* RM0351 3.4.1: option bytes as value / complement double words. */
-	if (id_ok && an3155_read(&s.an, STM32_OPTION_BANK1_BASE, raw, sizeof(raw)) == AN_OK) {
+	if (id_ok && s.ops->read(&s, STM32_OPTION_BANK1_BASE, raw, sizeof(raw)) == OP_OK) {
 		ob.ok = true;
 		ob.optr = le32(raw);
 		ob.wrp1a = le32(raw + 0x18);
@@ -605,7 +605,6 @@ int cmd_erase(int argc, char **argv)
 	uint16_t *pages = NULL;
 	char err[768], what[96];
 	enum op_status st;
-	enum an_status ast;
 	int c, r, ret, modes;
 	double t0 = now_s();
 
@@ -665,19 +664,18 @@ int cmd_erase(int argc, char **argv)
 		}
 		for (p = first; p <= last; p++)
 			pages[p - first] = (uint16_t)p;
-		ast = an3155_erase_pages(&s.an, pages, last - first + 1);
+		st = s.ops->erase_pages(&s, pages, last - first + 1);
 		snprintf(what, sizeof(what), "pages %lu-%lu", first, last);
 	} else if (mass) {
-		ast = an3155_erase_special(&s.an, AN3155_ERASE_MASS);
+		st = s.ops->erase_special(&s, BL_ERASE_MASS);
 		snprintf(what, sizeof(what), "the whole flash");
 	} else {
-		ast = an3155_erase_special(&s.an, bank == 1 ? AN3155_ERASE_BANK1 :
-					   AN3155_ERASE_BANK2);
+		st = s.ops->erase_special(&s, bank == 1 ? BL_ERASE_BANK1 :
+					  BL_ERASE_BANK2);
 		snprintf(what, sizeof(what), "bank %lu", bank);
 	}
-	if (ast != AN_OK) {
-		snprintf(err, sizeof(err), "%s", an3155_error(&s.an));
-		ret = rom_fail(&rc, argv[0], op_from_an(ast), err);
+	if (st != OP_OK) {
+		ret = rom_fail(&rc, argv[0], st, s.err);
 		goto out;
 	}
 	if (rc.json)
@@ -703,7 +701,6 @@ int cmd_go(int argc, char **argv)
 	unsigned long addr = STM32_FLASH_BASE;
 	char err[768];
 	enum op_status st;
-	enum an_status ast;
 	int c, r;
 
 	optind = 0;
@@ -726,11 +723,11 @@ int cmd_go(int argc, char **argv)
 	st = session_open(&s, &rc.co, err, sizeof(err));
 	if (st != OP_OK)
 		return rom_fail(&rc, argv[0], st, err);
-	ast = an3155_go(&s.an, (uint32_t)addr);
-	if (ast != AN_OK) {
-		snprintf(err, sizeof(err), "%s", an3155_error(&s.an));
+	st = s.ops->go(&s, (uint32_t)addr);
+	if (st != OP_OK) {
+		snprintf(err, sizeof(err), "%s", s.err);
 		session_close(&s);
-		return rom_fail(&rc, argv[0], op_from_an(ast), err);
+		return rom_fail(&rc, argv[0], st, err);
 	}
 	session_close(&s);
 	if (rc.json)
@@ -760,7 +757,6 @@ static int protect_common(int argc, char **argv, bool protect)
 	char err[768];
 	const char *done;
 	enum op_status st;
-	enum an_status ast;
 	int c, r;
 
 	optind = 0;
@@ -803,27 +799,27 @@ static int protect_common(int argc, char **argv, bool protect)
 
 		for (i = 0; i < SYSBOOT_STUB_PAGES; i++)
 			pages[i] = (uint8_t)i;
-		ast = an3155_write_protect(&s.an, pages, SYSBOOT_STUB_PAGES);
+		st = s.ops->write_protect(&s, pages, SYSBOOT_STUB_PAGES);
 		done = "write-protected the boot stub (pages 0-3, 0x08000000-"
 		       "0x08001FFF); the chip resets to load the option bytes";
 	} else if (protect) {
-		ast = an3155_readout_protect(&s.an);
+		st = s.ops->readout_protect(&s);
 		done = "set readout protection (RDP level 1); the chip resets "
 		       "to load the option bytes, and from now on the ROM "
 		       "bootloader refuses reads";
 	} else if (wr) {
-		ast = an3155_write_unprotect(&s.an);
+		st = s.ops->write_unprotect(&s);
 		done = "removed write protection from every page; the chip "
 		       "resets to load the option bytes";
 	} else {
-		ast = an3155_readout_unprotect(&s.an);
+		st = s.ops->readout_unprotect(&s);
 		done = "removed readout protection: the flash has been "
 		       "mass-erased and the chip resets";
 	}
-	if (ast != AN_OK) {
-		snprintf(err, sizeof(err), "%s", an3155_error(&s.an));
+	if (st != OP_OK) {
+		snprintf(err, sizeof(err), "%s", s.err);
 		session_close(&s);
-		return rom_fail(&rc, argv[0], op_from_an(ast), err);
+		return rom_fail(&rc, argv[0], st, err);
 	}
 	session_close(&s);
 	if (rc.json) {

@@ -46,14 +46,14 @@ static void print_json(const struct update_result *r, const char *path,
 	printf("{\"command\":\"update\",\"ok\":true,\"image\":\"%s\",\"port\":\"%s\","
 	       "\"version\":\"%u.%u.%u\",\"running_version\":\"%s\","
 	       "\"verify\":\"%s\",\"confirmed\":%s,\"bytes\":%zu,"
-	       "\"pages_erased\":%u,\"blocks_written\":%u,\"blocks_skipped\":%u,"
+	       "\"pages_erased\":%u,\"bank_erases\":%u,\"blocks_written\":%u,\"blocks_skipped\":%u,"
 	       "\"pages_rewritten\":%u,\"attempts\":%u,\"retries\":%u,\"durations\":{\"connect\":%.3f,\"erase\":%.3f,"
 	       "\"write\":%.3f,\"verify\":%.3f,\"total\":%.3f}}\n",
 	       path, port, SYSBOOT_VERSION_MAJOR(r->image_version),
 	       SYSBOOT_VERSION_MINOR(r->image_version),
 	       SYSBOOT_VERSION_PATCH(r->image_version), r->running_version,
 	       v == VERIFY_STUB ? "stub" : v == VERIFY_READBACK ? "readback" : "none",
-	       r->confirmed ? "true" : "false", r->bytes, r->ws.pages_erased,
+	       r->confirmed ? "true" : "false", r->bytes, r->ws.pages_erased, r->ws.bank_erases,
 	       r->ws.blocks_written, r->ws.blocks_skipped, r->ws.pages_rewritten, r->attempts, r->retries,
 	       r->connect_s, r->ws.erase_s, r->ws.write_s, r->verify_s,
 	       r->total_s);

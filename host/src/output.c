@@ -1,10 +1,8 @@
 /*
  * output.c - result lines, JSON objects, errors and progress (output.h).
  *
- * The JSON writer is deliberately tiny: sysboot only ever emits flat
- * objects of strings, integers and booleans, and a correct string escaper
- * (RFC 8259 section 7: quote, backslash and every control character) is all
- * that needs care.
+ * JSON goes through the shared writer (sysboot/json.h): sysboot only ever
+ * emits flat objects of strings, integers and booleans.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -21,79 +19,6 @@ void output_init(struct output *o, const char *cmd, bool json)
 	o->json = json;
 	o->out = stdout;
 	o->err = stderr;
-}
-
-void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		switch (c) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\b': fputs("\\b", f); break;
-		case '\f': fputs("\\f", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (c < 0x20 || c == 0x7F)
-				fprintf(f, "\\u%04x", c);
-			else
-				fputc(c, f);
-		}
-	}
-	fputc('"', f);
-}
-
-void json_begin(struct json_obj *j, FILE *f)
-{
-	j->f = f;
-	j->first = true;
-	fputc('{', f);
-}
-
-static void key(struct json_obj *j, const char *k)
-{
-	if (!j->first)
-		fputc(',', j->f);
-	j->first = false;
-	json_str(j->f, k);
-	fputc(':', j->f);
-}
-
-void json_kv_str(struct json_obj *j, const char *k, const char *val)
-{
-	key(j, k);
-	if (val)
-		json_str(j->f, val);
-	else
-		fputs("null", j->f);
-}
-
-void json_kv_int(struct json_obj *j, const char *k, long long val)
-{
-	key(j, k);
-	fprintf(j->f, "%lld", val);
-}
-
-void json_kv_bool(struct json_obj *j, const char *k, bool val)
-{
-	key(j, k);
-	fputs(val ? "true" : "false", j->f);
-}
-
-void json_kv_hex32(struct json_obj *j, const char *k, uint32_t val)
-{
-	key(j, k);
-	fprintf(j->f, "\"0x%08x\"", val);
-}
-
-void json_end(struct json_obj *j)
-{
-	fputs("}\n", j->f);
-	fflush(j->f);
 }
 
 int out_error(const struct output *o, int code, const char *fmt, ...)

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sysboot/json.h"
+
 struct output {
 	bool json;        /* --json: machine-readable results */
 	bool quiet;       /* --quiet: no progress */
@@ -25,26 +27,6 @@ struct output {
 };
 
 void output_init(struct output *o, const char *cmd, bool json);
-
-/* Write s as a JSON string literal, quotes and escapes included. */
-void json_str(FILE *f, const char *s);
-
-/*
- * One JSON object, built key by key: json_begin(), json_*() for each
- * member, json_end() writes "}\n". Keys are plain identifiers.
- */
-struct json_obj {
-	FILE *f;
-	bool first;
-};
-
-void json_begin(struct json_obj *j, FILE *f);
-void json_kv_str(struct json_obj *j, const char *key, const char *val);
-void json_kv_int(struct json_obj *j, const char *key, long long val);
-void json_kv_bool(struct json_obj *j, const char *key, bool val);
-/* "0x%08x" as a string: JSON numbers lose nothing, but hex is what people grep. */
-void json_kv_hex32(struct json_obj *j, const char *key, uint32_t val);
-void json_end(struct json_obj *j);
 
 /*
  * Report an error: "sysboot: error: MSG" on stderr, and with --json

@@ -10,7 +10,9 @@
  * same command can simply be run again) or the complete new image: never a
  * valid-looking old header over a half-written new body. The stub's pages
  * are never touched unless asked for, because a board without BOOT0 cannot
- * be recovered from a broken stub.
+ * be recovered from a broken stub. These rules are written once, here, for
+ * both protocols: the session's operations (bootloader.h) reach the ROM
+ * over AN3155 or USB DFU alike.
  */
 #include "update.h"
 
@@ -23,45 +25,11 @@
 
 #include "formats.h"
 #include "sysboot/crc32.h"
+#include "sysboot/dfuse.h"
 #include "sysboot/image.h"
 #include "sysboot/stm32l476.h"
 
-#define ROM_STARTUP_MS     300u    /* AN2606: 55 ms with LSE; margin */
-#define SYNC_TOTAL_MS      4000u
-#define SYNC_TRY_MS        100u
-#define BLOCK              AN3155_MAX_DATA
 #define FLASH_END          (STM32_FLASH_BASE + STM32_FLASH_SIZE)
-
-double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-enum op_status op_from_an(enum an_status st)
-{
-	switch (st) {
-	case AN_OK: return OP_OK;
-	case AN_ERR_NACK: return OP_ERR_NACK;
-	case AN_ERR_TIMEOUT: return OP_ERR_TIMEOUT;
-	case AN_ERR_NO_ANSWER: return OP_ERR_NO_ANSWER;
-	case AN_ERR_LINK: return OP_ERR_LINK;
-	case AN_ERR_PROTOCOL: return OP_ERR_PROTOCOL;
-	case AN_ERR_WRONG_CHIP: return OP_ERR_WRONG_CHIP;
-	case AN_ERR_ARG: return OP_ERR_USAGE;
-	case AN_ERR_INTR: return OP_ERR_INTERRUPTED;
-	}
-	return OP_ERR_INTERNAL;
-}
-
-static enum op_status an_fail(struct session *s, enum an_status st,
-			      char *err, size_t errlen)
-{
-	snprintf(err, errlen, "%s", an3155_error(&s->an));
-	return op_from_an(st);
-}
 
 /* ---- Input files ------------------------------------------------------- */
 
@@ -84,6 +52,19 @@ enum op_status flash_image_load(struct flash_image *im, const char *path,
 	memset(im, 0, sizeof(*im));
 	if (segments_load(&segs, path, lo, &info, &e) < 0) {
 		snprintf(err, errlen, "%s", e.msg);
+		return OP_ERR_INPUT;
+	}
+	/* Refused before any board is touched: DFU 1.1 B.1 names the device
+	 * a file is for, and 0xFFFF means any. */
+	if (info.format == FW_DFU &&
+	    ((info.dfu_vid != DFUSE_VID && info.dfu_vid != 0xFFFF) ||
+	     (info.dfu_pid != DFUSE_PID && info.dfu_pid != 0xFFFF))) {
+		snprintf(err, errlen, "%s is a DfuSe file for another chip: its "
+			 "suffix names USB device %04x:%04x, and this chip's ROM "
+			 "bootloader is %04x:%04x; refusing it before anything is "
+			 "erased", path, info.dfu_vid, info.dfu_pid, DFUSE_VID,
+			 DFUSE_PID);
+		segments_free(&segs);
 		return OP_ERR_INPUT;
 	}
 	if (info.warning[0])
@@ -129,107 +110,6 @@ static bool in_flash(uint32_t addr, size_t len)
 	       len <= FLASH_END - addr;
 }
 
-/* ---- Connecting ---------------------------------------------------------- */
-
-void session_close(struct session *s)
-{
-	transport_close(s->tp);
-	s->tp = NULL;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-enum op_status session_open(struct session *s, const struct connect_opts *co,
-			    char *err, size_t errlen)
-{
-	unsigned baud = co->baud ? co->baud : TRANSPORT_DEFAULT_BAUD;
-	unsigned sync_ms = co->sync_ms ? co->sync_ms : SYNC_TOTAL_MS;
-	const char *cmd = co->enter_cmd ? co->enter_cmd : DEFAULT_ENTER_CMD;
-	char msg[160];
-	enum tp_status ts;
-	enum an_status st;
-
-	memset(s, 0, sizeof(*s));
-	if (!transport_baud_supported(baud)) {
-		snprintf(err, errlen, "unsupported baud rate %u (AN3155 "
-			 "documents 1200 to 115200)", baud);
-		return OP_ERR_USAGE;
-	}
-	/* (a) The application listens at 115200 8N1. */
-	ts = transport_open(&s->tp, co->port,
-			    co->no_enter ? baud : TRANSPORT_DEFAULT_BAUD,
-			    co->no_enter ? TP_PARITY_EVEN : TP_PARITY_NONE,
-			    err, errlen);
-	if (ts != TP_OK)
-		return ts == TP_ERR_CLOSED ? OP_ERR_LINK : OP_ERR_PORT;
-	an3155_init(&s->an, s->tp);
-	if (co->resume) {
-		st = an3155_resync(&s->an);
-		if (st != AN_OK)
-			goto fail_an;
-	}
-	if (!co->no_enter) {
-		if (transport_write(s->tp, cmd, strlen(cmd)) != TP_OK ||
-		    transport_drain(s->tp) != TP_OK) {
-			snprintf(err, errlen, "%s", transport_error(s->tp));
-			goto fail_link;
-		}
-		/* AN2606: the ROM takes 55 ms (LSE) to 2.56 s to start;
-		 * the sync below keeps trying for the rest. */
-		sleep_ms(co->rom_startup_ms ? co->rom_startup_ms : ROM_STARTUP_MS);
-		if (transport_set_line(s->tp, baud, TP_PARITY_EVEN) != TP_OK) {
-			snprintf(err, errlen, "%s", transport_error(s->tp));
-			session_close(s);
-			return OP_ERR_PORT;
-		}
-	}
-	st = an3155_sync(&s->an, sync_ms / SYNC_TRY_MS, SYNC_TRY_MS);
-	if (st != AN_OK) {
-		if (st == AN_ERR_NO_ANSWER && !co->no_enter)
-			snprintf(err, errlen, "%s (sent the enter command %s%s)",
-				 an3155_error(&s->an),
-				 co->enter_cmd ? "given by --enter-cmd" :
-				 "\"bootloader\"",
-				 ": use --no-enter if the board already runs the "
-				 "ROM bootloader, or --enter-cmd for another "
-				 "application");
-		else
-			snprintf(err, errlen, "%s", an3155_error(&s->an));
-		goto fail;
-	}
-	/* (b) Who is there. */
-	st = an3155_get(&s->an);
-	if (st != AN_OK)
-		goto fail_an;
-	s->chip.protocol = s->an.bl_version;
-	st = an3155_get_id(&s->an, &s->chip.pid);
-	if (st != AN_OK)
-		goto fail_an;
-	if (an3155_check_id(s->chip.pid, msg, sizeof(msg)) != AN_OK) {
-		snprintf(err, errlen, "%s on %s", msg, co->port);
-		session_close(s);
-		return OP_ERR_WRONG_CHIP;
-	}
-	st = an3155_get_version(&s->an, &s->chip.version, s->chip.opt);
-	if (st != AN_OK)
-		goto fail_an;
-	return OP_OK;
-fail_an:
-	snprintf(err, errlen, "%s", an3155_error(&s->an));
-fail:
-	session_close(s);
-	return op_from_an(st);
-fail_link:
-	session_close(s);
-	return OP_ERR_LINK;
-}
-
 /* ---- Writing and reading ------------------------------------------------ */
 
 static void pbegin(const struct progress_ops *po, const char *phase, size_t total)
@@ -250,6 +130,8 @@ static void pend(const struct progress_ops *po)
 		po->end(po->ctx);
 }
 
+#define SMALL_BLOCK 64u
+
 static bool all_ff(const uint8_t *p, size_t n)
 {
 	size_t i;
@@ -260,45 +142,42 @@ static bool all_ff(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* The flash already holds these bytes (the ACK of an earlier write was lost). */
+/* The flash already holds these bytes (the answer to an earlier write was lost). */
 static bool already_written(struct session *s, uint32_t addr, const uint8_t *buf, size_t n)
 {
-	uint8_t back[BLOCK];
+	uint8_t back[SMALL_BLOCK];
 
-	return an3155_read(&s->an, addr, back, n) == AN_OK && memcmp(back, buf, n) == 0;
+	return s->ops->read(s, addr, back, n) == OP_OK && memcmp(back, buf, n) == 0;
 }
 
 /*
- * Write one block, padded with 0xFF to whole double words. A line that
- * damages one byte in a thousand spoils a quarter of all 256-byte frames
- * but a sixteenth of 64-byte ones, so a block that fails after the
- * client's retries is tried again in SMALL_BLOCK pieces.
+ * Write one block, padded with 0xFF to whole double words. A serial line
+ * that damages one byte in a thousand spoils a quarter of all 256-byte
+ * frames but a sixteenth of 64-byte ones, so a block that fails after the
+ * backend's retries is tried again in SMALL_BLOCK pieces.
  */
-#define SMALL_BLOCK 64u
-
-static enum an_status write_block(struct session *s, const struct flash_image *im,
-				  uint32_t addr, size_t n)
+static enum op_status write_block(struct session *s, const struct flash_image *im,
+				  uint8_t *buf, uint32_t addr, size_t n)
 {
-	uint8_t buf[BLOCK];
 	size_t padded = (n + STM32_FLASH_DWORD - 1) & ~(size_t)(STM32_FLASH_DWORD - 1), off;
-	enum an_status st;
+	enum op_status st;
 
-	memset(buf, 0xFF, sizeof(buf));
+	memset(buf, 0xFF, s->block);
 	memcpy(buf, im->data + (addr - im->base), n);
-	st = an3155_write(&s->an, addr, buf, padded);
-	if ((st != AN_ERR_NACK && st != AN_ERR_TIMEOUT && st != AN_ERR_PROTOCOL) ||
+	st = s->ops->write(s, addr, buf, padded);
+	if ((st != OP_ERR_NACK && st != OP_ERR_TIMEOUT && st != OP_ERR_PROTOCOL) ||
 	    padded <= SMALL_BLOCK)
 		return st;
 	for (off = 0; off < padded; off += SMALL_BLOCK) {
 		size_t len = padded - off < SMALL_BLOCK ? padded - off : SMALL_BLOCK;
 
-		st = an3155_write(&s->an, addr + (uint32_t)off, buf + off, len);
-		if (st == AN_ERR_NACK && already_written(s, addr + (uint32_t)off, buf + off, len))
-			st = AN_OK;
-		if (st != AN_OK)
+		st = s->ops->write(s, addr + (uint32_t)off, buf + off, len);
+		if (st == OP_ERR_NACK && already_written(s, addr + (uint32_t)off, buf + off, len))
+			st = OP_OK;
+		if (st != OP_OK)
 			return st;
 	}
-	return AN_OK;
+	return OP_OK;
 }
 
 /*
@@ -310,19 +189,72 @@ static enum an_status write_block(struct session *s, const struct flash_image *i
  */
 #define PAGE_REWRITES 4u
 
-static enum an_status rewrite_page(struct session *s, enum an_status failed, uint32_t *addr,
+static enum op_status rewrite_page(struct session *s, enum op_status failed, uint32_t *addr,
 				   uint32_t start, struct write_stats *ws)
 {
 	uint16_t page = (uint16_t)flash_page_of(*addr);
 	uint32_t page_base = STM32_FLASH_BASE + page * STM32_FLASH_PAGE_SIZE;
+	char saved[sizeof(s->err)];
 
-	if ((failed != AN_ERR_NACK && failed != AN_ERR_TIMEOUT) || ws->pages_rewritten >= PAGE_REWRITES)
+	if ((failed != OP_ERR_NACK && failed != OP_ERR_TIMEOUT) || ws->pages_rewritten >= PAGE_REWRITES)
 		return failed;
-	if (an3155_erase_pages(&s->an, &page, 1) != AN_OK)
+	/* The write's message is the one worth reporting if the erase fails. */
+	memcpy(saved, s->err, sizeof(saved));
+	if (s->ops->erase_pages(s, &page, 1) != OP_OK) {
+		memcpy(s->err, saved, sizeof(saved));
 		return failed;
+	}
 	ws->pages_rewritten++;
 	*addr = page_base > start ? page_base : start;
-	return AN_OK;
+	return OP_OK;
+}
+
+static enum op_status fail_with(struct session *s, enum op_status st, char *err,
+				size_t errlen)
+{
+	snprintf(err, errlen, "%s", s->err);
+	return st;
+}
+
+/*
+ * Erase pages[0..n) in order: in chunks of 8 to keep Ctrl-C responsive,
+ * the first one alone when it is the header's page, so that it is gone
+ * before anything else changes.
+ */
+static enum op_status erase_list(struct session *s, const uint16_t *pages, unsigned n,
+				 bool first_alone, const struct progress_ops *po,
+				 volatile sig_atomic_t *stop, struct write_stats *ws,
+				 char *err, size_t errlen)
+{
+	unsigned p, chunk;
+	enum op_status st;
+
+	for (p = 0; p < n; p += chunk) {
+		chunk = p == 0 && first_alone ? 1 : (n - p > 8 ? 8 : n - p);
+		if (stop && *stop)
+			return OP_ERR_INTERRUPTED;
+		st = s->ops->erase_pages(s, pages + p, chunk);
+		if (st != OP_OK)
+			return fail_with(s, st, err, errlen);
+		ws->pages_erased += chunk;
+		pstep(po, ws->pages_erased);
+	}
+	return OP_OK;
+}
+
+/*
+ * Bank 2 is cleared by one bank erase (MER2: 22 ms, DS10198) rather than
+ * 256 page erases (5.6 s) when the image needs every page of it anyway and
+ * the header's page is elsewhere. Never bank 1: it holds the boot stub.
+ * Page numbers, like addresses, are those of a ROM running with the banks
+ * not swapped (FB_MODE 0: a BOOT0 boot or sysboot's entry).
+ */
+static bool erase_bank2_whole(const struct session *s, unsigned first, unsigned last,
+			      unsigned head)
+{
+	return s->ops->erase_special && first <= STM32_FLASH_PAGES_PER_BANK &&
+	       last == 2 * STM32_FLASH_PAGES_PER_BANK - 1 &&
+	       (head < STM32_FLASH_PAGES_PER_BANK || head == ~0u);
 }
 
 enum op_status flash_write_image(struct session *s, const struct flash_image *im,
@@ -332,12 +264,13 @@ enum op_status flash_write_image(struct session *s, const struct flash_image *im
 				 volatile sig_atomic_t *stop,
 				 struct write_stats *ws, char *err, size_t errlen)
 {
-	unsigned first, last, p, n = 0, head = ~0u;
+	const uint32_t block = (uint32_t)s->block;
+	unsigned first, last, p, n = 0, n_paged, head = ~0u;
 	uint16_t *pages = NULL;
-	uint32_t start, end, addr, held = 0;
+	uint8_t *buf = NULL;
+	uint32_t start, end, limit, addr, held = 0;
 	bool have_held = false;
-	enum an_status st;
-	enum op_status ret = OP_OK;
+	enum op_status st, ret = OP_OK;
 	double t0;
 
 	memset(ws, 0, sizeof(*ws));
@@ -356,52 +289,57 @@ enum op_status flash_write_image(struct session *s, const struct flash_image *im
 	/* (c) Erase: the chosen page first, then the others in order. */
 	flash_pages(im->base, im->len, &first, &last);
 	pages = calloc(last - first + 1, sizeof(*pages));
-	if (!pages) {
+	buf = malloc(block);
+	if (!pages || !buf) {
 		snprintf(err, errlen, "out of memory");
-		return OP_ERR_INTERNAL;
+		ret = OP_ERR_INTERNAL;
+		goto out;
 	}
 	if (erase_first_page_addr) {
 		head = flash_page_of(*erase_first_page_addr);
 		if (head >= first && head <= last)
 			pages[n++] = (uint16_t)head;
+		else
+			head = ~0u;
 	}
 	for (p = first; p <= last; p++)
 		if (p != head)
 			pages[n++] = (uint16_t)p;
+	/* Bank 2's pages come last in the list: leave them to a bank erase. */
+	n_paged = erase_bank2_whole(s, first, last, head) ? n - STM32_FLASH_PAGES_PER_BANK : n;
 
 	t0 = now_s();
 	pbegin(po, "erase", n);
-	for (p = 0; p < n; p++) {
-		/* One page per command for the first, so the header page is
-		 * gone before anything else changes; then in chunks of 8 to
-		 * keep Ctrl-C responsive. */
-		unsigned chunk = p == 0 ? 1 : (n - p > 8 ? 8 : n - p);
-
+	ret = erase_list(s, pages, n_paged, head != ~0u, po, stop, ws, err, errlen);
+	if (ret == OP_OK && n_paged < n) {
 		if (stop && *stop) {
 			ret = OP_ERR_INTERRUPTED;
-			goto out_end;
+		} else {
+			st = s->ops->erase_special(s, BL_ERASE_BANK2);
+			if (st != OP_OK) {
+				ret = fail_with(s, st, err, errlen);
+			} else {
+				ws->pages_erased = n;
+				ws->bank_erases++;
+				pstep(po, n);
+			}
 		}
-		st = an3155_erase_pages(&s->an, pages + p, chunk);
-		if (st != AN_OK) {
-			ret = an_fail(s, st, err, errlen);
-			goto out_end;
-		}
-		p += chunk - 1;
-		ws->pages_erased = p + 1;
-		pstep(po, p + 1);
 	}
+	if (ret != OP_OK)
+		goto out_end;
 	pend(po);
 	ws->erase_s = now_s() - t0;
 
-	/* (d) Write in 256-byte blocks aligned to 256, skipping erased ones. */
+	/* (d) Write in blocks aligned to their size, skipping erased ones. */
 	t0 = now_s();
 	start = im->base;
 	end = im->base + (uint32_t)im->len;
+	limit = end;
 	pbegin(po, "write", im->len);
 	addr = start;
 write_from:
-	for (; addr < end;) {
-		uint32_t next = (addr & ~(uint32_t)(BLOCK - 1)) + BLOCK;
+	for (; addr < limit;) {
+		uint32_t next = (addr & ~(block - 1)) + block;
 		size_t len;
 
 		if (next > end)
@@ -417,11 +355,11 @@ write_from:
 		} else if (all_ff(im->data + (addr - im->base), len)) {
 			ws->blocks_skipped++;
 		} else {
-			st = write_block(s, im, addr, len);
-			if (st != AN_OK) {
-				if (rewrite_page(s, st, &addr, start, ws) == AN_OK)
+			st = write_block(s, im, buf, addr, len);
+			if (st != OP_OK) {
+				if (rewrite_page(s, st, &addr, start, ws) == OP_OK)
 					continue;
-				ret = an_fail(s, st, err, errlen);
+				ret = fail_with(s, st, err, errlen);
 				goto out_end;
 			}
 			ws->blocks_written++;
@@ -431,7 +369,7 @@ write_from:
 	}
 	/* (e) The block holding the header goes last. */
 	if (have_held) {
-		uint32_t next = (held & ~(uint32_t)(BLOCK - 1)) + BLOCK;
+		uint32_t next = (held & ~(block - 1)) + block;
 
 		if (stop && *stop) {
 			ret = OP_ERR_INTERRUPTED;
@@ -439,12 +377,18 @@ write_from:
 		}
 		if (next > end)
 			next = end;
-		st = write_block(s, im, held, next - held);
-		if (st != AN_OK) {
+		st = write_block(s, im, buf, held, next - held);
+		if (st != OP_OK) {
 			addr = held;
-			if (rewrite_page(s, st, &addr, start, ws) == AN_OK)
+			if (rewrite_page(s, st, &addr, start, ws) == OP_OK) {
+				/* Only the header's page was erased again. */
+				uint32_t page_end = STM32_FLASH_BASE +
+					(flash_page_of(held) + 1) * STM32_FLASH_PAGE_SIZE;
+
+				limit = page_end < end ? page_end : end;
 				goto write_from;
-			ret = an_fail(s, st, err, errlen);
+			}
+			ret = fail_with(s, st, err, errlen);
 			goto out_end;
 		}
 		ws->blocks_written++;
@@ -452,6 +396,8 @@ write_from:
 	ws->write_s = now_s() - t0;
 out_end:
 	pend(po);
+out:
+	free(buf);
 	free(pages);
 	return ret;
 }
@@ -461,16 +407,16 @@ enum op_status flash_read(struct session *s, uint32_t addr, uint8_t *buf,
 			  char *err, size_t errlen)
 {
 	size_t done = 0;
-	enum an_status st;
+	enum op_status st;
 
 	pbegin(po, "read", len);
 	while (done < len) {
-		size_t n = len - done > BLOCK ? BLOCK : len - done;
+		size_t n = len - done > s->block ? s->block : len - done;
 
-		st = an3155_read(&s->an, addr + (uint32_t)done, buf + done, n);
-		if (st != AN_OK) {
+		st = s->ops->read(s, addr + (uint32_t)done, buf + done, n);
+		if (st != OP_OK) {
 			pend(po);
-			return an_fail(s, st, err, errlen);
+			return fail_with(s, st, err, errlen);
 		}
 		done += n;
 		pstep(po, done);
@@ -572,18 +518,41 @@ static bool find_version(const char *text, const char *banner, char *version,
 	return false;
 }
 
+/* The stub refused the image: say so for the port the ROM came back on. */
+static enum op_status rejected(struct session *s, char *err, size_t errlen)
+{
+	if (port_is_usb(s->port))
+		snprintf(err, errlen, "image rejected by the boot stub: after "
+			 "leaving DFU for 0x%08x the ROM bootloader's DFU device "
+			 "came back on %s instead of the application starting (run "
+			 "sysboot info --port %s to look at the board)",
+			 SYSBOOT_STUB_BASE, s->port, s->port);
+	else
+		snprintf(err, errlen, "image rejected by the boot stub: after Go "
+			 "0x%08x the ROM bootloader answers on %s instead of the "
+			 "application (run sysboot info --no-enter to look at the "
+			 "board)", SYSBOOT_STUB_BASE, s->port);
+	return OP_ERR_VERIFY;
+}
+
 enum op_status wait_banner(struct session *s, const char *banner,
 			   unsigned timeout_ms, char *version, size_t vlen,
 			   bool *rom_answered, char *err, size_t errlen)
 {
+	struct transport *app = s->app;
 	char text[4096];
 	size_t len = 0;
 	double deadline = now_s() + timeout_ms / 1000.0;
-	enum an_status st;
 
 	*rom_answered = false;
-	if (transport_set_line(s->tp, TRANSPORT_DEFAULT_BAUD, TP_PARITY_NONE) != TP_OK) {
-		snprintf(err, errlen, "%s", transport_error(s->tp));
+	if (!app) {
+		snprintf(err, errlen, "cannot look for the application's banner: "
+			 "no serial line to the application (give --enter-port, "
+			 "or --verify=readback)");
+		return OP_ERR_USAGE;
+	}
+	if (transport_set_line(app, TRANSPORT_DEFAULT_BAUD, TP_PARITY_NONE) != TP_OK) {
+		snprintf(err, errlen, "%s", transport_error(app));
 		return OP_ERR_PORT;
 	}
 	while (now_s() < deadline) {
@@ -595,7 +564,7 @@ enum op_status wait_banner(struct session *s, const char *banner,
 			memmove(text, text + sizeof(text) / 2, len - sizeof(text) / 2);
 			len -= sizeof(text) / 2;
 		}
-		ts = transport_read(s->tp, text + len, 1, 50, &got);
+		ts = transport_read(app, text + len, 1, 50, &got);
 		if (got) {
 			if (text[len] != '\0')
 				len++;
@@ -605,28 +574,19 @@ enum op_status wait_banner(struct session *s, const char *banner,
 			continue;
 		}
 		if (ts != TP_ERR_TIMEOUT) {
-			snprintf(err, errlen, "%s", transport_error(s->tp));
+			snprintf(err, errlen, "%s", transport_error(app));
 			return OP_ERR_LINK;
 		}
 	}
 	/* No banner: is the ROM bootloader there instead? */
-	if (transport_set_line(s->tp, TRANSPORT_DEFAULT_BAUD, TP_PARITY_EVEN) != TP_OK) {
-		snprintf(err, errlen, "%s", transport_error(s->tp));
-		return OP_ERR_PORT;
-	}
-	st = an3155_sync(&s->an, 5, 100);
-	if (st == AN_OK) {
+	if (s->ops->rom_back(s, 500)) {
 		*rom_answered = true;
-		snprintf(err, errlen, "image rejected by the boot stub: after Go "
-			 "0x%08x the ROM bootloader answers on %s instead of the "
-			 "application (run sysboot info --no-enter to look at the "
-			 "board)", SYSBOOT_STUB_BASE, transport_name(s->tp));
-		return OP_ERR_VERIFY;
+		return rejected(s, err, errlen);
 	}
 	text[len] = '\0';
 	snprintf(err, errlen, "verification failed: no \"%sX.Y.Z\" banner from "
 		 "the application on %s within %u ms, and no answer from the ROM "
-		 "bootloader either%s%.60s", banner, transport_name(s->tp),
+		 "bootloader either%s%.60s", banner, transport_name(app),
 		 timeout_ms, len ? "; the board said: " : "",
 		 len ? text : "");
 	return OP_ERR_VERIFY;
@@ -653,10 +613,16 @@ enum op_status update_run(const char *path, const struct update_opts *uo,
 	double t_start = now_s(), t0;
 	char want[32];
 	uint8_t *back = NULL;
-	enum an_status ast;
+	bool go_unsure;
 
 	memset(res, 0, sizeof(*res));
 	memset(&s, 0, sizeof(s));
+	if (uo->verify == VERIFY_STUB && port_is_usb(uo->co.port) && !uo->co.enter_port) {
+		snprintf(err, errlen, "--verify=stub watches the application's banner on "
+			 "its serial line, and over USB there is none: give --enter-port "
+			 "PORT, or use --verify=readback");
+		return OP_ERR_USAGE;
+	}
 	{
 		/* An image file (.img) is raw bytes from the header slot on. */
 		const struct load_opts lo = { .raw = true, .raw_base = SYSBOOT_HEADER_ADDR };
@@ -719,14 +685,24 @@ enum op_status update_run(const char *path, const struct update_opts *uo,
 		}
 		res->confirmed = true;
 	}
-	ast = an3155_go(&s.an, SYSBOOT_STUB_BASE);
+	ret = s.ops->go(&s, SYSBOOT_STUB_BASE);
 	/*
-	 * A Go whose last ACK the line lost may well have started the stub:
-	 * what answers next tells, the application's banner or the ROM.
+	 * A Go whose last answer the line lost may well have started the
+	 * stub: what answers next tells, the application's banner or the ROM.
 	 */
-	if (ast != AN_OK && !(uo->verify == VERIFY_STUB &&
-			      (ast == AN_ERR_TIMEOUT || ast == AN_ERR_PROTOCOL))) {
-		ret = an_fail(&s, ast, err, errlen);
+	go_unsure = uo->verify == VERIFY_STUB && (ret == OP_ERR_TIMEOUT || ret == OP_ERR_PROTOCOL);
+	if (ret != OP_OK && !go_unsure) {
+		snprintf(err, errlen, "%s", s.err);
+		goto out;
+	}
+	/* Over USB the ROM's return can be watched without a word to the
+	 * application: the stub starts the ROM when it refuses the image. */
+	if (uo->verify == VERIFY_READBACK && s.ops->passive_watch &&
+	    s.ops->rom_back(&s, uo->banner_timeout_ms ? uo->banner_timeout_ms :
+			    DEFAULT_ROM_WATCH_MS)) {
+		res->confirmed = false;
+		res->rejected = true;
+		ret = rejected(&s, err, errlen);
 		goto out;
 	}
 	if (uo->verify == VERIFY_STUB) {
@@ -737,10 +713,10 @@ enum op_status update_run(const char *path, const struct update_opts *uo,
 				  res->running_version,
 				  sizeof(res->running_version), &rom, err, errlen);
 		res->rejected = rom;
-		if (ret != OP_OK && rom && ast != AN_OK)
+		if (ret != OP_OK && rom && go_unsure)
 			snprintf(err, errlen, "the ROM bootloader did not acknowledge Go "
 				 "0x%08x and still answers on %s: the image was written but "
-				 "not started", SYSBOOT_STUB_BASE, transport_name(s.tp));
+				 "not started", SYSBOOT_STUB_BASE, s.port);
 		if (ret != OP_OK)
 			goto out;
 		if (strcmp(res->running_version, want) != 0) {
@@ -754,7 +730,8 @@ enum op_status update_run(const char *path, const struct update_opts *uo,
 	}
 	res->verify_s = now_s() - t0;
 out:
-	res->retries = s.an.retry_count;
+	if (s.ops)
+		res->retries = s.ops->retries(&s);
 	free(back);
 	session_close(&s);
 out_image:

@@ -149,6 +149,24 @@ nack)
 	expect_err 'refused'
 	run 0 unprotect --write --port "$PORT" --no-enter
 	;;
+whole-bank)
+	# An image reaching the end of the flash: bank 2 goes in one bank
+	# erase, after the header's page; bank 1's pages (never the stub's) one
+	# by one. An instant host keeps this 1 MB update to a few seconds.
+	tail -c +513 "$v2" > "$TMP/body.bin"
+	head -c $((1040384 - 512 - $(stat -c %s "$TMP/body.bin"))) /dev/urandom >> "$TMP/body.bin"
+	run 0 image build "$TMP/body.bin" --address 0x08002200 --version 2.0.0 -o "$TMP/big.img"
+	start_sim --instant-host --trace "$TMP/trace" "$FW/stub.elf" "$v1@0x08002000"
+	sleep 0.5
+	run 0 update "$TMP/big.img" --port "$PORT" --json
+	expect_out '"confirmed":true'
+	expect_out '"pages_erased":508,"bank_erases":1'
+	grep 'erased' "$TMP/trace" | head -1 | grep -q 'page 4 erased' ||
+		fail "the header's page was not erased first: $(grep erased "$TMP/trace" | head -3)"
+	[ "$(grep -c 'page [0-9]* erased' "$TMP/trace")" -eq 252 ] || fail "bank 1 was not erased page by page"
+	grep -q 'bank 2 erased' "$TMP/trace" || fail "no bank 2 erase in the trace"
+	grep -q 'page [0-3] erased' "$TMP/trace" && fail "a page of the boot stub was erased"
+	;;
 interrupt)
 	start_sim "$FW/stub.elf" "$v1@0x08002000"
 	sleep 1

@@ -29,6 +29,7 @@
 #include "memtarget.h"
 #include "rom/rom_usart.h"
 #include "transport.h"
+#include "bootloader.h"
 #include "update.h"
 #include "sysboot/stm32l476.h"
 
@@ -217,7 +218,9 @@ static void long_block_is_written_in_pieces(void **state)
 
 	r->f.frame_drop_at = 200;
 	start(r);
-	r->s.tp = r->tp;
+	r->s.ops = &an3155_bl_ops;
+	r->s.block = AN3155_MAX_DATA;
+	r->s.tp = r->s.app = r->tp;
 	r->s.an = r->an;
 	pattern(data, sizeof(data), 3);
 	if (flash_write_image(&r->s, &im, NULL, NULL, NULL, NULL, &ws, err, sizeof(err)) != OP_OK)

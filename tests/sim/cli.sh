@@ -1,7 +1,8 @@
 #!/bin/sh
 # cli.sh - sysboot-sim as a command (its pty is tested in test_core.c): a
 # fault ending the run with status 3 and its explanation, a power cut at an
-# exact instruction count, the control channel, and usage errors.
+# exact instruction count, the control channel, and usage errors (serial
+# ports, USB options, an unwritable USB environment file).
 #
 # usage: cli.sh SIM FIRMWARE_DIR
 set -u
@@ -25,6 +26,9 @@ st=$?
 [ $st -eq 3 ] || fail "a faulting firmware exited $st, expected 3"
 grep -q "fault at pc 0x" "$TMP/fault" || fail "no faulting PC: $(cat "$TMP/fault")"
 grep -q "branch to the even address" "$TMP/fault" || fail "no explanation: $(cat "$TMP/fault")"
+line=$(grep -n "fn();" "$(dirname "$0")/../../firmware/tests/even_jump.c" | cut -d: -f1)
+grep -q "the instruction at 0x0800.* is main+0x[0-9a-f]* (tests/even_jump.c:$line)" "$TMP/fault" ||
+	fail "the faulting instruction is not located at even_jump.c:$line: $(cat "$TMP/fault")"
 
 # 2. A power cut at an exact instruction count.
 "$SIM" --usart2 none "$FW/tests/systick.elf" --power-cut-at-insn 500 --run-for 100 2> "$TMP/cut" ||
@@ -34,6 +38,27 @@ grep -q "power off after .* 500 instructions" "$TMP/cut" || fail "power cut not 
 # The ROM's session time is reported, for benchmarks in simulated seconds.
 "$SIM" --boot0 --usart2 none --run-for 100 2> "$TMP/rom" || fail "a ROM run failed"
 grep -q "last ROM bootloader session: 0.1000" "$TMP/rom" || fail "no ROM session time: $(cat "$TMP/rom")"
+
+# With --instant-host the ROM's waits for the host take no simulated time:
+# the session is the 55 ms start-up plus the two bytes of a sync at 11 bits
+# each, to the microsecond, however long this shell takes between steps.
+"$SIM" --boot0 --instant-host --usart2 "pty:$TMP/port" 2> "$TMP/instant" &
+PID=$!
+n=0
+while [ ! -e "$TMP/port" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+exec 3<>"$TMP/port" || fail "cannot open the board's pty"
+stty raw -echo 115200 <&3
+sleep 0.3
+printf '\177' >&3
+ack=$(timeout 5 dd bs=1 count=1 <&3 2>/dev/null | od -An -tx1 | tr -d ' ')
+sleep 0.3
+exec 3>&-
+kill -INT "$PID"
+wait "$PID"
+PID=""
+[ "$ack" = "79" ] || fail "no ACK to 0x7F with --instant-host (got '$ack')"
+grep -q "last ROM bootloader session: 0.055191 s simulated (1 bytes in, 1 out, erase 0.000000 s, program 0.000000 s, waiting for the host 0.000000 s)" \
+	"$TMP/instant" || fail "the instant host's session is not start-up plus wire time: $(cat "$TMP/instant")"
 
 # 3. The control channel on standard input.
 printf 'status\nread 0x08000000 8\nbutton press\nbogus\nquit\n' |
@@ -52,5 +77,19 @@ grep -q "bad serial port 'bogus'" "$TMP/usage" || fail "unclear usage error: $(c
 "$SIM" --usart2 none "$TMP/missing.elf" 2> "$TMP/missing"
 [ $? -eq 4 ] || fail "a missing firmware file did not exit 4"
 grep -q "missing.elf: No such file" "$TMP/missing" || fail "unclear error: $(cat "$TMP/missing")"
+
+"$SIM" --usb bogus 2> "$TMP/usage"
+[ $? -eq 2 ] || fail "a bad --usb did not exit 2"
+grep -q "bad --usb 'bogus': use umockdev, umockdev:ENVFILE or none" "$TMP/usage" || fail "unclear usage error: $(cat "$TMP/usage")"
+"$SIM" --dfu-alt 4=x 2> "$TMP/usage"
+[ $? -eq 2 ] || fail "a bad --dfu-alt did not exit 2"
+grep -q "bad --dfu-alt '4=x': use N=TEXT with N from 0 to 3" "$TMP/usage" || fail "unclear usage error: $(cat "$TMP/usage")"
+"$SIM" --dfu-tail some 2> "$TMP/usage"
+[ $? -eq 2 ] || fail "a bad --dfu-tail did not exit 2"
+grep -q "bad --dfu-tail 'some': use lost, pad or error" "$TMP/usage" || fail "unclear usage error: $(cat "$TMP/usage")"
+"$SIM" --boot0 --usart2 none --usb "umockdev:$TMP/no/such/dir/env" --run-for 10 2> "$TMP/envfile"
+[ $? -eq 4 ] || fail "an unwritable USB environment file did not exit 4"
+grep -q "cannot write the USB environment to $TMP/no/such/dir/env: No such file or directory" "$TMP/envfile" ||
+	fail "unclear error: $(cat "$TMP/envfile")"
 
 echo "sysboot-sim command line: 4 checks passed"

@@ -282,6 +282,79 @@ static void rom_keeps_the_watchdog_refreshed(void **state)
 	sim_board_free(sb);
 }
 
+/* The watchdog test firmware entering the ROM (mode 1), on a board with cfg. */
+static struct sim_board *iwdg_board(bool lse, enum sim_rom_iwdg mode)
+{
+	struct sim_config cfg;
+	struct sim_board *sb;
+	uint32_t words[2] = { 1, 0 };
+
+	sim_config_default(&cfg);
+	cfg.lse = lse;
+	cfg.rom_iwdg = mode;
+	sb = board_new(&cfg);
+	{
+		char err[256];
+
+		if (sim_load_file(sb, IWDG_ELF, 0, err, sizeof(err)) < 0)
+			fail_msg("%s", err);
+	}
+	sim_power_on(sb);
+	sim_write_mem(sb, MODE_ADDR, words, sizeof(words));
+	return sb;
+}
+
+/*
+ * --rom-iwdg once (the default): /256 and one reload at entry, refreshed
+ * once ready. The firmware's RLR = 100 gives 101 * 8 ms = 808 ms at /256:
+ * longer than the 55 ms start-up with an LSE, shorter than 2.56 s without.
+ */
+static void rom_reloads_the_watchdog_once_at_entry(void **state)
+{
+	struct sim_board *sb = iwdg_board(false, SIM_ROM_IWDG_ONCE);
+	const struct sim_trace_entry *entry, *e;
+
+	(void)state;
+	run_to_done(sb, 3000);
+	entry = sim_trace_find(sb, 0, SIM_TRACE_ROM, "ROM bootloader entered");
+	assert_non_null(entry);
+	assert_non_null(sim_trace_find(sb, 0, SIM_TRACE_WATCHDOG,
+				       "prescaler to /256 and reloads it: timeout 808.0 ms, refreshed again once the ROM is ready"));
+	e = sim_trace_find(sb, 0, SIM_TRACE_WATCHDOG, "expired");
+	assert_non_null(e);
+	assert_in_range(e->time - entry->time, SIM_MS(807), SIM_MS(809));
+	assert_null(sim_trace_find(sb, 0, SIM_TRACE_ROM, "ready after"));
+	assert_true(sim_read32(sb, MODE_ADDR + 8) & RCC_CSR_IWDGRSTF);
+	sim_board_free(sb);
+}
+
+/* --rom-iwdg always: refreshed all through the 2.56 s start-up. */
+static void rom_refreshes_the_watchdog_through_its_start_up(void **state)
+{
+	struct sim_board *sb = iwdg_board(false, SIM_ROM_IWDG_ALWAYS);
+
+	(void)state;
+	run_for(sb, 3000);
+	assert_true(sim_in_rom(sb));
+	assert_false(traced(sb, SIM_TRACE_WATCHDOG, "expired"));
+	assert_true(traced(sb, SIM_TRACE_WATCHDOG, "refreshed from now on"));
+	sync_rom(sb);
+	sim_board_free(sb);
+}
+
+/* --rom-iwdg ready: the firmware's 12.6 ms watchdog beats even the 55 ms start-up. */
+static void rom_leaves_the_watchdog_alone_until_ready(void **state)
+{
+	struct sim_board *sb = iwdg_board(true, SIM_ROM_IWDG_READY);
+
+	(void)state;
+	run_to_done(sb, 200);
+	assert_true(traced(sb, SIM_TRACE_WATCHDOG, "expired"));
+	assert_false(traced(sb, SIM_TRACE_WATCHDOG, "prescaler to /256"));
+	assert_true(sim_read32(sb, MODE_ADDR + 8) & RCC_CSR_IWDGRSTF);
+	sim_board_free(sb);
+}
+
 static void rom_listens_on_usart1_too(void **state)
 {
 	struct sim_board *sb;
@@ -375,6 +448,9 @@ int main(void)
 		cmocka_unit_test(bfb2_boots_bank2_or_the_bootloader),
 		cmocka_unit_test(watchdog_resets_an_unrefreshed_board),
 		cmocka_unit_test(rom_keeps_the_watchdog_refreshed),
+		cmocka_unit_test(rom_reloads_the_watchdog_once_at_entry),
+		cmocka_unit_test(rom_refreshes_the_watchdog_through_its_start_up),
+		cmocka_unit_test(rom_leaves_the_watchdog_alone_until_ready),
 		cmocka_unit_test(rom_listens_on_usart1_too),
 		cmocka_unit_test(line_faults_drop_and_corrupt_bytes),
 		cmocka_unit_test(line_delays_hold_bytes_back),

@@ -28,6 +28,7 @@
 #define AN3155_CMD_GET_CHECKSUM 0xA1u
 
 #define AN3155_MAX_DATA         256u   /* Read/Write Memory: at most 256 bytes */
+#define AN3155_FRAME_BITS       11u    /* a byte on the wire: start, 8 data, even parity, stop (AN3155 2) */
 
 /* Extended Erase special page counts (AN3155 3.8). */
 #define AN3155_ERASE_MASS       0xFFFFu

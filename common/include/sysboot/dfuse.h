@@ -59,6 +59,33 @@
 #define DFUSE_CMD_ERASE                 0x41u
 #define DFUSE_CMD_READ_UNPROTECT        0x92u
 
+/*
+ * The DFU interface on the wire (DFU 1.1 sections 3 and 4.2): class
+ * requests go to the interface (bmRequestType 0x21 out, 0xA1 in); the
+ * interface is class 0xFE, subclass 1, protocol 2 in DFU mode; the DFU
+ * functional descriptor (type 0x21, 9 bytes) follows the interface
+ * descriptors in the configuration.
+ */
+#define DFU_REQTYPE_OUT         0x21u   /* host to device, class, interface */
+#define DFU_REQTYPE_IN          0xA1u   /* device to host, class, interface */
+#define DFU_INTERFACE_CLASS     0xFEu   /* application specific */
+#define DFU_INTERFACE_SUBCLASS  0x01u
+#define DFU_PROTOCOL_RUNTIME    0x01u
+#define DFU_PROTOCOL_DFU_MODE   0x02u
+#define DFU_DESC_FUNCTIONAL     0x21u
+#define DFU_FUNCTIONAL_LENGTH   9u
+#define DFU_GETSTATUS_LENGTH    6u      /* bStatus, bwPollTimeout[3], bState, iString */
+
+/* bmAttributes of the DFU functional descriptor (DFU 1.1 table 4.2). */
+#define DFU_ATTR_CAN_DNLOAD             0x01u
+#define DFU_ATTR_CAN_UPLOAD             0x02u
+#define DFU_ATTR_MANIFESTATION_TOLERANT 0x04u
+#define DFU_ATTR_WILL_DETACH            0x08u
+
+/* DNLOAD wValue (AN3156 3): block 0 carries a command, 2.. carry data. */
+#define DFUSE_BLOCK_COMMAND     0u
+#define DFUSE_BLOCK_DATA        2u      /* data block n lands at pointer + (n - 2) * wTransferSize */
+
 /* .dfu file layout (UM0391). */
 #define DFUSE_PREFIX_SIZE       11u
 #define DFUSE_TARGET_PREFIX_SIZE 274u

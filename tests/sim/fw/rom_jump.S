@@ -8,6 +8,7 @@
  *   mode 0: load MSP and jump to the value stored at 0x1FFF0004, no remap
  *   mode 1: enable the SYSCFG clock, remap system memory at 0x0, then jump
  *   mode 2: remap with the SYSCFG clock still off (the write is lost)
+ *   mode 3: remap right, but jump with interrupts disabled (PRIMASK set)
  */
 	.syntax unified
 	.thumb
@@ -30,7 +31,12 @@ reset:
 	beq	remap_with_clock
 	cmp	r0, #2
 	beq	remap
+	cmp	r0, #3
+	beq	remap_masked
 	b	jump
+
+remap_masked:
+	cpsid	i			/* left disabled: the ROM's USB DFU cannot work */
 
 remap_with_clock:
 	ldr	r1, =0x40021060		/* RCC_APB2ENR */

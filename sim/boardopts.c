@@ -1,0 +1,101 @@
+/*
+ * boardopts.c - the board options (see boardopts.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "boardopts.h"
+
+static int number(const char *arg, uint32_t *v, const char *opt, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long n;
+
+	n = strtoul(arg, &end, 0);
+	if (!*arg || *end || n > UINT32_MAX) {
+		snprintf(err, errlen, "bad number '%s' for --%s", arg, opt);
+		return -1;
+	}
+	*v = (uint32_t)n;
+	return 0;
+}
+
+int board_option(struct sim_config *cfg, int opt, const char *arg, char *err, size_t errlen)
+{
+	uint32_t v;
+
+	switch (opt) {
+	case BOARD_OPT_FLASH:
+		cfg->flash_path = arg;
+		return 0;
+	case BOARD_OPT_BOOT0:
+		cfg->boot0 = true;
+		return 0;
+	case BOARD_OPT_NO_LSE:
+		cfg->lse = false;
+		return 0;
+	case BOARD_OPT_HSE:
+		if (number(arg, &v, "hse", err, errlen) < 0)
+			return -1;
+		if (v > 48000000u || (v && v < 4000000u)) {
+			snprintf(err, errlen, "--hse %s: the STM32L476's HSE runs from 4 to 48 MHz (0 for none)", arg);
+			return -1;
+		}
+		cfg->hse_hz = v;
+		return 0;
+	case BOARD_OPT_BLID:
+		if (number(arg, &v, "bootloader-id", err, errlen) < 0)
+			return -1;
+		if (v > 0xFF) {
+			snprintf(err, errlen, "--bootloader-id %s: the ID is one byte (0xA3 or 0x92)", arg);
+			return -1;
+		}
+		cfg->bootloader_id = (uint8_t)v;
+		return 0;
+	case BOARD_OPT_VBAT:
+		cfg->vbat = true;
+		return 0;
+	case BOARD_OPT_ROM_IWDG:
+		if (strcmp(arg, "once") == 0)
+			cfg->rom_iwdg = SIM_ROM_IWDG_ONCE;
+		else if (strcmp(arg, "always") == 0)
+			cfg->rom_iwdg = SIM_ROM_IWDG_ALWAYS;
+		else if (strcmp(arg, "ready") == 0)
+			cfg->rom_iwdg = SIM_ROM_IWDG_READY;
+		else {
+			snprintf(err, errlen, "bad --rom-iwdg '%s': use once, always or ready", arg);
+			return -1;
+		}
+		return 0;
+	case BOARD_OPT_TORN:
+		if (strcmp(arg, "none") == 0)
+			cfg->torn_program = SIM_TORN_NONE;
+		else if (strcmp(arg, "bits") == 0)
+			cfg->torn_program = SIM_TORN_BITS;
+		else if (strcmp(arg, "ecc") == 0)
+			cfg->torn_program = SIM_TORN_ECC;
+		else {
+			snprintf(err, errlen, "bad --torn-program '%s': use none, bits or ecc", arg);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "not a board option");
+	return -1;
+}
+
+int board_firmware_arg(char *arg, uint32_t *addr, char *err, size_t errlen)
+{
+	char *at = strrchr(arg, '@'), *end;
+
+	*addr = 0;
+	if (!at)
+		return 0;
+	*at = '\0';
+	*addr = (uint32_t)strtoul(at + 1, &end, 0);
+	if (*end || !at[1]) {
+		snprintf(err, errlen, "bad load address in '%s@%s'", arg, at + 1);
+		return -1;
+	}
+	return 0;
+}

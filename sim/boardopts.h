@@ -1,0 +1,66 @@
+/*
+ * boardopts.h - the command-line options that describe the emulated board,
+ * shared by `sysboot-sim` and `sysboot-sim diagnose` so both take the same
+ * words for the same board.
+ */
+#ifndef SIM_BOARDOPTS_H
+#define SIM_BOARDOPTS_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "sim.h"
+
+enum {
+	BOARD_OPT_FLASH = 1000,
+	BOARD_OPT_BOOT0,
+	BOARD_OPT_NO_LSE,
+	BOARD_OPT_HSE,
+	BOARD_OPT_BLID,
+	BOARD_OPT_VBAT,
+	BOARD_OPT_ROM_IWDG,
+	BOARD_OPT_TORN,
+	BOARD_OPT_END,
+};
+
+/* The getopt_long entries, to put in a longopts table. */
+#define BOARD_LONGOPTS \
+	{ "flash", required_argument, NULL, BOARD_OPT_FLASH }, \
+	{ "boot0", no_argument, NULL, BOARD_OPT_BOOT0 }, \
+	{ "no-lse", no_argument, NULL, BOARD_OPT_NO_LSE }, \
+	{ "hse", required_argument, NULL, BOARD_OPT_HSE }, \
+	{ "bootloader-id", required_argument, NULL, BOARD_OPT_BLID }, \
+	{ "vbat", no_argument, NULL, BOARD_OPT_VBAT }, \
+	{ "rom-iwdg", required_argument, NULL, BOARD_OPT_ROM_IWDG }, \
+	{ "torn-program", required_argument, NULL, BOARD_OPT_TORN }
+
+#define BOARD_OPTIONS_USAGE \
+	"  --flash FILE          keep the flash in FILE between runs (created erased)\n" \
+	"  --boot0               hold BOOT0 high (boot the ROM bootloader)\n" \
+	"  --no-lse              no 32.768 kHz crystal (ROM start-up 2.56 s, no USB DFU)\n" \
+	"  --hse HZ              HSE frequency, 0 for none (default 8000000)\n" \
+	"  --bootloader-id ID    ROM bootloader ID byte: 0xA3 (V10, default) or 0x92 (V9)\n" \
+	"  --vbat                keep the backup domain across power cuts\n" \
+	"  --rom-iwdg WHEN       when the ROM takes over a running watchdog: once (default:\n" \
+	"                        prescaler /256 and one reload at entry, refreshed once ready),\n" \
+	"                        always (refreshed all through its start-up), ready (untouched\n" \
+	"                        until its start-up is over); see docs/sim.md\n" \
+	"  --torn-program MODE   what a power cut leaves of a double word being programmed:\n" \
+	"                        none (unwritten, default), bits (partly programmed),\n" \
+	"                        ecc (partly programmed, bad ECC: reading it raises an NMI)\n"
+
+static inline int board_option_p(int opt)
+{
+	return opt >= BOARD_OPT_FLASH && opt < BOARD_OPT_END;
+}
+
+/* Apply one board option to cfg; -1 with a message in err for a bad value. */
+int board_option(struct sim_config *cfg, int opt, const char *arg, char *err, size_t errlen);
+
+/*
+ * A firmware argument, FILE or FILE@ADDRESS: cuts arg at the '@' and sets
+ * *addr (0 without one). -1 with a message in err for a bad address.
+ */
+int board_firmware_arg(char *arg, uint32_t *addr, char *err, size_t errlen);
+
+#endif /* SIM_BOARDOPTS_H */

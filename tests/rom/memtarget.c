@@ -196,6 +196,65 @@ const struct rom_target_ops memtarget_ops = {
 	.tx = t_tx,
 };
 
+/* ---- The DFU engine's operations on the same chip ------------------------------ */
+
+static int d_erase_page(void *ctx, uint32_t addr)
+{
+	uint16_t page = (uint16_t)((addr - STM32_FLASH_BASE) / STM32_FLASH_PAGE_SIZE);
+
+	return t_erase_pages(ctx, &page, 1) < 0 ? ROM_DFU_ERASE_FAILED : ROM_DFU_ERASED;
+}
+
+static int d_mass_erase(void *ctx)
+{
+	return t_erase_bank(ctx, 0);
+}
+
+static void d_leave(void *ctx, uint32_t addr)
+{
+	struct memtarget *t = ctx;
+
+	t->leaves++;
+	t->go_addr = addr;
+}
+
+static void d_option_reset(void *ctx)
+{
+	((struct memtarget *)ctx)->option_resets++;
+}
+
+static void d_detach(void *ctx)
+{
+	((struct memtarget *)ctx)->detaches++;
+}
+
+const struct rom_dfu_ops memtarget_dfu_ops = {
+	.read = t_read,
+	.write = t_write,
+	.erase_page = d_erase_page,
+	.mass_erase = d_mass_erase,
+	.read_unprotect = t_readout_unprotect,
+	.rdp_level = t_rdp_level,
+	.leave = d_leave,
+	.option_reset = d_option_reset,
+	.detach = d_detach,
+};
+
+#define ROM_RAM 0x3000u    /* AN2606: the ROM's first 12 KB of SRAM1 */
+
+const struct rom_dfu_region memtarget_dfu_regions[] = {
+	{ STM32_FLASH_BASE, STM32_FLASH_SIZE,
+	  ROM_DFU_READ | ROM_DFU_WRITE | ROM_DFU_ERASE | ROM_DFU_POINTER, ROM_DFU_MEM_FLASH, "flash" },
+	{ STM32_SRAM1_BASE, ROM_RAM, ROM_DFU_READ | ROM_DFU_POINTER, ROM_DFU_MEM_RAM, "the ROM's RAM" },
+	{ STM32_SRAM1_BASE + ROM_RAM, STM32_SRAM1_SIZE - ROM_RAM,
+	  ROM_DFU_READ | ROM_DFU_WRITE | ROM_DFU_POINTER, ROM_DFU_MEM_RAM, "SRAM1" },
+	{ STM32_SRAM2_BASE, STM32_SRAM2_SIZE, ROM_DFU_READ | ROM_DFU_WRITE | ROM_DFU_POINTER,
+	  ROM_DFU_MEM_RAM, "SRAM2" },
+};
+
+const unsigned memtarget_dfu_nregions =
+	sizeof(memtarget_dfu_regions) / sizeof(memtarget_dfu_regions[0]);
+
 void memtarget_reset(struct memtarget *t)
 {
 	void (*fn)(struct memtarget *, const uint8_t *, uint32_t) = t->tx_fn;

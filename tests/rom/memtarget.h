@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rom/rom_dfu.h"
 #include "rom/rom_usart.h"
 #include "sysboot/stm32l476.h"
 
@@ -36,6 +37,7 @@ struct memtarget {
 	uint8_t wp_pages[256];
 	uint32_t wp_count;
 	int unprotects, rdp_sets, rdp_clears;
+	int leaves, option_resets, detaches;   /* DFU */
 
 	/* What the engine sends: to tx_fn when set, else kept in tx[]. */
 	void (*tx_fn)(struct memtarget *t, const uint8_t *buf, uint32_t len);
@@ -47,6 +49,10 @@ struct memtarget {
 
 /* The operations; the engine's ctx must be the struct memtarget. */
 extern const struct rom_target_ops memtarget_ops;
+extern const struct rom_dfu_ops memtarget_dfu_ops;
+/* The memory map as the DFU engine checks it: flash, SRAM1 past the ROM's, SRAM2. */
+extern const struct rom_dfu_region memtarget_dfu_regions[];
+extern const unsigned memtarget_dfu_nregions;
 
 /* Erased flash, zeroed SRAM, nothing recorded (tx_fn and tx_ctx kept). */
 void memtarget_reset(struct memtarget *t);

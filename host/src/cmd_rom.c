@@ -17,9 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "boardstate.h"
 #include "formats.h"
 #include "sysboot/an3155.h"
 #include "sysboot/image.h"
+#include "sysboot/romentry.h"
 #include "sysboot/stm32l476.h"
 
 /* ---- Shared helpers ------------------------------------------------------ */
@@ -219,6 +221,24 @@ static int common_opt(struct rom_common *rc, const char *cmd, int c,
 	return 0;
 }
 
+/*
+ * A readout-protected chip refuses what read, write and erase need: say
+ * what that means and leave the protection alone (lifting it would erase
+ * everything, which only `unprotect --readout --yes-erase-everything` does).
+ * Closes the session and returns the exit code when protected, else 0.
+ */
+static int refuse_if_protected(const struct rom_common *rc, const char *cmd,
+			       struct session *s)
+{
+	char msg[900];
+
+	if (!board_readout_protected(s))
+		return 0;
+	session_close(s);
+	snprintf(msg, sizeof(msg), "cannot %s: %s", cmd, board_rdp1_text);
+	return rom_fail(rc, cmd, OP_ERR_NACK, msg);
+}
+
 static int need_port(const struct rom_common *rc, const char *cmd)
 {
 	if (rc->co.port)
@@ -289,9 +309,10 @@ int cmd_info(int argc, char **argv)
 	struct rom_common rc = { 0 };
 	struct session s;
 	struct optbytes ob = { 0 };
-	char err[768];
+	char err[768], why_text[160] = "";
 	uint8_t idbyte = 0, raw[0x28];
-	bool id_ok;
+	uint32_t why = 0;
+	bool id_ok, why_ok = false;
 	enum op_status st;
 	int c, r;
 	unsigned i;
@@ -321,6 +342,8 @@ int cmd_info(int argc, char **argv)
 		ob.wrp1a = le32(raw + 0x18);
 		ob.wrp1b = le32(raw + 0x20);
 	}
+	if (ob.ok && (why_ok = board_rom_entry(&s, &why)))
+		board_rom_entry_str(why, why_text, sizeof(why_text));
 	session_close(&s);
 
 	if (rc.json) {
@@ -339,6 +362,14 @@ int cmd_info(int argc, char **argv)
 		for (i = 0; i < s.an.ncmds; i++)
 			printf("%s\"0x%02x\"", i ? "," : "", s.an.cmds[i]);
 		printf("]},\"readable\":%s", id_ok ? "true" : "false");
+		printf(",\"rom_entry\":");
+		if (why_ok) {
+			printf("{\"why\":\"0x%02x\",\"reason\":", (unsigned)why);
+			json_str(stdout, why_text);
+			printf("}");
+		} else {
+			printf("null");
+		}
 		if (ob.ok) {
 			printf(",\"option_bytes\":{\"optr\":\"0x%08x\",\"rdp\":\"0x%02x\","
 			       "\"rdp_level\":%d,\"bfb2\":%d,\"dualbank\":%d,"
@@ -356,7 +387,8 @@ int cmd_info(int argc, char **argv)
 			print_wrp(stdout, "wrp1b", ob.wrp1b, true);
 			printf("}");
 		} else {
-			printf(",\"option_bytes\":null,\"rdp_level\":1");
+			printf(",\"option_bytes\":null,\"rdp_level\":1,\"readout_protection\":");
+			json_str(stdout, board_rdp1_text);
 		}
 		printf("}\n");
 		return ROM_EXIT_OK;
@@ -380,12 +412,12 @@ int cmd_info(int argc, char **argv)
 	for (i = 0; i < s.an.ncmds; i++)
 		printf("  0x%02x %s\n", s.an.cmds[i], cmd_list_name(s.an.cmds[i]));
 	if (!ob.ok) {
-		printf("readout:      PROTECTED (RDP level 1): the ROM bootloader "
-		       "refuses to read memory, so the option bytes and the "
-		       "flash cannot be read. sysboot unprotect --readout "
-		       "--yes-erase-everything lifts it and erases the flash.\n");
+		printf("readout:      PROTECTED: %s.\n", board_rdp1_text);
 		return ROM_EXIT_OK;
 	}
+	if (why_ok)
+		printf("entered by:   %s (record 0x%02x at 0x%08x)\n", why_text, (unsigned)why,
+		       SYSBOOT_ROM_RECORD_ADDR);
 	printf("option bytes at 0x%08x: OPTR 0x%08x\n", STM32_OPTION_BANK1_BASE,
 	       ob.optr);
 	printf("  RDP:       0x%02x, %s\n", ob.optr & FLASH_OPTR_RDP,
@@ -458,6 +490,8 @@ int cmd_read(int argc, char **argv)
 		ret = rom_fail(&rc, argv[0], st, err);
 		goto out;
 	}
+	if ((ret = refuse_if_protected(&rc, argv[0], &s)))
+		goto out;
 	st = flash_read(&s, (uint32_t)addr, buf, len, &po, err, sizeof(err));
 	session_close(&s);
 	if (st != OP_OK) {
@@ -560,6 +594,8 @@ int cmd_write(int argc, char **argv)
 		ret = rom_fail(&rc, argv[0], st, err);
 		goto out;
 	}
+	if ((ret = refuse_if_protected(&rc, argv[0], &s)))
+		goto out;
 	st = flash_write_image(&s, &im, NULL, NULL, &po, NULL, &ws, err,
 			       sizeof(err));
 	session_close(&s);
@@ -654,6 +690,8 @@ int cmd_erase(int argc, char **argv)
 	st = session_open(&s, &rc.co, err, sizeof(err));
 	if (st != OP_OK)
 		return rom_fail(&rc, argv[0], st, err);
+	if ((r = refuse_if_protected(&rc, argv[0], &s)))
+		return r;
 	if (pages_arg) {
 		unsigned long p;
 

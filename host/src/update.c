@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "appimage.h"
+#include "boardstate.h"
 #include "formats.h"
 #include "sysboot/crc32.h"
 #include "sysboot/dfuse.h"
@@ -432,9 +434,10 @@ enum op_status update_check_image(const struct flash_image *im, const char *path
 				  struct sysboot_image_header *hdr,
 				  char *err, size_t errlen)
 {
-	const uint8_t *raw, *body;
-	enum sysboot_image_status ist;
-	uint32_t sp, rv;
+	struct image_report r;
+	struct segments segs;
+	struct sb_error e;
+	char why[256];
 
 	if (im->base > SYSBOOT_HEADER_ADDR ||
 	    im->base + im->len < SYSBOOT_HEADER_ADDR + SYSBOOT_IMAGE_HEADER_SIZE) {
@@ -444,19 +447,25 @@ enum op_status update_check_image(const struct flash_image *im, const char *path
 			 SYSBOOT_HEADER_ADDR);
 		return OP_ERR_INPUT;
 	}
-	raw = im->data + (SYSBOOT_HEADER_ADDR - im->base);
-	ist = sysboot_image_check_header(raw, hdr);
-	if (ist != SYSBOOT_IMAGE_OK) {
-		snprintf(err, errlen, "%s is not a sysboot application image: "
-			 "no valid image header at 0x%08x (%s); build one with "
-			 "sysboot image build", path, SYSBOOT_HEADER_ADDR,
-			 sysboot_image_status_str(ist));
-		return OP_ERR_INPUT;
-	}
 	if (!in_flash(im->base, im->len)) {
 		snprintf(err, errlen, "%s does not fit the flash: 0x%08x-0x%08zx "
 			 "goes past 0x%08x", path, im->base,
 			 im->base + im->len - 1, FLASH_END - 1);
+		return OP_ERR_INPUT;
+	}
+	/* The same checks as `image show` and the stub (appimage.c, image.c). */
+	segments_init(&segs);
+	if (segments_add(&segs, im->base, im->data, (uint32_t)im->len, &e) < 0) {
+		snprintf(err, errlen, "%s", e.msg);
+		return OP_ERR_INTERNAL;
+	}
+	image_inspect(&segs, &r);
+	segments_free(&segs);
+	*hdr = r.hdr;
+	image_problem(&r, why, sizeof(why));
+	if (!r.body_checked) {
+		snprintf(err, errlen, "%s is not a sysboot application image: %s; build "
+			 "one with sysboot image build", path, why);
 		return OP_ERR_INPUT;
 	}
 	if (hdr->load_address + hdr->image_size > im->base + im->len) {
@@ -466,20 +475,10 @@ enum op_status update_check_image(const struct flash_image *im, const char *path
 			 im->base + im->len);
 		return OP_ERR_INPUT;
 	}
-	body = im->data + (hdr->load_address - im->base);
-	if (sysboot_crc32(body, hdr->image_size) != hdr->image_crc32) {
-		snprintf(err, errlen, "%s is corrupt: the body does not match the "
-			 "CRC-32 in its header", path);
-		return OP_ERR_INPUT;
-	}
-	sp = (uint32_t)body[0] | (uint32_t)body[1] << 8 |
-	     (uint32_t)body[2] << 16 | (uint32_t)body[3] << 24;
-	rv = (uint32_t)body[4] | (uint32_t)body[5] << 8 |
-	     (uint32_t)body[6] << 16 | (uint32_t)body[7] << 24;
-	ist = sysboot_image_check_vectors(hdr, sp, rv);
-	if (ist != SYSBOOT_IMAGE_OK) {
-		snprintf(err, errlen, "%s would not start: %s", path,
-			 sysboot_image_status_str(ist));
+	if (r.status != SYSBOOT_IMAGE_OK) {
+		snprintf(err, errlen, "%s %s: %s", path,
+			 r.status == SYSBOOT_IMAGE_BAD_VECTORS ? "would not start" : "is corrupt",
+			 why);
 		return OP_ERR_INPUT;
 	}
 	if (im->base < SYSBOOT_HEADER_ADDR && !allow_stub_erase) {
@@ -521,6 +520,9 @@ static bool find_version(const char *text, const char *banner, char *version,
 /* The stub refused the image: say so for the port the ROM came back on. */
 static enum op_status rejected(struct session *s, char *err, size_t errlen)
 {
+	char text[160];
+	uint32_t why;
+
 	if (port_is_usb(s->port))
 		snprintf(err, errlen, "image rejected by the boot stub: after "
 			 "leaving DFU for 0x%08x the ROM bootloader's DFU device "
@@ -532,6 +534,12 @@ static enum op_status rejected(struct session *s, char *err, size_t errlen)
 			 "0x%08x the ROM bootloader answers on %s instead of the "
 			 "application (run sysboot info --no-enter to look at the "
 			 "board)", SYSBOOT_STUB_BASE, s->port);
+	if (board_rom_entry(s, &why)) {
+		size_t used = strlen(err);
+
+		board_rom_entry_str(why, text, sizeof(text));
+		snprintf(err + used, errlen - used, "; the board says why: %s", text);
+	}
 	return OP_ERR_VERIFY;
 }
 
@@ -650,6 +658,12 @@ enum op_status update_run(const char *path, const struct update_opts *uo,
 	res->chip = s.chip;
 	if (uo->stop && *uo->stop) {
 		ret = OP_ERR_INTERRUPTED;
+		goto out;
+	}
+	/* Before anything is erased: the ROM would refuse it all anyway. */
+	if (board_readout_protected(&s)) {
+		snprintf(err, errlen, "cannot update: %s", board_rdp1_text);
+		ret = OP_ERR_NACK;
 		goto out;
 	}
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "badimage.h"
 #include "board.h"
 #include "harness.h"
 #include "sysboot.h"
@@ -232,6 +233,42 @@ static void ecc_error_in_the_header_falls_back_to_the_rom(void **state)
 	sim_board_free(sb);
 }
 
+/* Every malformed image: the stub enters the ROM and records why in BKP2R. */
+static void malformed_images_are_refused_by_the_stub(void **state)
+{
+	static uint8_t good[0x1000], img[0x1000];
+	size_t len;
+	unsigned i;
+	FILE *f = fopen(fw_path("app-v1.img"), "rb");
+
+	(void)state;
+	assert_non_null(f);
+	len = fread(good, 1, sizeof(good), f);
+	fclose(f);
+	for (i = 0; i < badimage_nkinds; i++) {
+		const struct badimage_kind *k = &badimage_kinds[i];
+		struct sim_board *sb = board_with_app(NULL);
+		char err[256];
+
+		memcpy(img, good, len);
+		assert_non_null(badimage_make(img, len, k->name));
+		assert_int_equal(sim_load_bytes(sb, SYSBOOT_HEADER_ADDR, img, len, err, sizeof(err)), 0);
+		sim_power_on(sb);
+		run_for(sb, 10);
+		if (!rom_answers(sb))
+			fail_msg("%s: the stub did not fall back to the ROM", k->name);
+		if (bkp(sb, SYSBOOT_BKP_ENTERED) != (SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(k->status)))
+			fail_msg("%s: BKP2R 0x%08x, expected 0x%08x", k->name, bkp(sb, SYSBOOT_BKP_ENTERED),
+				 SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(k->status));
+		/* The same word for a host, with its complement, at the end of SRAM2. */
+		assert_int_equal(sim_read32(sb, SYSBOOT_ROM_RECORD_ADDR),
+				 SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(k->status));
+		assert_int_equal(sim_read32(sb, SYSBOOT_ROM_RECORD_ADDR + 4),
+				 ~(SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(k->status)));
+		sim_board_free(sb);
+	}
+}
+
 static void button_held_at_reset_enters_the_rom(void **state)
 {
 	struct sim_board *sb = board_with_app("app-v1.img");
@@ -340,6 +377,7 @@ int main(void)
 		cmocka_unit_test(ecc_error_in_the_image_falls_back_to_the_rom),
 		cmocka_unit_test(torn_bits_in_the_image_fail_its_crc),
 		cmocka_unit_test(ecc_error_in_the_header_falls_back_to_the_rom),
+		cmocka_unit_test(malformed_images_are_refused_by_the_stub),
 		cmocka_unit_test(button_held_at_reset_enters_the_rom),
 		cmocka_unit_test(go_from_the_rom_starts_the_application),
 		cmocka_unit_test(request_with_a_wrong_check_is_ignored),

@@ -39,6 +39,7 @@ struct fake_rom {
 	char line[64];
 	unsigned line_len;
 	uint8_t flash[FAKE_FLASH_SIZE];
+	uint8_t rom_record[8];   /* the stub's ROM entry record (sysboot/romentry.h) */
 };
 
 /* Thread body: serve r->fd until it is closed. */

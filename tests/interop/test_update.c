@@ -174,6 +174,9 @@ static void test_stub_rejects(void **state)
 	assert_int_equal(update_run(f->image, &uo, &res, err, sizeof(err)),
 			 OP_ERR_VERIFY);
 	assert_non_null(strstr(err, "image rejected by the boot stub"));
+	/* The stub's record in SRAM2, read through the ROM. */
+	assert_non_null(strstr(err, "; the board says why: the boot stub refused the application "
+			       "image: image body CRC mismatch"));
 	assert_int_equal(f->rom.stub_rejected, 1);
 }
 

@@ -182,55 +182,24 @@ out:
 	return ret;
 }
 
-static int write_raw(const struct segments *img, const char *path,
-		     struct sb_error *e)
-{
-	uint32_t lo;
-	uint64_t end;
-	uint8_t *buf;
-	FILE *f;
-	int ret = 0;
-
-	segments_span(img, &lo, &end);
-	if (img->count == 0 || lo != SYSBOOT_HEADER_ADDR)
-		return sb_error_set(e, -EINVAL, "%s: no image header to write", path);
-	buf = malloc((size_t)(end - lo));
-	if (!buf)
-		return sb_error_set(e, -ENOMEM, "out of memory");
-	segments_read(img, lo, buf, (uint32_t)(end - lo), 0xFF);
-	f = fopen(path, "wb");
-	if (!f) {
-		ret = sb_error_set(e, -EIO, "cannot create %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fwrite(buf, 1, (size_t)(end - lo), f) != (size_t)(end - lo))
-		ret = sb_error_set(e, -EIO, "cannot write %s: %s", path, strerror(errno));
-	if (fclose(f) != 0 && ret == 0)
-		ret = sb_error_set(e, -EIO, "cannot write %s: %s", path, strerror(errno));
-out:
-	free(buf);
-	return ret;
-}
-
 int image_write(const struct segments *img, const char *path,
 		struct sb_error *e)
 {
-	const char *dot = strrchr(path, '.');
-	const char *ext = dot && !strchr(dot, '/') ? dot + 1 : "";
+	enum fw_format f = fw_format_from_ext(path);
+	uint32_t lo;
+	uint64_t end;
 
-	if (!strcasecmp(ext, "img") || !strcasecmp(ext, "bin"))
-		return write_raw(img, path, e);
-	if (!strcasecmp(ext, "hex"))
-		return ihex_write(img, path, e);
-	if (!strcasecmp(ext, "srec") || !strcasecmp(ext, "s19") ||
-	    !strcasecmp(ext, "s37"))
-		return srec_write(img, path, e);
-	if (!strcasecmp(ext, "dfu"))
-		return dfu_write(img, path, 0, "Internal Flash", DFUSE_VID,
-				 DFUSE_PID, e);
-	return sb_error_set(e, -EINVAL,
-			    "%s: unknown output format '.%s' (use .img, .bin, .hex, .srec, .s19, .s37 or .dfu)",
-			    path, ext);
+	segments_span(img, &lo, &end);
+	if (f == FW_BIN && (img->count == 0 || lo != SYSBOOT_HEADER_ADDR))
+		return sb_error_set(e, -EINVAL, "%s: no image header to write", path);
+	if (f == FW_UNKNOWN || f == FW_ELF) {
+		const char *dot = strrchr(path, '.');
+
+		return sb_error_set(e, -EINVAL,
+				    "%s: unknown output format '%s' (use .img, .bin, .hex, .srec, .s19, .s37 or .dfu)",
+				    path, dot && !strchr(dot, '/') ? dot : "");
+	}
+	return fw_write_file(img, path, f, 0, "Internal Flash", e);
 }
 
 void image_inspect(const struct segments *s, struct image_report *r)

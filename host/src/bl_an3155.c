@@ -219,6 +219,7 @@ const struct bl_ops an3155_bl_ops = {
 	.write = an_write,
 	.erase_pages = an_erase_pages,
 	.erase_special = an_erase_special,
+	.bank_erase = true,
 	.go = an_go,
 	.write_protect = an_write_protect,
 	.write_unprotect = an_write_unprotect,
@@ -226,6 +227,7 @@ const struct bl_ops an3155_bl_ops = {
 	.readout_unprotect = an_readout_unprotect,
 	.rom_back = an_rom_back,
 	.passive_watch = false,
+	.split_failed_blocks = true,
 	.retries = an_retries,
 	.close = an_close,
 };

@@ -10,13 +10,15 @@
 #include "sysboot/romentry.h"
 #include "sysboot/stm32l476.h"
 
-const char board_rdp1_text[] =
-	"the chip is readout-protected (RDP level 1): its ROM bootloader answers only Get, "
-	"Get Version and Get ID, and refuses to read, write or erase the flash or start code "
-	"(AN3155). Removing the protection mass-erases the whole flash, the boot stub "
-	"included, and leaves a board without firmware, which without BOOT0 or a debugger "
-	"cannot start the ROM bootloader again: sysboot unprotect --readout "
-	"--yes-erase-everything does it";
+#define RDP1_DETAIL \
+	"its ROM bootloader answers only Get, Get Version and Get ID, and refuses to " \
+	"read, write or erase the flash or start code (AN3155). Removing the protection " \
+	"mass-erases the whole flash, the boot stub included, and leaves a board without " \
+	"firmware, which without BOOT0 or a debugger cannot start the ROM bootloader " \
+	"again: sysboot unprotect --readout --yes-erase-everything does it"
+
+const char board_rdp1_detail[] = RDP1_DETAIL;
+const char board_rdp1_text[] = "the chip is readout-protected (RDP level 1): " RDP1_DETAIL;
 
 bool board_rom_entry(struct session *s, uint32_t *why)
 {

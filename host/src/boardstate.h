@@ -31,7 +31,11 @@ void board_rom_entry_str(uint32_t why, char *buf, size_t n);
  */
 bool board_readout_protected(struct session *s);
 
-/* What readout protection level 1 means for the user, and how it goes. */
+/*
+ * What readout protection level 1 means for the user, and how it goes:
+ * "the chip is readout-protected (RDP level 1): " then the detail.
+ */
 extern const char board_rdp1_text[];
+extern const char board_rdp1_detail[];
 
 #endif

@@ -38,8 +38,7 @@ bool port_is_usb(const char *port)
 
 const struct bl_ops *bl_ops_for_port(const char *port)
 {
-	(void)port;
-	return &an3155_bl_ops;
+	return port_is_usb(port) ? &dfuse_bl_ops : &an3155_bl_ops;
 }
 
 enum op_status session_run_enter_exec(const struct connect_opts *co, char *err,
@@ -75,6 +74,8 @@ enum op_status session_open(struct session *s, const struct connect_opts *co,
 	memset(s, 0, sizeof(*s));
 	s->port = co->port;
 	s->ops = bl_ops_for_port(co->port);
+	if (port_is_usb(co->port))
+		return dfuse_session_open(s, co, err, errlen);
 	return an3155_session_open(s, co, err, errlen);
 }
 

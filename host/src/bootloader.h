@@ -82,7 +82,7 @@ enum bl_erase {
 };
 
 struct session;
-struct dfuse;
+struct dfu_backend;
 
 /*
  * One backend. Addresses are absolute; lengths of read and write are at
@@ -99,6 +99,7 @@ struct bl_ops {
 	enum op_status (*erase_pages)(struct session *s, const uint16_t *pages,
 				      size_t n);
 	enum op_status (*erase_special)(struct session *s, enum bl_erase what);
+	bool bank_erase;            /* one command clears a bank (else page by page) */
 	/* Start the code at addr (Go, or DfuSe's leave): the ROM is gone after. */
 	enum op_status (*go)(struct session *s, uint32_t addr);
 	enum op_status (*write_protect)(struct session *s, const uint8_t *pages,
@@ -114,6 +115,11 @@ struct bl_ops {
 	 */
 	bool (*rom_back)(struct session *s, unsigned timeout_ms);
 	bool passive_watch;
+	/*
+	 * A block that fails after the backend's retries is worth trying in
+	 * smaller pieces: a serial line spoils long frames more often.
+	 */
+	bool split_failed_blocks;
 	unsigned (*retries)(const struct session *s);
 	void (*close)(struct session *s);
 };
@@ -128,10 +134,8 @@ struct session {
 	/* AN3155: the ROM's line (the same as app) and the client. */
 	struct transport *tp;
 	struct an3155 an;
-	/* DfuSe: the device, owned by bl_dfuse.c. */
-	struct dfuse *dfu;
-	void *usb;                  /* the provider's handle */
-	const struct usb_provider *usbp;
+	/* DfuSe: the device and its client, owned by bl_dfuse.c. */
+	struct dfu_backend *dfb;
 	char err[768];
 };
 
@@ -166,6 +170,11 @@ enum op_status dfuse_session_open(struct session *s, const struct connect_opts *
  */
 enum op_status session_run_enter_exec(const struct connect_opts *co, char *err,
 				      size_t errlen);
+
+/* DfuSe sessions: what info shows (NULL for other sessions). */
+struct usb_device_info;
+const struct usb_device_info *dfuse_session_device(const struct session *s);
+struct dfuse *dfuse_session_client(struct session *s);
 
 void sleep_ms(unsigned ms);
 double now_s(void);

@@ -18,11 +18,14 @@
 #include <unistd.h>
 
 #include "boardstate.h"
+#include "dfuse.h"
 #include "formats.h"
 #include "sysboot/an3155.h"
+#include "sysboot/dfuse.h"
 #include "sysboot/image.h"
 #include "sysboot/romentry.h"
 #include "sysboot/stm32l476.h"
+#include "usb.h"
 
 /* ---- Shared helpers ------------------------------------------------------ */
 
@@ -118,39 +121,6 @@ void rom_progress_init(struct progress_ops *po, struct rom_common *rc)
 	po->ctx = rc;
 }
 
-/* Options shared by every ROM command. */
-enum {
-	OPT_PORT = 'p',
-	OPT_BAUD = 'b',
-	OPT_ENTER = 0x100,
-	OPT_NO_ENTER,
-	OPT_JSON,
-	OPT_QUIET,
-	OPT_ALLOW_STUB,
-	OPT_ADDRESS,
-	OPT_OUTPUT = 'o',
-	OPT_PAGES = 0x110,      /* after OPT_OUTPUT = 'o': must not collide with 'p' */
-	OPT_MASS,
-	OPT_BANK,
-	OPT_STUB,
-	OPT_READOUT,
-	OPT_WRITE,
-	OPT_YES_ERASE,
-	OPT_VERIFY,
-	OPT_BANNER,
-	OPT_BANNER_TIMEOUT,
-	OPT_HELP = 'h',
-};
-
-#define COMMON_LONG_OPTIONS \
-	{ "port", required_argument, NULL, OPT_PORT }, \
-	{ "baud", required_argument, NULL, OPT_BAUD }, \
-	{ "enter-cmd", required_argument, NULL, OPT_ENTER }, \
-	{ "no-enter", no_argument, NULL, OPT_NO_ENTER }, \
-	{ "json", no_argument, NULL, OPT_JSON }, \
-	{ "quiet", no_argument, NULL, OPT_QUIET }, \
-	{ "help", no_argument, NULL, OPT_HELP }
-
 /* Unescape \r \n \t \\ \xHH in an --enter-cmd string, in place. */
 void rom_unescape(char *s)
 {
@@ -183,9 +153,7 @@ void rom_unescape(char *s)
 	*o = '\0';
 }
 
-/* Handle a common option; 1 when it was one, 0 when not, -1 on error. */
-static int common_opt(struct rom_common *rc, const char *cmd, int c,
-		      const char *arg)
+int rom_common_opt(struct rom_common *rc, const char *cmd, int c, const char *arg)
 {
 	static char enter[256];
 	unsigned long v;
@@ -211,41 +179,63 @@ static int common_opt(struct rom_common *rc, const char *cmd, int c,
 	case OPT_NO_ENTER:
 		rc->co.no_enter = true;
 		return 1;
+	case OPT_ENTER_PORT:
+		rc->co.enter_port = arg;
+		return 1;
+	case OPT_ENTER_EXEC:
+		rc->co.enter_exec = arg;
+		return 1;
+	case OPT_DFU_WAIT:
+		if (!rom_parse_u32(arg, &v) || v == 0 || v > 600000) {
+			fprintf(stderr, "sysboot %s: bad --dfu-wait '%s' (milliseconds, "
+				"1 to 600000)\n", cmd, arg);
+			return -1;
+		}
+		rc->co.dfu_wait_ms = (unsigned)v;
+		return 1;
 	case OPT_JSON:
 		rc->json = true;
 		return 1;
 	case OPT_QUIET:
 		rc->quiet = true;
 		return 1;
+	case OPT_HELP:
+		return ROM_OPT_HELP;
 	}
 	return 0;
 }
 
 /*
- * A readout-protected chip refuses what read, write and erase need: say
- * what that means and leave the protection alone (lifting it would erase
- * everything, which only `unprotect --readout --yes-erase-everything` does).
- * Closes the session and returns the exit code when protected, else 0.
+ * A refusal (NACK) that readout protection explains: say what it means,
+ * with what the ROM answered, and leave the protection alone (lifting it
+ * would erase everything, which only `unprotect --readout
+ * --yes-erase-everything` does). The session is still open.
  */
-static int refuse_if_protected(const struct rom_common *rc, const char *cmd,
-			       struct session *s)
+static void explain_refusal(struct session *s, const char *cmd, enum op_status st,
+			    char *err, size_t errlen)
 {
-	char msg[900];
+	char was[768];
 
-	if (!board_readout_protected(s))
-		return 0;
-	session_close(s);
-	snprintf(msg, sizeof(msg), "cannot %s: %s", cmd, board_rdp1_text);
-	return rom_fail(rc, cmd, OP_ERR_NACK, msg);
+	if (st != OP_ERR_NACK || !board_readout_protected(s))
+		return;
+	snprintf(was, sizeof(was), "%s", err);
+	snprintf(err, errlen, "cannot %s: %s (the ROM: %.300s)", cmd, board_rdp1_text, was);
 }
 
-static int need_port(const struct rom_common *rc, const char *cmd)
+int rom_check_connect(const struct rom_common *rc, const char *cmd)
 {
-	if (rc->co.port)
-		return 0;
-	fprintf(stderr, "sysboot %s: --port PORT is required (a serial device "
-		"such as /dev/ttyACM0, a pty, or tcp:HOST:PORT)\n", cmd);
-	return ROM_EXIT_USAGE;
+	if (!rc->co.port) {
+		fprintf(stderr, "sysboot %s: --port PORT is required (a serial device "
+			"such as /dev/ttyACM0, a pty, tcp:HOST:PORT, or usb for the "
+			"ROM's USB DFU device)\n", cmd);
+		return ROM_EXIT_USAGE;
+	}
+	if (rc->co.no_enter && (rc->co.enter_cmd || rc->co.enter_exec)) {
+		fprintf(stderr, "sysboot %s: --no-enter excludes --enter-cmd and "
+			"--enter-exec\n", cmd);
+		return ROM_EXIT_USAGE;
+	}
+	return 0;
 }
 
 static int usage(const char *cmd, const char *text)
@@ -254,7 +244,36 @@ static int usage(const char *cmd, const char *text)
 	return ROM_EXIT_USAGE;
 }
 
-#define CONNECT_USAGE "--port PORT [--baud B] [--enter-cmd STRING | --no-enter] [--json]"
+/* --help: the usage on stdout, and success. */
+static int help(const char *cmd, const char *text)
+{
+	printf("usage: sysboot %s %s\n(sysboot --help lists the port spellings and "
+	       "exit codes; docs/dfu.md covers USB)\n", cmd, text);
+	return ROM_EXIT_OK;
+}
+
+/*
+ * A command with the common options only: true to go on, else false with
+ * the exit code in *code (a usage error, or --help answered).
+ */
+static bool parse_common_only(int argc, char **argv, struct rom_common *rc,
+			      const char *use, int *code)
+{
+	static const struct option longopts[] = { COMMON_LONG_OPTIONS, { 0 } };
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
+		r = rom_common_opt(rc, argv[0], c, optarg);
+		*code = r < 0 ? ROM_EXIT_USAGE : r == ROM_OPT_HELP ? help(argv[0], use) :
+			r == 0 ? usage(argv[0], use) : 0;
+		if (r != 1)
+			return false;
+	}
+	return true;
+}
+
+#define CONNECT_USAGE ROM_CONNECT_USAGE
 
 /* ---- info ---------------------------------------------------------------- */
 
@@ -303,98 +322,149 @@ static uint32_t le32(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
-int cmd_info(int argc, char **argv)
+/* Option bytes as JSON members / text lines, the same for both ports. */
+static void ob_json(const struct optbytes *ob)
 {
-	static const struct option longopts[] = { COMMON_LONG_OPTIONS, { 0 } };
-	struct rom_common rc = { 0 };
-	struct session s;
+	printf(",\"option_bytes\":{\"optr\":\"0x%08x\",\"rdp\":\"0x%02x\","
+	       "\"rdp_level\":%d,\"bfb2\":%d,\"dualbank\":%d,"
+	       "\"nboot1\":%d,\"iwdg_sw\":%d,\"sram2_rst\":%d,",
+	       ob->optr, ob->optr & FLASH_OPTR_RDP,
+	       (ob->optr & 0xFF) == FLASH_RDP_LEVEL0 ? 0 :
+	       (ob->optr & 0xFF) == FLASH_RDP_LEVEL2 ? 2 : 1,
+	       !!(ob->optr & FLASH_OPTR_BFB2),
+	       !!(ob->optr & FLASH_OPTR_DUALBANK),
+	       !!(ob->optr & FLASH_OPTR_nBOOT1),
+	       !!(ob->optr & FLASH_OPTR_IWDG_SW),
+	       !!(ob->optr & FLASH_OPTR_SRAM2_RST));
+	print_wrp(stdout, "wrp1a", ob->wrp1a, true);
+	printf(",");
+	print_wrp(stdout, "wrp1b", ob->wrp1b, true);
+	printf("}");
+}
+
+static void ob_text(const struct optbytes *ob)
+{
+	printf("option bytes at 0x%08x: OPTR 0x%08x\n", STM32_OPTION_BANK1_BASE,
+	       ob->optr);
+	printf("  RDP:       0x%02x, %s\n", ob->optr & FLASH_OPTR_RDP,
+	       rdp_text(ob->optr));
+	printf("  BFB2:      %d (%s)\n", !!(ob->optr & FLASH_OPTR_BFB2),
+	       ob->optr & FLASH_OPTR_BFB2 ? "boot from bank 2 when it is valid" :
+	       "boot from bank 1");
+	printf("  DUALBANK:  %d\n", !!(ob->optr & FLASH_OPTR_DUALBANK));
+	printf("  nBOOT1:    %d (%s)\n", !!(ob->optr & FLASH_OPTR_nBOOT1),
+	       ob->optr & FLASH_OPTR_nBOOT1 ? "BOOT0=1 starts system memory" :
+	       "BOOT0=1 starts SRAM1");
+	printf("  IWDG_SW:   %d (%s watchdog)\n", !!(ob->optr & FLASH_OPTR_IWDG_SW),
+	       ob->optr & FLASH_OPTR_IWDG_SW ? "software" : "hardware");
+	printf("  SRAM2_RST: %d\n", !!(ob->optr & FLASH_OPTR_SRAM2_RST));
+	print_wrp(stdout, "WRP1A", ob->wrp1a, false);
+	print_wrp(stdout, "WRP1B", ob->wrp1b, false);
+}
+
+/* RM0351 3.4.1: option bytes as value / complement double words. */
+static void read_option_bytes(struct session *s, struct optbytes *ob)
+{
+	uint8_t raw[0x28];
+
+	memset(ob, 0, sizeof(*ob));
+	if (s->ops->read(s, STM32_OPTION_BANK1_BASE, raw, sizeof(raw)) != OP_OK)
+		return;
+	ob->ok = true;
+	ob->optr = le32(raw);
+	ob->wrp1a = le32(raw + 0x18);
+	ob->wrp1b = le32(raw + 0x20);
+}
+
+static const char *protected_text(const char *port)
+{
+	static char buf[900];
+
+	snprintf(buf, sizeof(buf), "readout:      PROTECTED (RDP level 1): %s --port %s.",
+		 board_rdp1_detail, port);
+	return buf;
+}
+
+/* Why the board is in the ROM, when sysboot's record says (boardstate.h). */
+struct rom_entry_info {
+	bool ok;
+	uint32_t why;
+	char text[160];
+};
+
+static void read_rom_entry(struct session *s, struct rom_entry_info *re)
+{
+	re->ok = board_rom_entry(s, &re->why);
+	if (re->ok)
+		board_rom_entry_str(re->why, re->text, sizeof(re->text));
+}
+
+static void rom_entry_json(const struct rom_entry_info *re)
+{
+	printf(",\"rom_entry\":");
+	if (!re->ok) {
+		printf("null");
+		return;
+	}
+	printf("{\"why\":\"0x%02x\",\"reason\":", (unsigned)re->why);
+	json_str(stdout, re->text);
+	printf("}");
+}
+
+static void rom_entry_text(const struct rom_entry_info *re)
+{
+	if (re->ok)
+		printf("entered by:   %s (record 0x%02x at 0x%08x)\n", re->text,
+		       (unsigned)re->why, SYSBOOT_ROM_RECORD_ADDR);
+}
+
+static void protected_json(void)
+{
+	printf(",\"option_bytes\":null,\"rdp_level\":1,\"readout_protection\":");
+	json_str(stdout, board_rdp1_text);
+}
+
+static void info_an3155(const struct rom_common *rc, struct session *s)
+{
 	struct optbytes ob = { 0 };
-	char err[768], why_text[160] = "";
-	uint8_t idbyte = 0, raw[0x28];
-	uint32_t why = 0;
-	bool id_ok, why_ok = false;
-	enum op_status st;
-	int c, r;
+	struct rom_entry_info re = { 0 };
+	uint8_t idbyte = 0;
+	bool id_ok;
 	unsigned i;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
-		r = common_opt(&rc, argv[0], c, optarg);
-		if (r < 0)
-			return ROM_EXIT_USAGE;
-		if (r == 0)
-			return usage(argv[0], CONNECT_USAGE);
-	}
-	if (optind != argc)
-		return usage(argv[0], CONNECT_USAGE);
-	if ((r = need_port(&rc, argv[0])))
-		return r;
-	st = session_open(&s, &rc.co, err, sizeof(err));
-	if (st != OP_OK)
-		return rom_fail(&rc, argv[0], st, err);
-
 	/* AN2606: the bootloader ID byte; refused under RDP level 1. */
-	id_ok = s.ops->read(&s, STM32_BOOTLOADER_ID_ADDR, &idbyte, 1) == OP_OK;
-	/* RM0351 3.4.1: option bytes as value / complement double words. */
-	if (id_ok && s.ops->read(&s, STM32_OPTION_BANK1_BASE, raw, sizeof(raw)) == OP_OK) {
-		ob.ok = true;
-		ob.optr = le32(raw);
-		ob.wrp1a = le32(raw + 0x18);
-		ob.wrp1b = le32(raw + 0x20);
+	id_ok = s->ops->read(s, STM32_BOOTLOADER_ID_ADDR, &idbyte, 1) == OP_OK;
+	if (id_ok) {
+		read_option_bytes(s, &ob);
+		read_rom_entry(s, &re);
 	}
-	if (ob.ok && (why_ok = board_rom_entry(&s, &why)))
-		board_rom_entry_str(why, why_text, sizeof(why_text));
-	session_close(&s);
-
-	if (rc.json) {
+	if (rc->json) {
 		printf("{\"command\":\"info\",\"ok\":true,\"port\":");
-		json_str(stdout, rc.co.port);
+		json_str(stdout, rc->co.port);
+		printf(",\"protocol\":\"AN3155\"");
 		printf(",\"chip\":{\"device_id\":\"0x%03x\",\"name\":\"STM32L47x/48x\"}",
-		       s.chip.pid);
+		       s->chip.pid);
 		printf(",\"bootloader\":{\"id\":");
 		if (id_ok)
 			printf("\"0x%02x\"", idbyte);
 		else
 			printf("null");
 		printf(",\"protocol\":\"%u.%u\",\"version_options\":[%u,%u],\"commands\":[",
-		       s.chip.protocol >> 4, s.chip.protocol & 0xF,
-		       s.chip.opt[0], s.chip.opt[1]);
-		for (i = 0; i < s.an.ncmds; i++)
-			printf("%s\"0x%02x\"", i ? "," : "", s.an.cmds[i]);
+		       s->chip.protocol >> 4, s->chip.protocol & 0xF,
+		       s->chip.opt[0], s->chip.opt[1]);
+		for (i = 0; i < s->an.ncmds; i++)
+			printf("%s\"0x%02x\"", i ? "," : "", s->an.cmds[i]);
 		printf("]},\"readable\":%s", id_ok ? "true" : "false");
-		printf(",\"rom_entry\":");
-		if (why_ok) {
-			printf("{\"why\":\"0x%02x\",\"reason\":", (unsigned)why);
-			json_str(stdout, why_text);
-			printf("}");
-		} else {
-			printf("null");
-		}
-		if (ob.ok) {
-			printf(",\"option_bytes\":{\"optr\":\"0x%08x\",\"rdp\":\"0x%02x\","
-			       "\"rdp_level\":%d,\"bfb2\":%d,\"dualbank\":%d,"
-			       "\"nboot1\":%d,\"iwdg_sw\":%d,\"sram2_rst\":%d,",
-			       ob.optr, ob.optr & FLASH_OPTR_RDP,
-			       (ob.optr & 0xFF) == FLASH_RDP_LEVEL0 ? 0 :
-			       (ob.optr & 0xFF) == FLASH_RDP_LEVEL2 ? 2 : 1,
-			       !!(ob.optr & FLASH_OPTR_BFB2),
-			       !!(ob.optr & FLASH_OPTR_DUALBANK),
-			       !!(ob.optr & FLASH_OPTR_nBOOT1),
-			       !!(ob.optr & FLASH_OPTR_IWDG_SW),
-			       !!(ob.optr & FLASH_OPTR_SRAM2_RST));
-			print_wrp(stdout, "wrp1a", ob.wrp1a, true);
-			printf(",");
-			print_wrp(stdout, "wrp1b", ob.wrp1b, true);
-			printf("}");
-		} else {
-			printf(",\"option_bytes\":null,\"rdp_level\":1,\"readout_protection\":");
-			json_str(stdout, board_rdp1_text);
-		}
+		rom_entry_json(&re);
+		if (ob.ok)
+			ob_json(&ob);
+		else
+			protected_json();
 		printf("}\n");
-		return ROM_EXIT_OK;
+		return;
 	}
-	printf("port:         %s\n", rc.co.port);
-	printf("chip:         STM32L47x/48x (device ID 0x%03x)\n", s.chip.pid);
+	printf("port:         %s\n", rc->co.port);
+	printf("chip:         STM32L47x/48x (device ID 0x%03x)\n", s->chip.pid);
 	if (id_ok)
 		printf("bootloader:   ID 0x%02x (%s)\n", idbyte,
 		       idbyte == 0xA3 ? "V10.x, silicon rev 2/3" :
@@ -403,41 +473,184 @@ int cmd_info(int argc, char **argv)
 		printf("bootloader:   ID unknown (reading 0x%08x was refused)\n",
 		       STM32_BOOTLOADER_ID_ADDR);
 	printf("protocol:     %u.%u (Get Version: 0x%02x, options 0x%02x 0x%02x)\n",
-	       s.chip.protocol >> 4, s.chip.protocol & 0xF, s.chip.version,
-	       s.chip.opt[0], s.chip.opt[1]);
+	       s->chip.protocol >> 4, s->chip.protocol & 0xF, s->chip.version,
+	       s->chip.opt[0], s->chip.opt[1]);
 	printf("commands:    ");
-	for (i = 0; i < s.an.ncmds; i++)
-		printf(" 0x%02x", s.an.cmds[i]);
+	for (i = 0; i < s->an.ncmds; i++)
+		printf(" 0x%02x", s->an.cmds[i]);
 	printf("\n");
-	for (i = 0; i < s.an.ncmds; i++)
-		printf("  0x%02x %s\n", s.an.cmds[i], cmd_list_name(s.an.cmds[i]));
+	for (i = 0; i < s->an.ncmds; i++)
+		printf("  0x%02x %s\n", s->an.cmds[i], cmd_list_name(s->an.cmds[i]));
 	if (!ob.ok) {
-		printf("readout:      PROTECTED: %s.\n", board_rdp1_text);
-		return ROM_EXIT_OK;
+		printf("%s\n", protected_text(rc->co.port));
+		return;
 	}
-	if (why_ok)
-		printf("entered by:   %s (record 0x%02x at 0x%08x)\n", why_text, (unsigned)why,
-		       SYSBOOT_ROM_RECORD_ADDR);
-	printf("option bytes at 0x%08x: OPTR 0x%08x\n", STM32_OPTION_BANK1_BASE,
-	       ob.optr);
-	printf("  RDP:       0x%02x, %s\n", ob.optr & FLASH_OPTR_RDP,
-	       rdp_text(ob.optr));
-	printf("  BFB2:      %d (%s)\n", !!(ob.optr & FLASH_OPTR_BFB2),
-	       ob.optr & FLASH_OPTR_BFB2 ? "boot from bank 2 when it is valid" :
-	       "boot from bank 1");
-	printf("  DUALBANK:  %d\n", !!(ob.optr & FLASH_OPTR_DUALBANK));
-	printf("  nBOOT1:    %d (%s)\n", !!(ob.optr & FLASH_OPTR_nBOOT1),
-	       ob.optr & FLASH_OPTR_nBOOT1 ? "BOOT0=1 starts system memory" :
-	       "BOOT0=1 starts SRAM1");
-	printf("  IWDG_SW:   %d (%s watchdog)\n", !!(ob.optr & FLASH_OPTR_IWDG_SW),
-	       ob.optr & FLASH_OPTR_IWDG_SW ? "software" : "hardware");
-	printf("  SRAM2_RST: %d\n", !!(ob.optr & FLASH_OPTR_SRAM2_RST));
-	print_wrp(stdout, "WRP1A", ob.wrp1a, false);
-	print_wrp(stdout, "WRP1B", ob.wrp1b, false);
+	rom_entry_text(&re);
+	ob_text(&ob);
+}
+
+static const char *dfuse_cmd_name(uint8_t c)
+{
+	switch (c) {
+	case DFUSE_CMD_GET_COMMANDS: return "Get Commands";
+	case DFUSE_CMD_SET_ADDRESS: return "Set Address Pointer";
+	case DFUSE_CMD_ERASE: return "Erase";
+	case DFUSE_CMD_READ_UNPROTECT: return "Read Unprotect";
+	}
+	return "unknown command";
+}
+
+static void info_dfuse(const struct rom_common *rc, struct session *s)
+{
+	const struct usb_device_info *u = dfuse_session_device(s);
+	struct dfuse *d = dfuse_session_client(s);
+	struct optbytes ob = { 0 };
+	struct rom_entry_info re = { 0 };
+	uint8_t cmds[16], probe[8];
+	size_t ncmds = 0, i;
+	bool readable, cmds_ok;
+	char ob_why[sizeof(s->err)] = "";
+
+	cmds_ok = dfuse_get_commands(d, cmds, sizeof(cmds), &ncmds) == DF_OK;
+	/* Under RDP level 1 the ROM refuses uploads (AN3156). */
+	readable = s->ops->read(s, STM32_FLASH_BASE, probe, sizeof(probe)) == OP_OK;
+	if (readable) {
+		read_option_bytes(s, &ob);
+		if (!ob.ok)
+			snprintf(ob_why, sizeof(ob_why), "%s", s->err);
+		read_rom_entry(s, &re);
+	}
+	if (rc->json) {
+		printf("{\"command\":\"info\",\"ok\":true,\"port\":");
+		json_str(stdout, rc->co.port);
+		printf(",\"protocol\":\"DfuSe\",\"usb\":{\"vid\":\"0x%04x\","
+		       "\"pid\":\"0x%04x\",\"bcd_device\":\"0x%04x\",\"bus\":%u,"
+		       "\"address\":%u,\"serial\":", u->vid, u->pid, u->bcd_device,
+		       u->bus, u->address);
+		json_str(stdout, u->serial);
+		printf(",\"transfer_size\":%u,\"bcd_dfu\":\"0x%04x\"}",
+		       u->func.transfer_size, u->func.bcd_dfu);
+		printf(",\"chip\":{\"device_id\":null,\"name\":\"STM32L47x/48x\"}");
+		printf(",\"bootloader\":{\"commands\":");
+		if (cmds_ok) {
+			printf("[");
+			for (i = 0; i < ncmds; i++)
+				printf("%s\"0x%02x\"", i ? "," : "", cmds[i]);
+			printf("]");
+		} else {
+			printf("null");
+		}
+		printf("},\"alternates\":[");
+		for (i = 0; i < d->nalts; i++) {
+			printf("%s{\"alt\":%u,\"name\":", i ? "," : "", d->alts[i].alt);
+			json_str(stdout, d->alts[i].parsed ? d->alts[i].layout.name : "");
+			printf(",\"layout\":");
+			json_str(stdout, d->alts[i].desc);
+			printf("}");
+		}
+		printf("],\"readable\":%s", readable ? "true" : "false");
+		rom_entry_json(&re);
+		if (ob.ok)
+			ob_json(&ob);
+		else if (readable)
+			printf(",\"option_bytes\":null");
+		else
+			protected_json();
+		printf("}\n");
+		return;
+	}
+	printf("port:         %s (USB %04x:%04x, bus %u device %u%s%s)\n",
+	       rc->co.port, u->vid, u->pid, u->bus, u->address,
+	       u->serial[0] ? ", serial " : "", u->serial);
+	printf("chip:         STM32L47x/48x (known by its DFU interface: the ROM's "
+	       "IDs and 1 MB of internal flash in 2 KB pages; DFU has no Get ID)\n");
+	printf("bootloader:   DfuSe, bcdDevice 0x%04x, bcdDFU 0x%04x, transfer size "
+	       "%u bytes\n", u->bcd_device, u->func.bcd_dfu, u->func.transfer_size);
+	if (cmds_ok) {
+		printf("commands:    ");
+		for (i = 0; i < ncmds; i++)
+			printf(" 0x%02x", cmds[i]);
+		printf("\n");
+		for (i = 0; i < ncmds; i++)
+			printf("  0x%02x %s\n", cmds[i], dfuse_cmd_name(cmds[i]));
+	} else {
+		printf("commands:     unknown (Get Commands failed: %s)\n",
+		       dfuse_error(d));
+	}
+	printf("memories:\n");
+	for (i = 0; i < d->nalts; i++)
+		printf("  alt %u: %s\n", d->alts[i].alt, d->alts[i].desc);
+	if (!readable) {
+		printf("%s\n", protected_text(rc->co.port));
+		return;
+	}
+	rom_entry_text(&re);
+	if (!ob.ok) {
+		printf("option bytes: not readable over DFU (%s)\n", ob_why);
+		return;
+	}
+	ob_text(&ob);
+}
+
+int cmd_info(int argc, char **argv)
+{
+	struct rom_common rc = { 0 };
+	struct session s;
+	char err[768];
+	enum op_status st;
+	int r;
+
+	if (!parse_common_only(argc, argv, &rc, CONNECT_USAGE, &r))
+		return r;
+	if (optind != argc)
+		return usage(argv[0], CONNECT_USAGE);
+	if ((r = rom_check_connect(&rc, argv[0])))
+		return r;
+	st = session_open(&s, &rc.co, err, sizeof(err));
+	if (st != OP_OK)
+		return rom_fail(&rc, argv[0], st, err);
+	if (port_is_usb(rc.co.port))
+		info_dfuse(&rc, &s);
+	else
+		info_an3155(&rc, &s);
+	session_close(&s);
 	return ROM_EXIT_OK;
 }
 
 /* ---- read ---------------------------------------------------------------- */
+
+/*
+ * The file's extension picks its format: .hex, .srec/.s19/.s37 and .dfu
+ * keep the address; anything else is the raw bytes. A .dfu names the
+ * memory the way the device does, so dfu-util takes it back as it is.
+ */
+static int write_output(struct session *s, const char *path, uint32_t addr,
+			const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+	enum fw_format f = fw_format_from_ext(path);
+	struct dfuse *d = dfuse_session_client(s);
+	struct segments segs;
+	struct sb_error e;
+	uint8_t alt = 0;
+	const char *target = addr >= STM32_FLASH_BASE &&
+		addr - STM32_FLASH_BASE < STM32_FLASH_SIZE ? "Internal Flash" : NULL;
+	int ret;
+
+	if (f != FW_IHEX && f != FW_SREC && f != FW_DFU)
+		f = FW_BIN;
+	if (d && d->cur_alt >= 0 && d->alts[d->cur_alt].parsed) {
+		alt = d->alts[d->cur_alt].alt;
+		target = d->alts[d->cur_alt].layout.name;
+	}
+	segments_init(&segs);
+	ret = segments_add(&segs, addr, buf, (uint32_t)len, &e);
+	if (ret == 0)
+		ret = fw_write_file(&segs, path, f, alt, target, &e);
+	segments_free(&segs);
+	if (ret < 0)
+		snprintf(err, errlen, "%s", e.msg);
+	return ret;
+}
 
 int cmd_read(int argc, char **argv)
 {
@@ -445,7 +658,7 @@ int cmd_read(int argc, char **argv)
 		COMMON_LONG_OPTIONS,
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ 0 } };
-	static const char *use = "ADDR LEN -o FILE " CONNECT_USAGE;
+	static const char *use = "ADDR LEN -o FILE[.bin|.hex|.srec|.dfu] " CONNECT_USAGE;
 	struct rom_common rc = { 0 };
 	struct progress_ops po;
 	struct session s;
@@ -454,7 +667,6 @@ int cmd_read(int argc, char **argv)
 	uint8_t *buf = NULL;
 	char err[768];
 	enum op_status st;
-	FILE *f;
 	int c, r, ret;
 	double t0 = now_s();
 
@@ -464,9 +676,11 @@ int cmd_read(int argc, char **argv)
 			out = optarg;
 			continue;
 		}
-		r = common_opt(&rc, argv[0], c, optarg);
+		r = rom_common_opt(&rc, argv[0], c, optarg);
 		if (r < 0)
 			return ROM_EXIT_USAGE;
+		if (r == ROM_OPT_HELP)
+			return help(argv[0], use);
 		if (r == 0)
 			return usage(argv[0], use);
 	}
@@ -479,7 +693,7 @@ int cmd_read(int argc, char **argv)
 			argv[0], argv[optind], argv[optind + 1]);
 		return ROM_EXIT_USAGE;
 	}
-	if ((r = need_port(&rc, argv[0])))
+	if ((r = rom_check_connect(&rc, argv[0])))
 		return r;
 	buf = malloc(len);
 	if (!buf)
@@ -490,21 +704,19 @@ int cmd_read(int argc, char **argv)
 		ret = rom_fail(&rc, argv[0], st, err);
 		goto out;
 	}
-	if ((ret = refuse_if_protected(&rc, argv[0], &s)))
-		goto out;
 	st = flash_read(&s, (uint32_t)addr, buf, len, &po, err, sizeof(err));
-	session_close(&s);
 	if (st != OP_OK) {
+		explain_refusal(&s, argv[0], st, err, sizeof(err));
+		session_close(&s);
 		ret = rom_fail(&rc, argv[0], st, err);
 		goto out;
 	}
-	f = fopen(out, "wb");
-	if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
-		snprintf(err, sizeof(err), "cannot write %s: %s", out,
-			 strerror(errno));
+	if (write_output(&s, out, (uint32_t)addr, buf, len, err, sizeof(err)) != 0) {
+		session_close(&s);
 		ret = rom_fail(&rc, argv[0], OP_ERR_INPUT, err);
 		goto out;
 	}
+	session_close(&s);
 	if (rc.json)
 		printf("{\"command\":\"read\",\"ok\":true,\"address\":\"0x%08lx\","
 		       "\"bytes\":%lu,\"file\":\"%s\",\"seconds\":%.3f}\n",
@@ -568,15 +780,17 @@ int cmd_write(int argc, char **argv)
 			allow_stub = true;
 			continue;
 		}
-		r = common_opt(&rc, argv[0], c, optarg);
+		r = rom_common_opt(&rc, argv[0], c, optarg);
 		if (r < 0)
 			return ROM_EXIT_USAGE;
+		if (r == ROM_OPT_HELP)
+			return help(argv[0], use);
 		if (r == 0)
 			return usage(argv[0], use);
 	}
 	if (argc - optind != 1)
 		return usage(argv[0], use);
-	if ((r = need_port(&rc, argv[0])))
+	if ((r = rom_check_connect(&rc, argv[0])))
 		return r;
 	lo.raw_base = (uint32_t)addr;
 	st = flash_image_load(&im, argv[optind], &lo, err, sizeof(err));
@@ -594,10 +808,10 @@ int cmd_write(int argc, char **argv)
 		ret = rom_fail(&rc, argv[0], st, err);
 		goto out;
 	}
-	if ((ret = refuse_if_protected(&rc, argv[0], &s)))
-		goto out;
 	st = flash_write_image(&s, &im, NULL, NULL, &po, NULL, &ws, err,
 			       sizeof(err));
+	if (st != OP_OK)
+		explain_refusal(&s, argv[0], st, err, sizeof(err));
 	session_close(&s);
 	if (st != OP_OK) {
 		ret = rom_fail(&rc, argv[0], st, err);
@@ -658,9 +872,11 @@ int cmd_erase(int argc, char **argv)
 			}
 			continue;
 		}
-		r = common_opt(&rc, argv[0], c, optarg);
+		r = rom_common_opt(&rc, argv[0], c, optarg);
 		if (r < 0)
 			return ROM_EXIT_USAGE;
+		if (r == ROM_OPT_HELP)
+			return help(argv[0], use);
 		if (r == 0)
 			return usage(argv[0], use);
 	}
@@ -685,13 +901,11 @@ int cmd_erase(int argc, char **argv)
 		snprintf(err, sizeof(err), "this erase %s", stub_refusal);
 		return rom_fail(&rc, argv[0], OP_ERR_USAGE, err);
 	}
-	if ((r = need_port(&rc, argv[0])))
+	if ((r = rom_check_connect(&rc, argv[0])))
 		return r;
 	st = session_open(&s, &rc.co, err, sizeof(err));
 	if (st != OP_OK)
 		return rom_fail(&rc, argv[0], st, err);
-	if ((r = refuse_if_protected(&rc, argv[0], &s)))
-		return r;
 	if (pages_arg) {
 		unsigned long p;
 
@@ -713,7 +927,9 @@ int cmd_erase(int argc, char **argv)
 		snprintf(what, sizeof(what), "bank %lu", bank);
 	}
 	if (st != OP_OK) {
-		ret = rom_fail(&rc, argv[0], st, s.err);
+		snprintf(err, sizeof(err), "%s", s.err);
+		explain_refusal(&s, argv[0], st, err, sizeof(err));
+		ret = rom_fail(&rc, argv[0], st, err);
 		goto out;
 	}
 	if (rc.json)
@@ -732,23 +948,16 @@ out:
 
 int cmd_go(int argc, char **argv)
 {
-	static const struct option longopts[] = { COMMON_LONG_OPTIONS, { 0 } };
 	static const char *use = "[ADDR] " CONNECT_USAGE;
 	struct rom_common rc = { 0 };
 	struct session s;
 	unsigned long addr = STM32_FLASH_BASE;
 	char err[768];
 	enum op_status st;
-	int c, r;
+	int r;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
-		r = common_opt(&rc, argv[0], c, optarg);
-		if (r < 0)
-			return ROM_EXIT_USAGE;
-		if (r == 0)
-			return usage(argv[0], use);
-	}
+	if (!parse_common_only(argc, argv, &rc, use, &r))
+		return r;
 	if (argc - optind > 1)
 		return usage(argv[0], use);
 	if (argc - optind == 1 && !rom_parse_u32(argv[optind], &addr)) {
@@ -756,7 +965,7 @@ int cmd_go(int argc, char **argv)
 			argv[optind]);
 		return ROM_EXIT_USAGE;
 	}
-	if ((r = need_port(&rc, argv[0])))
+	if ((r = rom_check_connect(&rc, argv[0])))
 		return r;
 	st = session_open(&s, &rc.co, err, sizeof(err));
 	if (st != OP_OK)
@@ -792,6 +1001,7 @@ static int protect_common(int argc, char **argv, bool protect)
 	struct rom_common rc = { 0 };
 	struct session s;
 	bool stub = false, readout = false, wr = false, yes = false;
+	const struct bl_ops *ops;
 	char err[768];
 	const char *done;
 	enum op_status st;
@@ -805,9 +1015,11 @@ static int protect_common(int argc, char **argv, bool protect)
 		case OPT_WRITE: wr = true; continue;
 		case OPT_YES_ERASE: yes = true; continue;
 		}
-		r = common_opt(&rc, argv[0], c, optarg);
+		r = rom_common_opt(&rc, argv[0], c, optarg);
 		if (r < 0)
 			return ROM_EXIT_USAGE;
+		if (r == ROM_OPT_HELP)
+			return help(argv[0], use);
 		if (r == 0)
 			return usage(argv[0], use);
 	}
@@ -823,8 +1035,16 @@ static int protect_common(int argc, char **argv, bool protect)
 				"the stub, the application and all data) and the "
 				"board then has no firmware at all; add "
 				"--yes-erase-everything if that is what you want");
-	if ((r = need_port(&rc, argv[0])))
+	if ((r = rom_check_connect(&rc, argv[0])))
 		return r;
+	ops = bl_ops_for_port(rc.co.port);
+	if (protect ? (stub ? !ops->write_protect : !ops->readout_protect) :
+	    (wr ? !ops->write_unprotect : !ops->readout_unprotect)) {
+		snprintf(err, sizeof(err), "%s %s is not possible on %s: %s",
+			 argv[0], stub ? "--stub" : wr ? "--write" : "--readout",
+			 rc.co.port, ops->cannot);
+		return rom_fail(&rc, argv[0], OP_ERR_USAGE, err);
+	}
 	if (!protect && readout && !rc.quiet)
 		fprintf(stderr, "sysboot: warning: removing readout protection "
 			"erases the whole flash\n");

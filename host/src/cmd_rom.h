@@ -40,6 +40,63 @@ struct rom_common {
 	struct progress progress;
 };
 
+/* Options shared by every ROM command (getopt codes). */
+enum {
+	OPT_PORT = 'p',
+	OPT_BAUD = 'b',
+	OPT_ENTER = 0x100,
+	OPT_NO_ENTER,
+	OPT_JSON,
+	OPT_QUIET,
+	OPT_ALLOW_STUB,
+	OPT_ADDRESS,
+	OPT_OUTPUT = 'o',
+	OPT_PAGES = 0x110,      /* after OPT_OUTPUT = 'o': must not collide with 'p' */
+	OPT_MASS,
+	OPT_BANK,
+	OPT_STUB,
+	OPT_READOUT,
+	OPT_WRITE,
+	OPT_YES_ERASE,
+	OPT_VERIFY,
+	OPT_BANNER,
+	OPT_BANNER_TIMEOUT,
+	OPT_ENTER_PORT,
+	OPT_ENTER_EXEC,
+	OPT_DFU_WAIT,
+	OPT_HELP = 'h',
+};
+
+#define COMMON_LONG_OPTIONS \
+	{ "port", required_argument, NULL, OPT_PORT }, \
+	{ "baud", required_argument, NULL, OPT_BAUD }, \
+	{ "enter-cmd", required_argument, NULL, OPT_ENTER }, \
+	{ "no-enter", no_argument, NULL, OPT_NO_ENTER }, \
+	{ "enter-port", required_argument, NULL, OPT_ENTER_PORT }, \
+	{ "enter-exec", required_argument, NULL, OPT_ENTER_EXEC }, \
+	{ "dfu-wait", required_argument, NULL, OPT_DFU_WAIT }, \
+	{ "json", no_argument, NULL, OPT_JSON }, \
+	{ "quiet", no_argument, NULL, OPT_QUIET }, \
+	{ "help", no_argument, NULL, OPT_HELP }
+
+#define ROM_CONNECT_USAGE \
+	"--port PORT [--baud B] [--enter-cmd STRING | --no-enter] " \
+	"[--enter-port PORT] [--enter-exec CMD] [--dfu-wait MS] [--json]"
+
+/*
+ * Handle a common option; 1 when it was one, 0 when not, -1 on error,
+ * ROM_OPT_HELP for --help.
+ */
+#define ROM_OPT_HELP 2
+int rom_common_opt(struct rom_common *rc, const char *cmd, int c, const char *arg);
+
+/*
+ * A port is given and --no-enter is not mixed with an enter command; else
+ * a usage message and ROM_EXIT_USAGE. (What depends on the kind of port
+ * is checked by session_open.)
+ */
+int rom_check_connect(const struct rom_common *rc, const char *cmd);
+
 /*
  * Parse a number (decimal, 0x hex, with an optional K/M suffix for sizes)
  * into *v; false when it is not one.

@@ -29,14 +29,9 @@ static void on_sigint(int sig)
 	interrupted = 1;
 }
 
-enum {
-	U_PORT = 'p', U_BAUD = 'b', U_HELP = 'h',
-	U_ENTER = 0x200, U_NO_ENTER, U_JSON, U_QUIET, U_VERIFY, U_ALLOW_STUB,
-	U_BANNER, U_BANNER_TIMEOUT,
-};
-
 static const char *use =
 	"IMAGE --port PORT [--baud B] [--enter-cmd STRING | --no-enter] "
+	"[--enter-port PORT] [--enter-exec CMD] [--dfu-wait MS] "
 	"[--verify=stub|readback|none] [--banner TEXT] [--banner-timeout MS] "
 	"[--allow-stub-erase] [--json]";
 
@@ -62,17 +57,11 @@ static void print_json(const struct update_result *r, const char *path,
 int cmd_update(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "port", required_argument, NULL, U_PORT },
-		{ "baud", required_argument, NULL, U_BAUD },
-		{ "enter-cmd", required_argument, NULL, U_ENTER },
-		{ "no-enter", no_argument, NULL, U_NO_ENTER },
-		{ "json", no_argument, NULL, U_JSON },
-		{ "quiet", no_argument, NULL, U_QUIET },
-		{ "verify", required_argument, NULL, U_VERIFY },
-		{ "allow-stub-erase", no_argument, NULL, U_ALLOW_STUB },
-		{ "banner", required_argument, NULL, U_BANNER },
-		{ "banner-timeout", required_argument, NULL, U_BANNER_TIMEOUT },
-		{ "help", no_argument, NULL, U_HELP },
+		COMMON_LONG_OPTIONS,
+		{ "verify", required_argument, NULL, OPT_VERIFY },
+		{ "allow-stub-erase", no_argument, NULL, OPT_ALLOW_STUB },
+		{ "banner", required_argument, NULL, OPT_BANNER },
+		{ "banner-timeout", required_argument, NULL, OPT_BANNER_TIMEOUT },
 		{ 0 } };
 	struct rom_common rc = { 0 };
 	struct update_opts uo = { 0 };
@@ -81,16 +70,16 @@ int cmd_update(int argc, char **argv)
 	struct sigaction sa, old;
 	unsigned long v;
 	char err[1024];
-	static char enter[256];
+	bool verify_given = false;
 	enum op_status st;
 	unsigned attempts;
-	int c, code;
+	int c, r, code;
 
 	optind = 0;
 	uo.verify = VERIFY_STUB;
 	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case U_VERIFY:
+		case OPT_VERIFY:
 			if (!strcmp(optarg, "stub"))
 				uo.verify = VERIFY_STUB;
 			else if (!strcmp(optarg, "readback"))
@@ -102,14 +91,15 @@ int cmd_update(int argc, char **argv)
 					"stub, readback or none\n");
 				return ROM_EXIT_USAGE;
 			}
+			verify_given = true;
 			continue;
-		case U_ALLOW_STUB:
+		case OPT_ALLOW_STUB:
 			uo.allow_stub_erase = true;
 			continue;
-		case U_BANNER:
+		case OPT_BANNER:
 			uo.banner = optarg;
 			continue;
-		case U_BANNER_TIMEOUT:
+		case OPT_BANNER_TIMEOUT:
 			if (!rom_parse_u32(optarg, &v) || v == 0) {
 				fprintf(stderr, "sysboot update: bad --banner-timeout "
 					"'%s' (milliseconds)\n", optarg);
@@ -117,33 +107,16 @@ int cmd_update(int argc, char **argv)
 			}
 			uo.banner_timeout_ms = (unsigned)v;
 			continue;
-		case U_PORT:
-			rc.co.port = optarg;
-			continue;
-		case U_BAUD:
-			if (!rom_parse_u32(optarg, &v) ||
-			    !transport_baud_supported((unsigned)v)) {
-				fprintf(stderr, "sysboot update: unsupported baud "
-					"rate '%s'\n", optarg);
-				return ROM_EXIT_USAGE;
-			}
-			rc.co.baud = (unsigned)v;
-			continue;
-		case U_ENTER:
-			snprintf(enter, sizeof(enter), "%s", optarg);
-			rom_unescape(enter);
-			rc.co.enter_cmd = enter;
-			continue;
-		case U_NO_ENTER:
-			rc.co.no_enter = true;
-			continue;
-		case U_JSON:
-			rc.json = true;
-			continue;
-		case U_QUIET:
-			rc.quiet = true;
-			continue;
-		default:
+		}
+		r = rom_common_opt(&rc, "update", c, optarg);
+		if (r < 0)
+			return ROM_EXIT_USAGE;
+		if (r == ROM_OPT_HELP) {
+			printf("usage: sysboot update %s\n(sysboot --help lists the port "
+			       "spellings and exit codes; docs/dfu.md covers USB)\n", use);
+			return ROM_EXIT_OK;
+		}
+		if (r == 0) {
 			fprintf(stderr, "usage: sysboot update %s\n", use);
 			return ROM_EXIT_USAGE;
 		}
@@ -152,18 +125,15 @@ int cmd_update(int argc, char **argv)
 		fprintf(stderr, "usage: sysboot update %s\n", use);
 		return ROM_EXIT_USAGE;
 	}
-	if (!rc.co.port) {
-		fprintf(stderr, "sysboot update: --port PORT is required (a serial "
-			"device such as /dev/ttyACM0, a pty, or tcp:HOST:PORT)\n");
-		return ROM_EXIT_USAGE;
-	}
-	if (rc.co.enter_cmd && rc.co.no_enter) {
-		fprintf(stderr, "sysboot update: --enter-cmd and --no-enter "
-			"exclude each other\n");
-		return ROM_EXIT_USAGE;
-	}
+	if ((r = rom_check_connect(&rc, "update")))
+		return r;
+	/* Over USB without the application's serial line there is no banner
+	 * to wait for: check by reading back, and by the ROM staying away. */
+	if (!verify_given && port_is_usb(rc.co.port) && !rc.co.enter_port)
+		uo.verify = VERIFY_READBACK;
 	rom_progress_init(&po, &rc);
 	uo.co = rc.co;
+	uo.co.stop = &interrupted;
 	uo.po = &po;
 	uo.stop = &interrupted;
 
@@ -220,6 +190,10 @@ int cmd_update(int argc, char **argv)
 		if (uo.verify == VERIFY_STUB)
 			printf("confirmed: the board runs v%s\n",
 			       res.running_version);
+		else if (uo.verify == VERIFY_READBACK && port_is_usb(rc.co.port))
+			printf("confirmed: the flash reads back identical; left "
+			       "DFU for the boot stub, and the ROM's DFU device did "
+			       "not come back\n");
 		else if (uo.verify == VERIFY_READBACK)
 			printf("confirmed: the flash reads back identical; "
 			       "started the boot stub\n");

@@ -37,11 +37,19 @@ static void help(FILE *f)
 
 	fprintf(f, "usage: sysboot [--json] COMMAND [options]    (sysboot COMMAND --help for its options)\n"
 		   "       sysboot --help | --version\n\n"
-		   "Field updates of STM32L476 boards through the ROM bootloader (AN3155 over a\n"
-		   "serial port, a pseudo-terminal or tcp:HOST:PORT).\n\ncommands:\n");
+		   "Field updates of STM32L476 boards through the ROM bootloader: AN3155 over a\n"
+		   "serial port, a pseudo-terminal or TCP, or USB DFU (DfuSe, AN3156).\n\ncommands:\n");
 	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		fprintf(f, "  %-10s %s\n", table[i].name, table[i].summary);
-	fprintf(f, "\n--json: one JSON object per result on stdout; errors also on stderr.\n"
+	fprintf(f, "\nports (--port):\n"
+		   "  /dev/ttyACM0, a pty    the ROM's USART (AN3155); the application is asked on it\n"
+		   "  tcp:HOST:PORT          the same over TCP (ser2net, sysboot-sim --usart2 tcp:PORT)\n"
+		   "  usb                    the ROM's USB DFU device, the first 0483:df11\n"
+		   "  usb:VID:PID[:SERIAL]   one DFU device among several (hex IDs)\n"
+		   "  over USB, --enter-port PORT asks the application on its serial line,\n"
+		   "  --enter-exec CMD runs your own command; without either the board is\n"
+		   "  expected in DFU already; --dfu-wait MS bounds the wait (default 5000).\n"
+		   "\n--json: one JSON object per result on stdout; errors also on stderr.\n"
 		   "\nexit codes:\n"
 		   "  0 success                 1 failure             2 usage\n"
 		   "  3 bad input file          4 port unusable       5 no answer / timeout\n"

@@ -114,6 +114,14 @@ int dfu_write(const struct segments *s, const char *path, uint8_t alt,
 	      const char *target_name, uint16_t vid, uint16_t pid,
 	      struct sb_error *e);
 
+/*
+ * Write s in format f: HEX, S-record, DfuSe (one target, alt dfu_alt named
+ * dfu_target, the STM32 ROM's USB IDs in the suffix) or raw bytes from the
+ * lowest address (gaps 0xFF). -ENOTSUP for a format without a writer.
+ */
+int fw_write_file(const struct segments *s, const char *path, enum fw_format f,
+		  uint8_t dfu_alt, const char *dfu_target, struct sb_error *e);
+
 /* The DfuSe suffix CRC: CRC-32 register of bytes without the final XOR. */
 uint32_t dfu_suffix_crc(const uint8_t *buf, size_t len);
 

@@ -216,3 +216,50 @@ int segments_load(struct segments *s, const char *path,
 	free(buf);
 	return ret;
 }
+
+/* Raw bytes from the lowest address to the highest, gaps as erased flash. */
+static int write_raw(const struct segments *s, const char *path,
+		     struct sb_error *e)
+{
+	uint32_t lo;
+	uint64_t end;
+	uint8_t *buf;
+	FILE *f;
+	int ret = 0;
+
+	segments_span(s, &lo, &end);
+	buf = malloc(end > lo ? (size_t)(end - lo) : 1);
+	if (!buf)
+		return sb_error_set(e, -ENOMEM, "out of memory");
+	segments_read(s, lo, buf, (uint32_t)(end - lo), 0xFF);
+	f = fopen(path, "wb");
+	if (!f) {
+		ret = sb_error_set(e, -EIO, "cannot create %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fwrite(buf, 1, (size_t)(end - lo), f) != (size_t)(end - lo))
+		ret = sb_error_set(e, -EIO, "cannot write %s: %s", path, strerror(errno));
+	if (fclose(f) != 0 && ret == 0)
+		ret = sb_error_set(e, -EIO, "cannot write %s: %s", path, strerror(errno));
+out:
+	free(buf);
+	return ret;
+}
+
+int fw_write_file(const struct segments *s, const char *path, enum fw_format f,
+		  uint8_t dfu_alt, const char *dfu_target, struct sb_error *e)
+{
+	switch (f) {
+	case FW_IHEX:
+		return ihex_write(s, path, e);
+	case FW_SREC:
+		return srec_write(s, path, e);
+	case FW_DFU:
+		return dfu_write(s, path, dfu_alt, dfu_target, DFUSE_VID, DFUSE_PID, e);
+	case FW_BIN:
+		return write_raw(s, path, e);
+	default:
+		return sb_error_set(e, -ENOTSUP, "%s: cannot write %s files", path,
+				    fw_format_name(f));
+	}
+}

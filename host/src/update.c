@@ -155,8 +155,9 @@ static bool already_written(struct session *s, uint32_t addr, const uint8_t *buf
 /*
  * Write one block, padded with 0xFF to whole double words. A serial line
  * that damages one byte in a thousand spoils a quarter of all 256-byte
- * frames but a sixteenth of 64-byte ones, so a block that fails after the
- * backend's retries is tried again in SMALL_BLOCK pieces.
+ * frames but a sixteenth of 64-byte ones, so over such a line
+ * (split_failed_blocks) a block that fails after the backend's retries is
+ * tried again in SMALL_BLOCK pieces.
  */
 static enum op_status write_block(struct session *s, const struct flash_image *im,
 				  uint8_t *buf, uint32_t addr, size_t n)
@@ -168,7 +169,7 @@ static enum op_status write_block(struct session *s, const struct flash_image *i
 	memcpy(buf, im->data + (addr - im->base), n);
 	st = s->ops->write(s, addr, buf, padded);
 	if ((st != OP_ERR_NACK && st != OP_ERR_TIMEOUT && st != OP_ERR_PROTOCOL) ||
-	    padded <= SMALL_BLOCK)
+	    padded <= SMALL_BLOCK || !s->ops->split_failed_blocks)
 		return st;
 	for (off = 0; off < padded; off += SMALL_BLOCK) {
 		size_t len = padded - off < SMALL_BLOCK ? padded - off : SMALL_BLOCK;
@@ -247,14 +248,16 @@ static enum op_status erase_list(struct session *s, const uint16_t *pages, unsig
 /*
  * Bank 2 is cleared by one bank erase (MER2: 22 ms, DS10198) rather than
  * 256 page erases (5.6 s) when the image needs every page of it anyway and
- * the header's page is elsewhere. Never bank 1: it holds the boot stub.
+ * the header's page is elsewhere, and the protocol has such a command
+ * (DfuSe has not: its pages are erased one by one, each a Ctrl-C point).
+ * Never bank 1: it holds the boot stub.
  * Page numbers, like addresses, are those of a ROM running with the banks
  * not swapped (FB_MODE 0: a BOOT0 boot or sysboot's entry).
  */
 static bool erase_bank2_whole(const struct session *s, unsigned first, unsigned last,
 			      unsigned head)
 {
-	return s->ops->erase_special && first <= STM32_FLASH_PAGES_PER_BANK &&
+	return s->ops->bank_erase && first <= STM32_FLASH_PAGES_PER_BANK &&
 	       last == 2 * STM32_FLASH_PAGES_PER_BANK - 1 &&
 	       (head < STM32_FLASH_PAGES_PER_BANK || head == ~0u);
 }
@@ -660,17 +663,20 @@ enum op_status update_run(const char *path, const struct update_opts *uo,
 		ret = OP_ERR_INTERRUPTED;
 		goto out;
 	}
-	/* Before anything is erased: the ROM would refuse it all anyway. */
-	if (board_readout_protected(&s)) {
-		snprintf(err, errlen, "cannot update: %s", board_rdp1_text);
-		ret = OP_ERR_NACK;
-		goto out;
-	}
 
 	/* (c)-(e): the header page first, the header block last. */
 	res->erase_started = true;
 	ret = flash_write_image(&s, &im, &header, &header, uo->po, uo->stop,
 				&res->ws, err, errlen);
+	/*
+	 * Refused from the first erase on: under readout protection the ROM
+	 * refuses everything, and the board is as it was (nothing to redo).
+	 */
+	if (ret == OP_ERR_NACK && res->ws.pages_erased == 0 && board_readout_protected(&s)) {
+		snprintf(err, errlen, "cannot update: %s", board_rdp1_text);
+		res->erase_started = false;
+		goto out;
+	}
 	if (ret != OP_OK)
 		goto out;
 

@@ -70,6 +70,50 @@ expect 3 "unknown output format '.zip'" \
 	"$SYSBOOT" image build "$TMP/app.hex" --version 1.0.0 -o "$TMP/x.zip"
 expect 3 '"exit_code":3' "$SYSBOOT" --json image show "$TMP/sum.hex"
 
+# USB DFU ports, without a board: each error names what is wrong.
+expect 5 "no DFU device 0483:df11 appeared within 200 ms" \
+	"$SYSBOOT" info --port usb --dfu-wait 200
+expect 5 "the ROM offers USB DFU only with an LSE (32.768 kHz) or an HSE of 24, 20, 18, 16, 12, 9, 8, 6 or 4 MHz" \
+	"$SYSBOOT" update "$TMP/a.img" --port usb:0483:df11:NOSUCH --dfu-wait 200
+expect 2 "bad USB port 'usb:12:xyz'" "$SYSBOOT" info --port usb:12:xyz
+expect 2 "bad --dfu-wait 'soon'" "$SYSBOOT" info --port usb --dfu-wait soon
+expect 2 "--enter-cmd needs --enter-port PORT over USB" \
+	"$SYSBOOT" info --port usb --enter-cmd 'boot\r\n'
+expect 2 "--enter-port is for USB ports" \
+	"$SYSBOOT" info --port "$TMP/nothing" --enter-port "$TMP/app-line"
+expect 2 "--no-enter excludes --enter-cmd and --enter-exec" \
+	"$SYSBOOT" info --port usb --no-enter --enter-exec true
+expect 1 "the --enter-exec command \"exit 4\" failed (exit status 4)" \
+	"$SYSBOOT" info --port usb --enter-exec "exit 4"
+expect 2 "protect --stub is not possible on usb: the ROM's USB DFU interface has no write-protect" \
+	"$SYSBOOT" protect --stub --port usb
+expect 2 "unprotect --write is not possible on usb" "$SYSBOOT" unprotect --write --port usb
+expect 2 "--verify=stub watches the application's banner on its serial line, and over USB there is none" \
+	"$SYSBOOT" update "$TMP/a.img" --port usb --verify=stub
+# .dfu files: one for another USB device, and one with a damaged body, are
+# refused before any board is looked for (exit 3, not 5).
+python3 - "$TMP/a.dfu" "$TMP/other.dfu" "$TMP/badcrc.dfu" <<'PY'
+import sys, zlib
+d = bytearray(open(sys.argv[1], 'rb').read())
+o = bytearray(d)
+o[-14:-10] = bytes([0x34, 0x12, 0x78, 0x56])      # idProduct 0x1234, idVendor 0x5678
+o[-4:] = (zlib.crc32(bytes(o[:-4])) ^ 0xFFFFFFFF).to_bytes(4, 'little')
+open(sys.argv[2], 'wb').write(o)
+d[300] ^= 1
+open(sys.argv[3], 'wb').write(d)
+PY
+expect 3 "other.dfu is a DfuSe file for another chip: its suffix names USB device 5678:1234, and this chip's ROM bootloader is 0483:df11; refusing it before anything is erased" \
+	"$SYSBOOT" update "$TMP/other.dfu" --port usb --dfu-wait 200
+expect 3 "is a DfuSe file for another chip" \
+	"$SYSBOOT" write "$TMP/other.dfu" --port usb --dfu-wait 200
+expect 3 "badcrc.dfu: DFU suffix CRC mismatch" \
+	"$SYSBOOT" update "$TMP/badcrc.dfu" --port usb --dfu-wait 200
+expect 0 "usb:VID:PID[:SERIAL]" "$SYSBOOT" --help
+expect 0 "usage: sysboot update IMAGE --port PORT" "$SYSBOOT" update --help
+for cmd in info read write erase go protect unprotect; do
+	expect 0 "[--enter-port PORT] [--enter-exec CMD] [--dfu-wait MS]" "$SYSBOOT" $cmd --help
+done
+
 # Usage: exit 2.
 expect 2 "bad version '1.x'" "$SYSBOOT" image build "$TMP/app.hex" --version 1.x -o "$TMP/x.img"
 expect 2 "-o OUTPUT is required" "$SYSBOOT" image build "$TMP/app.hex" --version 1.0.0

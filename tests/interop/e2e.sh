@@ -48,25 +48,7 @@ stop_sim() {
 	rm -f "$PORT"
 }
 
-# run EXPECTED_STATUS sysboot args...: output in $TMP/out, $TMP/err
-run() {
-	want=$1
-	shift
-	"$SYSBOOT" "$@" > "$TMP/out" 2> "$TMP/err"
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		cat "$TMP/out" "$TMP/err" >&2
-		fail "sysboot $* exited $got, expected $want"
-	fi
-}
-
-expect_err() {
-	grep -q -- "$1" "$TMP/err" || { cat "$TMP/err" >&2; fail "no '$1' in the error"; }
-}
-
-expect_out() {
-	grep -q -- "$1" "$TMP/out" || { cat "$TMP/out" >&2; fail "no '$1' in the output"; }
-}
+. "$(dirname "$0")/checks.sh"
 
 v1=$FW/app-v1.img
 v2=$FW/app-v2.img
@@ -180,7 +162,7 @@ rdp)
 	rdp1="readout-protected (RDP level 1): its ROM bootloader answers only Get, Get Version and Get ID"
 	erases="Removing the protection mass-erases the whole flash, the boot stub included"
 	run 0 info --port "$PORT"
-	expect_out "readout:      PROTECTED: the chip is $rdp1"
+	expect_out "readout:      PROTECTED (RDP level 1): its ROM bootloader answers only Get, Get Version and Get ID"
 	expect_out "$erases"
 	expect_out 'sysboot unprotect --readout --yes-erase-everything does it'
 	run 0 info --port "$PORT" --no-enter --json

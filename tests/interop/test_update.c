@@ -22,7 +22,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "fake_dfu.h"
 #include "fake_rom.h"
+#include "formats.h"
 #include "update.h"
 #include "sysboot/crc32.h"
 #include "sysboot/image.h"
@@ -37,7 +39,9 @@ struct fx {
 	char port[64];
 	char dir[64];
 	char image[96];
+	char dfu[96];
 	uint8_t file[SYSBOOT_HEADER_SLOT + BODY_SIZE];
+	struct fake_dfu usb;
 };
 
 static struct fx fx;
@@ -83,6 +87,7 @@ static int setup(void **state)
 	if (!mkdtemp(fx.dir))
 		return -1;
 	snprintf(fx.image, sizeof(fx.image), "%s/app.img", fx.dir);
+	snprintf(fx.dfu, sizeof(fx.dfu), "%s/app.dfu", fx.dir);
 	fx.rom.fd = fx.master;
 	fx.rom.pid = STM32_DEV_ID;
 	fx.rom.app_mode = true;
@@ -110,6 +115,7 @@ static int teardown(void **state)
 	}
 	close(f->master);
 	unlink(f->image);
+	unlink(f->dfu);
 	rmdir(f->dir);
 	return 0;
 }
@@ -191,29 +197,37 @@ static void count_step(void *ctx, size_t done)
 		stop = 1;
 }
 
-static void test_interrupt_leaves_no_header(void **state)
+/* Ctrl-C after the third progress step: the old header is gone, the new
+ * one not written, so the stub will start the ROM. */
+static void interrupt_update(struct fx *f, struct update_opts *uo, const uint8_t *flash)
 {
-	struct fx *f = *state;
-	struct update_opts uo;
 	struct update_result res;
 	struct progress_ops po = { .step = count_step };
 	char err[1024] = "";
 	unsigned i;
+
+	stop = 0;
+	steps = 0;
+	uo->po = &po;
+	uo->stop = &stop;
+	assert_int_equal(update_run(f->image, uo, &res, err, sizeof(err)),
+			 OP_ERR_INTERRUPTED);
+	assert_true(res.erase_started);
+	for (i = 0; i < SYSBOOT_IMAGE_HEADER_SIZE; i++)
+		assert_int_equal(flash[0x2000 + i], 0xFF);
+}
+
+static void test_interrupt_leaves_no_header(void **state)
+{
+	struct fx *f = *state;
+	struct update_opts uo;
 
 	/* An old, valid image is on the board. */
 	memcpy(f->rom.flash + 0x2000, f->file, sizeof(f->file));
 	make_image(f, SYSBOOT_VERSION(2, 0, 0));
 	start(f);
 	opts(&uo, f);
-	stop = 0;
-	steps = 0;
-	uo.po = &po;
-	uo.stop = &stop;
-	assert_int_equal(update_run(f->image, &uo, &res, err, sizeof(err)),
-			 OP_ERR_INTERRUPTED);
-	assert_true(res.erase_started);
-	for (i = 0; i < SYSBOOT_IMAGE_HEADER_SIZE; i++)
-		assert_int_equal(f->rom.flash[0x2000 + i], 0xFF);
+	interrupt_update(f, &uo, f->rom.flash);
 }
 
 static void test_not_an_image(void **state)
@@ -282,6 +296,272 @@ static void test_no_such_port(void **state)
 	assert_non_null(strstr(err, "no such device: /dev/ttyNOSUCHsysboot"));
 }
 
+/* ---- The same update over USB DFU (the scripted device, fake_dfu.h) -- */
+
+#define STUB_FILL 0x5A
+
+static int setup_usb(void **state)
+{
+	int r = setup(state);
+
+	fake_dfu_init(&fx.usb);
+	/* A stub that must survive every update. */
+	memset(fx.usb.flash, STUB_FILL, SYSBOOT_STUB_SIZE);
+	return r;
+}
+
+static int teardown_usb(void **state)
+{
+	fake_dfu_free(&fx.usb);
+	return teardown(state);
+}
+
+static void usb_opts(struct update_opts *uo, struct fx *f)
+{
+	memset(uo, 0, sizeof(*uo));
+	uo->co.port = "usb";
+	uo->co.usb = &f->usb.provider;
+	uo->co.dfu_wait_ms = 500;
+	uo->verify = VERIFY_READBACK;
+	uo->banner_timeout_ms = 400;
+}
+
+static void stub_untouched(const struct fx *f)
+{
+	unsigned i;
+
+	for (i = 0; i < f->usb.nerased; i++)
+		assert_true(f->usb.erase_order[i] >= SYSBOOT_HEADER_ADDR);
+	for (i = 0; i < SYSBOOT_STUB_SIZE; i++)
+		assert_int_equal(f->usb.flash[i], STUB_FILL);
+}
+
+static void test_usb_update(void **state)
+{
+	struct fx *f = *state;
+	struct update_opts uo;
+	struct update_result res;
+	char err[1024] = "";
+
+	usb_opts(&uo, f);
+	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
+		fail_msg("%s", err);
+	assert_true(res.confirmed);
+	assert_false(res.rejected);
+	/* The header's page first, the header's block last, 2 KB blocks. */
+	assert_int_equal(f->usb.erase_order[0], SYSBOOT_HEADER_ADDR);
+	assert_int_equal(f->usb.nerased, 2);
+	assert_int_equal(f->usb.write_order[f->usb.nwritten - 1], SYSBOOT_HEADER_ADDR);
+	assert_int_equal(f->usb.nwritten, 2);
+	assert_int_equal(f->usb.bad_len_writes, 0);
+	assert_memory_equal(f->usb.flash + 0x2000, f->file, sizeof(f->file));
+	stub_untouched(f);
+	/* Left DFU for the stub, and the ROM stayed away. */
+	assert_int_equal(f->usb.jumped_to, SYSBOOT_STUB_BASE);
+	assert_int_equal(res.chip.usb_pid, 0xDF11);
+}
+
+static void test_usb_stub_rejects(void **state)
+{
+	struct fx *f = *state;
+	struct update_opts uo;
+	struct update_result res;
+	char err[1024] = "";
+
+	f->usb.stub_rejects = true;
+	usb_opts(&uo, f);
+	assert_int_equal(update_run(f->image, &uo, &res, err, sizeof(err)), OP_ERR_VERIFY);
+	assert_true(res.rejected);
+	assert_non_null(strstr(err, "image rejected by the boot stub: after leaving DFU for "
+			       "0x08000000 the ROM bootloader's DFU device came back on usb "
+			       "instead of the application starting"));
+}
+
+static void test_usb_device_vanishes(void **state)
+{
+	struct fx *f = *state;
+	struct update_opts uo;
+	struct update_result res;
+	char err[1024] = "";
+	unsigned i;
+
+	/* An old, valid image is on the board; the new one is cut short. */
+	memcpy(f->usb.flash + 0x2000, f->file, sizeof(f->file));
+	make_image(f, SYSBOOT_VERSION(2, 0, 0));
+	/* Request 11: the data of the first block written (after the two
+	 * erases and that block's set address). */
+	f->usb.vanish_at = 11;
+	usb_opts(&uo, f);
+	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_ERR_LINK)
+		fail_msg("%s", err);
+	assert_non_null(strstr(err, "the board disconnected during the write of 1464 bytes "
+			       "at 0x08002800: the DFU device on usb (bus 1 device 5) went "
+			       "away (unplugged, reset or powered off?)"));
+	assert_int_equal(f->usb.nwritten, 0);
+	for (i = 0; i < SYSBOOT_IMAGE_HEADER_SIZE; i++)
+		assert_int_equal(f->usb.flash[0x2000 + i], 0xFF);
+	stub_untouched(f);
+}
+
+static void test_usb_interrupt(void **state)
+{
+	struct fx *f = *state;
+	struct update_opts uo;
+
+	memcpy(f->usb.flash + 0x2000, f->file, sizeof(f->file));
+	make_image(f, SYSBOOT_VERSION(2, 0, 0));
+	usb_opts(&uo, f);
+	interrupt_update(f, &uo, f->usb.flash);
+	assert_false(f->usb.left);
+}
+
+static void test_usb_header_block_rewritten(void **state)
+{
+	struct fx *f = *state;
+	struct update_opts uo;
+	struct update_result res;
+	char err[1024] = "";
+	unsigned i, header_erases = 0;
+
+	/* The header's block fails through all the client's attempts: its
+	 * page alone is erased again and rewritten, the header still last. */
+	f->usb.fail_addr = SYSBOOT_HEADER_ADDR;
+	f->usb.fail_count = 4;
+	usb_opts(&uo, f);
+	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
+		fail_msg("%s", err);
+	assert_int_equal(res.ws.pages_rewritten, 1);
+	for (i = 0; i < f->usb.nerased; i++)
+		header_erases += f->usb.erase_order[i] == SYSBOOT_HEADER_ADDR;
+	assert_int_equal(header_erases, 2);
+	assert_int_equal(f->usb.nerased, 3);
+	assert_int_equal(f->usb.write_order[f->usb.nwritten - 1], SYSBOOT_HEADER_ADDR);
+	assert_memory_equal(f->usb.flash + 0x2000, f->file, sizeof(f->file));
+}
+
+static void test_usb_whole_bank2_page_by_page(void **state)
+{
+	struct fx *f = *state;
+	struct sysboot_image_header hdr;
+	struct update_opts uo;
+	struct update_result res;
+	char err[1024] = "";
+	size_t body = STM32_FLASH_SIZE - SYSBOOT_STUB_SIZE - SYSBOOT_HEADER_SLOT;
+	uint8_t *img = malloc(SYSBOOT_HEADER_SLOT + body);
+	uint32_t sp = STM32_SRAM1_BASE + STM32_SRAM1_SIZE, reset = SYSBOOT_APP_BASE + 0x101;
+	FILE *fp;
+	size_t i;
+
+	/* An image to the end of the flash: over AN3155 bank 2 goes in one
+	 * bank erase; DfuSe has none, so every page is erased on its own. */
+	memset(img, 0xFF, SYSBOOT_HEADER_SLOT);
+	for (i = 0; i < body; i++)
+		img[SYSBOOT_HEADER_SLOT + i] = (uint8_t)(i * 31 + 7);
+	memcpy(img + SYSBOOT_HEADER_SLOT, &sp, 4);
+	memcpy(img + SYSBOOT_HEADER_SLOT + 4, &reset, 4);
+	sysboot_image_header_init(&hdr, (uint32_t)body,
+				  sysboot_crc32(img + SYSBOOT_HEADER_SLOT, body), SYSBOOT_VERSION(3, 0, 0));
+	sysboot_image_header_encode(img, &hdr);
+	fp = fopen(f->image, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(img, 1, SYSBOOT_HEADER_SLOT + body, fp), SYSBOOT_HEADER_SLOT + body);
+	fclose(fp);
+	usb_opts(&uo, f);
+	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
+		fail_msg("%s", err);
+	assert_int_equal(res.ws.bank_erases, 0);
+	assert_int_equal(f->usb.nerased, 2 * STM32_FLASH_PAGES_PER_BANK - SYSBOOT_STUB_PAGES);
+	assert_int_equal(f->usb.erase_order[0], SYSBOOT_HEADER_ADDR);
+	assert_int_equal(f->usb.mass_erases, 0);
+	assert_memory_equal(f->usb.flash + SYSBOOT_STUB_SIZE, img, SYSBOOT_HEADER_SLOT + body);
+	stub_untouched(f);
+	free(img);
+}
+
+/* The image as a .dfu, with the USB IDs its suffix names. */
+static void write_dfu(struct fx *f, uint16_t vid, uint16_t pid)
+{
+	struct segments segs;
+	struct sb_error e;
+
+	segments_init(&segs);
+	assert_int_equal(segments_add(&segs, SYSBOOT_HEADER_ADDR, f->file,
+				      sizeof(f->file), &e), 0);
+	assert_int_equal(dfu_write(&segs, f->dfu, 0, "Internal Flash", vid, pid, &e), 0);
+	segments_free(&segs);
+}
+
+static void test_usb_dfu_file(void **state)
+{
+	struct fx *f = *state;
+	struct update_opts uo;
+	struct update_result res;
+	char err[1024] = "";
+
+	write_dfu(f, 0x0483, 0xDF11);
+	usb_opts(&uo, f);
+	if (update_run(f->dfu, &uo, &res, err, sizeof(err)) != OP_OK)
+		fail_msg("%s", err);
+	assert_memory_equal(f->usb.flash + 0x2000, f->file, sizeof(f->file));
+}
+
+static void test_usb_dfu_for_other_chip(void **state)
+{
+	struct fx *f = *state;
+	struct update_opts uo;
+	struct update_result res;
+	char err[1024] = "", want[300];
+
+	memcpy(f->usb.flash + 0x2000, f->file, sizeof(f->file));
+	write_dfu(f, 0x1234, 0x5678);
+	usb_opts(&uo, f);
+	assert_int_equal(update_run(f->dfu, &uo, &res, err, sizeof(err)), OP_ERR_INPUT);
+	snprintf(want, sizeof(want), "%s is a DfuSe file for another chip: its suffix "
+		 "names USB device 1234:5678, and this chip's ROM bootloader is "
+		 "0483:df11; refusing it before anything is erased", f->dfu);
+	assert_string_equal(err, want);
+	assert_int_equal(f->usb.opens, 0);
+	assert_int_equal(f->usb.requests, 0);
+	assert_memory_equal(f->usb.flash + 0x2000, f->file, sizeof(f->file));
+}
+
+static void test_usb_dfu_bad_crc(void **state)
+{
+	struct fx *f = *state;
+	struct update_opts uo;
+	struct update_result res;
+	char err[1024] = "";
+	FILE *fp;
+
+	write_dfu(f, 0x0483, 0xDF11);
+	/* One byte of the first element changed, the suffix CRC kept. */
+	fp = fopen(f->dfu, "r+b");
+	assert_non_null(fp);
+	fseek(fp, 11 + 274 + 8 + 100, SEEK_SET);
+	fputc(0x00, fp);
+	fclose(fp);
+	usb_opts(&uo, f);
+	assert_int_equal(update_run(f->dfu, &uo, &res, err, sizeof(err)), OP_ERR_INPUT);
+	assert_non_null(strstr(err, "app.dfu: DFU suffix CRC mismatch: file says 0x"));
+	assert_int_equal(f->usb.opens, 0);
+}
+
+static void test_usb_stub_verify_needs_a_line(void **state)
+{
+	struct fx *f = *state;
+	struct update_opts uo;
+	struct update_result res;
+	char err[1024] = "";
+
+	usb_opts(&uo, f);
+	uo.verify = VERIFY_STUB;
+	assert_int_equal(update_run(f->image, &uo, &res, err, sizeof(err)), OP_ERR_USAGE);
+	assert_non_null(strstr(err, "--verify=stub watches the application's banner on "
+			       "its serial line, and over USB there is none: give "
+			       "--enter-port PORT, or use --verify=readback"));
+	assert_int_equal(f->usb.opens, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +573,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overlaps_stub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nobody_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_such_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_usb_update, setup_usb, teardown_usb),
+		cmocka_unit_test_setup_teardown(test_usb_stub_rejects, setup_usb, teardown_usb),
+		cmocka_unit_test_setup_teardown(test_usb_device_vanishes, setup_usb, teardown_usb),
+		cmocka_unit_test_setup_teardown(test_usb_interrupt, setup_usb, teardown_usb),
+		cmocka_unit_test_setup_teardown(test_usb_header_block_rewritten, setup_usb, teardown_usb),
+		cmocka_unit_test_setup_teardown(test_usb_whole_bank2_page_by_page, setup_usb, teardown_usb),
+		cmocka_unit_test_setup_teardown(test_usb_dfu_file, setup_usb, teardown_usb),
+		cmocka_unit_test_setup_teardown(test_usb_dfu_for_other_chip, setup_usb, teardown_usb),
+		cmocka_unit_test_setup_teardown(test_usb_dfu_bad_crc, setup_usb, teardown_usb),
+		cmocka_unit_test_setup_teardown(test_usb_stub_verify_needs_a_line, setup_usb, teardown_usb),
 	};
 
 	return cmocka_run_group_tests(tests, 0, NULL);

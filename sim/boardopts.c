@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "boardopts.h"
+#include "sysboot/stm32l476.h"
 
 static int number(const char *arg, uint32_t *v, const char *opt, char *err, size_t errlen)
 {
@@ -66,6 +67,16 @@ int board_option(struct sim_config *cfg, int opt, const char *arg, char *err, si
 			snprintf(err, errlen, "bad --rom-iwdg '%s': use once, always or ready", arg);
 			return -1;
 		}
+		return 0;
+	case BOARD_OPT_OPTR:
+		if (number(arg, &v, "optr", err, errlen) < 0)
+			return -1;
+		if ((v & FLASH_OPTR_RDP) == FLASH_RDP_LEVEL2) {
+			snprintf(err, errlen, "--optr %s: RDP 0xCC is level 2, which disables the ROM "
+				 "bootloader for good; not set from the command line", arg);
+			return -1;
+		}
+		cfg->optr = v;
 		return 0;
 	case BOARD_OPT_TORN:
 		if (strcmp(arg, "none") == 0)

@@ -20,6 +20,7 @@ enum {
 	BOARD_OPT_VBAT,
 	BOARD_OPT_ROM_IWDG,
 	BOARD_OPT_TORN,
+	BOARD_OPT_OPTR,
 	BOARD_OPT_END,
 };
 
@@ -32,7 +33,8 @@ enum {
 	{ "bootloader-id", required_argument, NULL, BOARD_OPT_BLID }, \
 	{ "vbat", no_argument, NULL, BOARD_OPT_VBAT }, \
 	{ "rom-iwdg", required_argument, NULL, BOARD_OPT_ROM_IWDG }, \
-	{ "torn-program", required_argument, NULL, BOARD_OPT_TORN }
+	{ "torn-program", required_argument, NULL, BOARD_OPT_TORN }, \
+	{ "optr", required_argument, NULL, BOARD_OPT_OPTR }
 
 #define BOARD_OPTIONS_USAGE \
 	"  --flash FILE          keep the flash in FILE between runs (created erased)\n" \
@@ -47,7 +49,9 @@ enum {
 	"                        until its start-up is over); see docs/sim.md\n" \
 	"  --torn-program MODE   what a power cut leaves of a double word being programmed:\n" \
 	"                        none (unwritten, default), bits (partly programmed),\n" \
-	"                        ecc (partly programmed, bad ECC: reading it raises an NMI)\n"
+	"                        ecc (partly programmed, bad ECC: reading it raises an NMI)\n" \
+	"  --optr VALUE          program the option bytes' OPTR before power-on (factory\n" \
+	"                        0xFFEFF8AA; e.g. 0xFFEEF8AA: IWDG_SW = 0, hardware watchdog)\n"
 
 static inline int board_option_p(int opt)
 {

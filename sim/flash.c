@@ -168,6 +168,9 @@ int flash_init(struct board *b, char *err, size_t errlen)
 		memset(trailer, 0, TRAILER_SIZE);
 		memcpy(trailer, FILE_MAGIC, sizeof(FILE_MAGIC));
 	}
+	/* The board's option bytes as set up for the run (hardware watchdog, ...). */
+	if (b->cfg.optr)
+		opt_store(b, 1, OPT_OPTR, b->cfg.optr);
 	sim_event_init(&f->op_done, "flash operation", NULL, NULL);
 	return 0;
 }

@@ -151,6 +151,8 @@ struct sim_config {
 	enum sim_dfu_tail dfu_tail;
 	struct sim_timing timing;
 	enum sim_torn_mode torn_program; /* a power cut during a double-word program */
+	uint32_t optr;           /* program the OPTR option bytes to this before power-on, as a
+				  * debugger would (0: as the flash file holds them) */
 	FILE *trace_out;         /* also print trace lines here when not NULL */
 };
 

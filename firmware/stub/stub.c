@@ -47,21 +47,38 @@ static int button_held(void)
 }
 
 /*
+ * With the hardware watchdog (OPTR.IWDG_SW = 0) the IWDG runs from reset,
+ * at its reset timeout of 512 ms (RM0351 32.3), and a large image takes
+ * the stub longer than that to check at 4 MHz. A refresh when the watchdog
+ * is not running changes nothing (only 0xCCCC starts it), so the stub
+ * refreshes as it goes, whichever watchdog the board has.
+ */
+#define CRC_BYTES_PER_REFRESH 4096u
+
+static void watchdog_refresh(void)
+{
+	MMIO32(IWDG_BASE + IWDG_KR) = IWDG_KR_REFRESH;
+}
+
+/*
  * CRC-32 of the body with the CRC unit (RM0351 14.3): default polynomial
  * 0x04C11DB7, input reversed by byte, output reversed, INIT all ones; the
  * result XOR 0xFFFFFFFF is the software sysboot_crc32() (crc32.h).
  */
 static uint32_t hw_crc32(const uint8_t *p, uint32_t len)
 {
-	uint32_t crc;
+	uint32_t crc, n;
 
 	MMIO32(RCC_BASE + RCC_AHB1ENR) |= RCC_AHB1ENR_CRCEN;
 	(void)MMIO32(RCC_BASE + RCC_AHB1ENR);
 	MMIO32(CRC_BASE + CRC_INIT) = 0xFFFFFFFFu;
 	MMIO32(CRC_BASE + CRC_CR) = CRC_CR_REV_IN_BYTE | CRC_CR_REV_OUT |
 				    CRC_CR_RESET;
-	while (len--)
-		MMIO8(CRC_BASE + CRC_DR) = *p++;
+	for (n = 0; n < len; n++) {
+		if (n % CRC_BYTES_PER_REFRESH == 0)
+			watchdog_refresh();
+		MMIO8(CRC_BASE + CRC_DR) = p[n];
+	}
 	crc = MMIO32(CRC_BASE + CRC_DR) ^ 0xFFFFFFFFu;
 	MMIO32(CRC_BASE + CRC_CR) = CRC_CR_RESET;  /* back to reset settings */
 	MMIO32(RCC_BASE + RCC_AHB1ENR) &= ~RCC_AHB1ENR_CRCEN;

@@ -16,6 +16,7 @@
 #include "harness.h"
 #include "sysboot.h"
 #include "sysboot/an3155.h"
+#include "sysboot/crc32.h"
 #include "sysboot/image.h"
 
 #define BANNER "sysboot reference application v"
@@ -269,6 +270,129 @@ static void malformed_images_are_refused_by_the_stub(void **state)
 	}
 }
 
+/* ---- The independent watchdog ------------------------------------------------ */
+
+#define OPTR_HW_WATCHDOG (FLASH_OPTR_DEFAULT & ~FLASH_OPTR_IWDG_SW)
+
+static struct sim_board *watchdog_board(uint32_t optr, const char *image)
+{
+	struct sim_config cfg;
+	struct sim_board *sb;
+
+	sim_config_default(&cfg);
+	cfg.optr = optr;
+	sb = board_new(&cfg);
+	board_load(sb, "stub.elf", 0);
+	if (image)
+		board_load(sb, image, SYSBOOT_HEADER_ADDR);
+	return sb;
+}
+
+static unsigned resets(struct sim_board *sb, const char *cause)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sim_trace_count(sb); i++) {
+		const struct sim_trace_entry *e = sim_trace_get(sb, i);
+
+		n += e->kind == SIM_TRACE_RESET && strstr(e->text, cause) != NULL;
+	}
+	return n;
+}
+
+/* Run with the application up, ask it for the ROM, stay in the ROM: no watchdog reset. */
+static void enter_the_rom_under_a_watchdog(struct sim_board *sb, const char *banner)
+{
+	sim_power_on(sb);
+	assert_true(run_until_uart(sb, banner, 500));
+	run_for(sb, 2000);                   /* 4 times the 512 ms reset timeout */
+	sim_uart_send(sb, 2, "bootloader\r\n", 12);
+	assert_true(run_until_uart(sb, "entering bootloader", 100));
+	run_for(sb, 20);
+	assert_true(rom_answers(sb));
+	run_for(sb, 3000);
+	assert_true(sim_in_rom(sb));
+	assert_false(traced(sb, SIM_TRACE_WATCHDOG, "expired"));
+	assert_int_equal(resets(sb, "independent watchdog"), 0);
+}
+
+static void hardware_watchdog_application_and_rom(void **state)
+{
+	struct sim_board *sb = watchdog_board(OPTR_HW_WATCHDOG, "app-v1.img");
+
+	(void)state;
+	/* IWDG_SW = 0: it runs from every reset; the application refreshes it. */
+	enter_the_rom_under_a_watchdog(sb, BANNER "1.0.0");
+	assert_true(traced(sb, SIM_TRACE_WATCHDOG, "independent watchdog started"));
+	/* AN2606: the ROM takes it over (prescaler to its maximum, refreshed). */
+	assert_true(traced(sb, SIM_TRACE_WATCHDOG, "the ROM sets the watchdog prescaler to /256"));
+	sim_board_free(sb);
+}
+
+static void application_started_watchdog(void **state)
+{
+	struct sim_board *sb = watchdog_board(0, "app-wdg-v1.img");
+
+	(void)state;
+	enter_the_rom_under_a_watchdog(sb, BANNER "1.0.0");
+	assert_true(traced(sb, SIM_TRACE_WATCHDOG, "independent watchdog started"));
+	sim_board_free(sb);
+}
+
+static void unrefreshed_watchdog_would_reset(void **state)
+{
+	struct sim_board *sb = watchdog_board(OPTR_HW_WATCHDOG, NULL);
+
+	(void)state;
+	/* The check above can fail: an image-less board spins in nothing but the ROM... */
+	sim_power_on(sb);
+	run_for(sb, 10);
+	assert_true(rom_answers(sb));
+	sim_board_free(sb);
+	/* ...while a board whose code never refreshes is reset by it. */
+	sb = watchdog_board(OPTR_HW_WATCHDOG, NULL);
+	board_load(sb, "tests/systick.elf", 0);
+	sim_power_on(sb);
+	run_for(sb, 1200);
+	assert_true(traced(sb, SIM_TRACE_WATCHDOG, "expired"));
+	sim_board_free(sb);
+}
+
+/*
+ * A 640 KB image takes the stub about 0.8 s to check at 4 MHz, longer than
+ * the hardware watchdog's 512 ms: it must refresh as it goes.
+ */
+static void stub_refreshes_the_watchdog_through_a_large_image(void **state)
+{
+	static uint8_t img[SYSBOOT_HEADER_SLOT + 640u * 1024u];
+	struct sysboot_image_header hdr;
+	uint8_t *body = img + SYSBOOT_HEADER_SLOT;
+	uint32_t size = sizeof(img) - SYSBOOT_HEADER_SLOT, i;
+	struct sim_board *sb = watchdog_board(OPTR_HW_WATCHDOG, NULL);
+	size_t len;
+	char err[256];
+	FILE *f = fopen(fw_path("app-v1.img"), "rb");
+
+	(void)state;
+	assert_non_null(f);
+	len = fread(img, 1, sizeof(img), f);
+	fclose(f);
+	for (i = (uint32_t)len - SYSBOOT_HEADER_SLOT; i < size; i++)
+		body[i] = (uint8_t)(i * 31u);
+	sysboot_image_header_decode(&hdr, img);
+	sysboot_image_header_init(&hdr, size, sysboot_crc32(body, size), hdr.app_version);
+	sysboot_image_header_encode(img, &hdr);
+	assert_int_equal(sim_load_bytes(sb, SYSBOOT_HEADER_ADDR, img, sizeof(img), err, sizeof(err)), 0);
+	sim_power_on(sb);
+	if (!run_until_uart(sb, BANNER "1.0.0", 3000)) {
+		dump_trace(sb);
+		fail_msg("no banner");
+	}
+	assert_true(board_of(sb)->now > SIM_MS(512));   /* the check did outlast the timeout */
+	assert_false(traced(sb, SIM_TRACE_WATCHDOG, "expired"));
+	sim_board_free(sb);
+}
+
 static void button_held_at_reset_enters_the_rom(void **state)
 {
 	struct sim_board *sb = board_with_app("app-v1.img");
@@ -378,6 +502,10 @@ int main(void)
 		cmocka_unit_test(torn_bits_in_the_image_fail_its_crc),
 		cmocka_unit_test(ecc_error_in_the_header_falls_back_to_the_rom),
 		cmocka_unit_test(malformed_images_are_refused_by_the_stub),
+		cmocka_unit_test(hardware_watchdog_application_and_rom),
+		cmocka_unit_test(application_started_watchdog),
+		cmocka_unit_test(unrefreshed_watchdog_would_reset),
+		cmocka_unit_test(stub_refreshes_the_watchdog_through_a_large_image),
 		cmocka_unit_test(button_held_at_reset_enters_the_rom),
 		cmocka_unit_test(go_from_the_rom_starts_the_application),
 		cmocka_unit_test(request_with_a_wrong_check_is_ignored),

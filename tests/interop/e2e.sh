@@ -152,6 +152,31 @@ whole-bank)
 	grep -q 'bank 2 erased' "$TMP/trace" || fail "no bank 2 erase in the trace"
 	grep -q 'page [0-3] erased' "$TMP/trace" && fail "a page of the boot stub was erased"
 	;;
+watchdog-hw)
+	# OPTR.IWDG_SW = 0: the watchdog runs from every reset (512 ms); the
+	# application refreshes it, the ROM takes it over (AN2606), the stub
+	# refreshes it while it checks the new image.
+	start_sim --optr 0xFFEEF8AA --trace "$TMP/trace" "$FW/stub.elf" "$v1@0x08002000"
+	sleep 1.5
+	run 0 update "$v2" --port "$PORT"
+	expect_out 'confirmed: the board runs v2.0.0'
+	sleep 1
+	stop_sim
+	grep -q "the ROM sets the watchdog prescaler to /256" "$TMP/trace" || fail "the ROM did not take the watchdog over"
+	! grep -q "watchdog expired" "$TMP/trace" || fail "a watchdog reset: $(grep expired "$TMP/trace")"
+	;;
+watchdog-sw)
+	# An application that starts its own watchdog (50 ms), updated to
+	# another that does too.
+	start_sim --trace "$TMP/trace" "$FW/stub.elf" "$FW/app-wdg-v1.img@0x08002000"
+	sleep 1
+	run 0 update "$FW/app-wdg-v2.img" --port "$PORT"
+	expect_out 'confirmed: the board runs v2.0.0'
+	sleep 1
+	stop_sim
+	[ "$(grep -c "independent watchdog started" "$TMP/trace")" -eq 2 ] || fail "v1 and v2 did not both start their watchdog"
+	! grep -q "watchdog expired" "$TMP/trace" || fail "a watchdog reset: $(grep expired "$TMP/trace")"
+	;;
 rdp)
 	# Readout protection level 1: every command says what it means, and
 	# nothing erases the flash without --yes-erase-everything.

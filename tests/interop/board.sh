@@ -3,16 +3,18 @@
 #
 # Set SIM, SYSBOOT and NAME before sourcing, and TRANSPORT to choose how the
 # host reaches the board's ROM bootloader: usart (AN3155 on USART2, through
-# a pseudo-terminal; the default). A transport is these functions only:
-# start_sim puts the board on it, host_update runs `sysboot update` over it.
+# a pseudo-terminal; the default) or dfu (the ROM's USB DFU device, served
+# through umockdev; the application is asked on USART2). A transport is
+# these functions only: start_sim puts the board on it, host_update runs
+# `sysboot update` over it.
 # Provides TMP, PORT, fail, start_sim, stop_sim, wait_sim, host_update,
 # board_state, and cleans up the temp dir and any emulator left running.
 
 TRANSPORT=${TRANSPORT:-usart}
 case $TRANSPORT in
-usart) ;;
+usart|dfu) ;;
 *)
-	echo "FAIL: unknown transport '$TRANSPORT' (known: usart)" >&2
+	echo "FAIL: unknown transport '$TRANSPORT' (known: usart, dfu)" >&2
 	exit 1
 	;;
 esac
@@ -34,11 +36,18 @@ fail() {
 # start_sim [sysboot-sim options and firmware...]: the board on the
 # transport, flash kept in $TMP/board.bin, its messages in $TMP/sim.log.
 start_sim() {
-	rm -f "$PORT"
+	rm -f "$PORT" "$TMP/env"
+	if [ "$TRANSPORT" = dfu ]; then
+		set -- --usb "umockdev:$TMP/env" "$@"
+	fi
 	"$SIM" --flash "$TMP/board.bin" --usart2 "pty:$PORT" "$@" > "$TMP/sim.log" 2>&1 &
 	PID=$!
 	n=0
-	while [ ! -e "$PORT" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	while { [ ! -e "$PORT" ] || { [ "$TRANSPORT" = dfu ] && [ ! -s "$TMP/env" ]; }; } &&
+	      [ $n -lt 50 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
 	[ -e "$PORT" ] || fail "the emulator did not start: $(cat "$TMP/sim.log")"
 }
 
@@ -70,7 +79,17 @@ wait_sim() {
 host_update() {
 	img=$1
 	shift
-	"$SYSBOOT" update "$img" --port "$PORT" "$@"
+	case $TRANSPORT in
+	usart)
+		"$SYSBOOT" update "$img" --port "$PORT" "$@"
+		;;
+	dfu)
+		# The libusb client in the emulator's umockdev testbed (an
+		# ASan-built one after the preload library).
+		ASAN_OPTIONS="verify_asan_link_order=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+			env $(cat "$TMP/env") "$SYSBOOT" update "$img" --port usb --enter-port "$PORT" "$@"
+		;;
+	esac
 }
 
 # board_state: power the board in $TMP/board.bin up as it is and say what it

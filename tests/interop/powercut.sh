@@ -12,8 +12,10 @@
 #   erase    inside a page erase (the header's page first, then the body's)
 #   program  inside a double-word program of the body (torn: ecc, bits, none)
 #   block    just after a block was acknowledged, before the next one
+#            (the ACK of a Write Memory; over DFU, the GETSTATUS after it)
 #   header   inside one of the header's 8 double words, written last (torn)
-#   go       after Go, while the stub checks the image and starts it
+#   go       after Go (DfuSe: leave), while the stub checks the image and
+#            starts it
 #
 # Each board is powered again from its flash file and watched: its trace
 # says which of the three it started, or it is a brick (a fault, or nothing
@@ -51,9 +53,14 @@ PROGRAMS=$(count_of program)
 BLOCKS=$(count_of block)
 ENTRY_GAP=$(($(us_of "page [0-9]* erased") - 22000 - $(us_of "ROM bootloader entered")))
 # From Go to the application's USART set-up: the stub checking the image.
-STUB_GAP=$(awk '/Go 0x08000000/ { go = $2 } go && /transmitter on/ && $2 > go { printf "%d", ($2 - go) * 1000000; exit }' \
+STUB_GAP=$(awk '/Go 0x08000000|DFU leave to 0x08000000:/ { go = $2 }
+	go && /transmitter on/ && $2 > go { printf "%d", ($2 - go) * 1000000; exit }' \
 	FS='[][ s]+' "$TMP/full.trace")
-BODY_PROGRAMS=$((PROGRAMS - 32))   # the header's 256-byte block is programmed last
+# The block holding the header is programmed last: 256 bytes over AN3155,
+# 2048 (the ROM's transfer size) over DfuSe.
+HEADER_BLOCK=256
+[ "$TRANSPORT" = dfu ] && HEADER_BLOCK=2048
+BODY_PROGRAMS=$((PROGRAMS - HEADER_BLOCK / 8))
 [ "${ERASES:-0}" -gt 0 ] && [ "$BODY_PROGRAMS" -gt 0 ] && [ "${BLOCKS:-0}" -gt 1 ] &&
 	[ "$ENTRY_GAP" -gt 0 ] && [ "${STUB_GAP:-0}" -gt 0 ] ||
 	fail "cannot find the update's steps in the reference run: $(cat "$TMP/sim.log")"

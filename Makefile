@@ -57,7 +57,7 @@ demo: deps
 CUTS_PER_PHASE ?= 8
 TRANSPORT ?= usart
 RUNS ?= 6
-RATES ?= 200:1000:1000:100 500:2000:2000:300 1000:4000:4000:500
+RATES ?= 200:1000:1000:100 500:2000:2000:300 700:3000:3000:300
 reliability: deps
 	$(MAKE) all
 	tests/interop/powercut.sh $(BUILD)/host/sysboot $(BUILD)/sim/sysboot-sim $(BUILD)/firmware \

@@ -1,7 +1,7 @@
 /*
  * badimage.h - malformed application images, made from a good one: one
  * per way an image can be wrong, each with the verdict the stub and the
- * tool must give. The tool's tests (malformed.sh, through mkbadimg) and the
+ * tool must give. The tool's tests (image_cli.sh, through mkbadimg) and the
  * stub's on the emulated board (tests/firmware) use the same list.
  */
 #ifndef TESTS_HOST_BADIMAGE_H

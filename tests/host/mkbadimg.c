@@ -1,6 +1,6 @@
 /*
  * mkbadimg.c - write a malformed copy of an application image, for the
- * shell tests of the tool's refusals (malformed.sh).
+ * shell tests of the tool's refusals (image_cli.sh).
  *
  * usage: mkbadimg GOOD.img KIND OUT.img   (KIND: see badimage.c; "list" prints them)
  */

@@ -69,7 +69,7 @@ reliability: deps
 # corpus in tests/fuzz/corpus; FUZZ_KEEP=1 merges the inputs that reach new
 # code into it. Prints executions and coverage per fuzzer.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= elf ihex srec dfu fwfile image rom_usart rom_dfu
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_KEEP ?=
 fuzz: deps
 	$(MAKE) all san

@@ -29,7 +29,7 @@
 #define RESYNC_BYTE_MS         50u
 #define RESYNC_PROBES          4u
 #define RESYNC_FILL            0xFFu  /* see resync() */
-#define RESYNC_CHUNK           32u
+#define RESYNC_CHUNK           128u   /* 11 ms at 115200: the overshoot is harmless */
 #define RESYNC_FILL_MAX        300u   /* > 256 data + length + checksum */
 #define RESYNC_FILL_ERASE      (2u * 65536u + 4096u) /* a garbled page count, and bytes lost */
 #define ERASE_CHUNK            32u    /* pages per Extended Erase */

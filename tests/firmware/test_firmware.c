@@ -270,6 +270,22 @@ static void malformed_images_are_refused_by_the_stub(void **state)
 	}
 }
 
+static void other_nmi_in_the_stub_enters_the_rom(void **state)
+{
+	struct sim_board *sb = board_with_app("app-v1.img");
+
+	(void)state;
+	/* 2 ms in, the stub is computing the CRC: an NMI that is no ECC error. */
+	sim_power_on(sb);
+	run_for(sb, 2);
+	assert_false(sim_in_rom(sb));
+	nvic_set_pending(board_of(sb), EXC_NMI);
+	run_for(sb, 10);
+	assert_true(rom_answers(sb));
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_ENTERED), SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_NMI);
+	sim_board_free(sb);
+}
+
 /* ---- The independent watchdog ------------------------------------------------ */
 
 #define OPTR_HW_WATCHDOG (FLASH_OPTR_DEFAULT & ~FLASH_OPTR_IWDG_SW)
@@ -502,6 +518,7 @@ int main(void)
 		cmocka_unit_test(torn_bits_in_the_image_fail_its_crc),
 		cmocka_unit_test(ecc_error_in_the_header_falls_back_to_the_rom),
 		cmocka_unit_test(malformed_images_are_refused_by_the_stub),
+		cmocka_unit_test(other_nmi_in_the_stub_enters_the_rom),
 		cmocka_unit_test(hardware_watchdog_application_and_rom),
 		cmocka_unit_test(application_started_watchdog),
 		cmocka_unit_test(unrefreshed_watchdog_would_reset),

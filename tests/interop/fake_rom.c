@@ -267,6 +267,13 @@ void *fake_rom_main(void *arg)
 				txb(r, AN3155_NACK);
 				break;
 			}
+			for (i = 0; i < n && r->erase_nack_page; i++)
+				if (((unsigned)buf[2 + 2 * i] << 8 | buf[3 + 2 * i]) == r->erase_nack_page)
+					break;
+			if (r->erase_nack_page && i < n) {
+				txb(r, AN3155_NACK);
+				break;
+			}
 			for (i = 0; i < n; i++) {
 				unsigned pg = (unsigned)buf[2 + 2 * i] << 8 | buf[3 + 2 * i];
 
@@ -283,6 +290,8 @@ void *fake_rom_main(void *arg)
 			txb(r, AN3155_ACK);
 			if (!rx_addr(r, &addr))
 				break;
+			if (r->drop_go_ack)
+				break;   /* the ACK lost on the line, the Go never done */
 			r->go_addr = addr;
 			txb(r, AN3155_ACK);
 			boot_stub(r);

@@ -40,6 +40,7 @@ struct faults {
 	uint8_t corrupt_mask;
 	unsigned long drop_out;      /* ROM to host */
 	unsigned frame_drop_at;      /* drop byte k of every frame received since the ROM last spoke */
+	unsigned long mute_after;    /* host to ROM: every byte after this one lost */
 };
 
 struct rig {
@@ -78,7 +79,7 @@ static void *rom_main(void *arg)
 
 	while (read(r->fd, &b, 1) == 1) {
 		r->in++;
-		if (r->in == r->f.drop_in)
+		if (r->in == r->f.drop_in || (r->f.mute_after && r->in > r->f.mute_after))
 			continue;
 		if (r->f.frame_drop_at && ++r->frame == r->f.frame_drop_at)
 			continue;
@@ -242,6 +243,19 @@ static void go_without_its_last_ack_is_not_repeated(void **state)
 	assert_non_null(strstr(an3155_error(&r->an), "to Go at 0x08000000 (waiting for the answer to the address, 1 attempt): it may have carried it out"));
 }
 
+static void rom_that_stopped_listening_is_reported(void **state)
+{
+	struct rig *r = *state;
+
+	/* After the sync, nothing reaches the ROM any more: no fill, no probe. */
+	r->f.mute_after = 1;
+	start(r);
+	assert_int_equal(an3155_resync(&r->an), AN_ERR_TIMEOUT);
+	assert_string_equal(an3155_error(&r->an),
+			    "no answer from the ROM bootloader on engine after 135168 filler bytes "
+			    "and 4 probes: it no longer listens (reset the board)");
+}
+
 static void redo_only_what_leaves_the_board_in_the_rom(void **state)
 {
 	struct update_result res;
@@ -270,6 +284,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(failed_command_leaves_the_rom_in_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(long_block_is_written_in_pieces, setup, teardown),
 		cmocka_unit_test_setup_teardown(go_without_its_last_ack_is_not_repeated, setup, teardown),
+		cmocka_unit_test_setup_teardown(rom_that_stopped_listening_is_reported, setup, teardown),
 		cmocka_unit_test(redo_only_what_leaves_the_board_in_the_rom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

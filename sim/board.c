@@ -1312,6 +1312,7 @@ void sim_config_default(struct sim_config *cfg)
 	cfg->timing.rom_usb_connect = SIM_MS(300);     /* AN2606 "USB connection" */
 	cfg->timing.usb_bit = SIM_S(1) / 12000000u;    /* full speed, 12 Mbit/s */
 	cfg->usb_bcd_device = 0x2200u;      /* as other STM32 ROMs (UNCERTAIN for the L476) */
+	cfg->rom_usb_irq_priority = 0x60u;  /* UNCERTAIN (sim.h) */
 }
 
 static void poll_event(struct board *b, void *arg);

@@ -339,6 +339,17 @@ void cpu_check_exceptions(struct board *b, uint32_t return_pc);
 bool cpu_exception_return(struct board *b, uint32_t exc_return);
 bool cpu_take_svc(struct board *b);
 void systick_clock_changed(struct board *b);
+/*
+ * Priorities as ARMv7-M compares them (B1.5.4): an exception's (-3 reset,
+ * -2 NMI, -1 HardFault, else its NVIC byte), the group part of one under
+ * AIRCR.PRIGROUP, and the execution priority now (256: nothing masked;
+ * lowered by active exceptions, BASEPRI, PRIMASK to 0, FAULTMASK to -1).
+ * An exception preempts only with a group priority below the execution
+ * priority.
+ */
+int cpu_exception_priority(const struct board *b, unsigned exc);
+int cpu_group_priority(const struct board *b, int prio);
+int cpu_execution_priority(const struct board *b);
 
 /* rcc.c */
 void rcc_reset(struct board *b, enum reset_kind kind, enum sim_reset_cause cause);
@@ -359,6 +370,24 @@ void board_add_periph(struct board *b, const struct periph *p);
 void rcc_register(struct board *b);
 void cpu_register(struct board *b);
 void periph_register(struct board *b);
+
+/*
+ * rom_usb_verdict.c: would the ROM's USB DFU work if the ROM were entered
+ * now? The ROM model decides with it at entry, and diagnose asks it at the
+ * same instant, so both give the same answer.
+ */
+struct rom_usb_verdict {
+	bool clock;                  /* the ROM can make its 48 MHz USB clock (AN2606) */
+	bool irq;                    /* its OTG_FS interrupt can be taken */
+	uint8_t irq_priority;        /* the NVIC priority the ROM gives it (cfg.rom_usb_irq_priority) */
+	int execution_priority;      /* the CPU's at entry (cpu_execution_priority) */
+	char clock_why[160];         /* !clock: what the board lacks */
+	char irq_why[200];           /* !irq: what keeps the interrupt out */
+};
+
+/* The clock half alone, from the board's configuration: true, or false and why. */
+bool rom_usb_clock(const struct sim_config *cfg, char *why, size_t n);
+void rom_usb_judge(const struct board *b, struct rom_usb_verdict *v);
 
 /* rom.c: the native ROM bootloader model. */
 int rom_init(struct board *b, char *err, size_t errlen);

@@ -90,6 +90,16 @@ int board_option(struct sim_config *cfg, int opt, const char *arg, char *err, si
 			return -1;
 		}
 		return 0;
+	case BOARD_OPT_ROM_USB_PRIORITY:
+		if (number(arg, &v, "rom-usb-priority", err, errlen) < 0)
+			return -1;
+		if (v > 15) {
+			snprintf(err, errlen, "--rom-usb-priority %s: the STM32L476 has 16 priority levels, 0 to 15", arg);
+			return -1;
+		}
+		/* Four implemented bits, the top of the byte (RM0351 11.3). */
+		cfg->rom_usb_irq_priority = (uint8_t)(v << 4);
+		return 0;
 	}
 	snprintf(err, errlen, "not a board option");
 	return -1;

@@ -21,6 +21,7 @@ enum {
 	BOARD_OPT_ROM_IWDG,
 	BOARD_OPT_TORN,
 	BOARD_OPT_OPTR,
+	BOARD_OPT_ROM_USB_PRIORITY,
 	BOARD_OPT_END,
 };
 
@@ -34,7 +35,8 @@ enum {
 	{ "vbat", no_argument, NULL, BOARD_OPT_VBAT }, \
 	{ "rom-iwdg", required_argument, NULL, BOARD_OPT_ROM_IWDG }, \
 	{ "torn-program", required_argument, NULL, BOARD_OPT_TORN }, \
-	{ "optr", required_argument, NULL, BOARD_OPT_OPTR }
+	{ "optr", required_argument, NULL, BOARD_OPT_OPTR }, \
+	{ "rom-usb-priority", required_argument, NULL, BOARD_OPT_ROM_USB_PRIORITY }
 
 #define BOARD_OPTIONS_USAGE \
 	"  --flash FILE          keep the flash in FILE between runs (created erased)\n" \
@@ -51,7 +53,10 @@ enum {
 	"                        none (unwritten, default), bits (partly programmed),\n" \
 	"                        ecc (partly programmed, bad ECC: reading it raises an NMI)\n" \
 	"  --optr VALUE          program the option bytes' OPTR before power-on (factory\n" \
-	"                        0xFFEFF8AA; e.g. 0xFFEEF8AA: IWDG_SW = 0, hardware watchdog)\n"
+	"                        0xFFEFF8AA; e.g. 0xFFEEF8AA: IWDG_SW = 0, hardware watchdog)\n" \
+	"  --rom-usb-priority N  the NVIC priority level (0..15, default 6) the ROM gives its\n" \
+	"                        USB interrupt: BASEPRI or a handler at that level or more\n" \
+	"                        urgent at the jump stops USB DFU; see docs/sim.md\n"
 
 static inline int board_option_p(int opt)
 {

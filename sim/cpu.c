@@ -24,7 +24,7 @@
 
 /* ---- Priorities ----------------------------------------------------------- */
 
-static int exc_priority(const struct board *b, unsigned exc)
+int cpu_exception_priority(const struct board *b, unsigned exc)
 {
 	switch (exc) {
 	case EXC_RESET:
@@ -39,7 +39,7 @@ static int exc_priority(const struct board *b, unsigned exc)
 }
 
 /* The group priority: PRIGROUP splits priority into group and subpriority. */
-static int group_priority(const struct board *b, int prio)
+int cpu_group_priority(const struct board *b, int prio)
 {
 	unsigned prigroup = (b->nvic.aircr >> 8) & 7u;
 	uint8_t mask = (uint8_t)(0xFFu << (prigroup + 1u));
@@ -49,14 +49,14 @@ static int group_priority(const struct board *b, int prio)
 	return prio & mask;
 }
 
-static int execution_priority(struct board *b)
+int cpu_execution_priority(const struct board *b)
 {
 	int prio = 256;
 	uint32_t primask = 0, basepri = 0, faultmask = 0;
 	unsigned i;
 
 	for (i = 0; i < b->nvic.depth; i++) {
-		int p = group_priority(b, exc_priority(b, b->nvic.active_stack[i]));
+		int p = cpu_group_priority(b, cpu_exception_priority(b, b->nvic.active_stack[i]));
 
 		if (p < prio)
 			prio = p;
@@ -64,8 +64,8 @@ static int execution_priority(struct board *b)
 	uc_reg_read(b->uc, UC_ARM_REG_PRIMASK, &primask);
 	uc_reg_read(b->uc, UC_ARM_REG_BASEPRI, &basepri);
 	uc_reg_read(b->uc, UC_ARM_REG_FAULTMASK, &faultmask);
-	if ((basepri & 0xFFu) && group_priority(b, (int)(basepri & 0xFFu)) < prio)
-		prio = group_priority(b, (int)(basepri & 0xFFu));
+	if ((basepri & 0xFFu) && cpu_group_priority(b, (int)(basepri & 0xFFu)) < prio)
+		prio = cpu_group_priority(b, (int)(basepri & 0xFFu));
 	if ((primask & 1u) && prio > 0)
 		prio = 0;
 	if ((faultmask & 1u) && prio > -1)
@@ -168,7 +168,7 @@ void cpu_check_exceptions(struct board *b, uint32_t return_pc)
 		if (!b->nvic.pending[i] || b->nvic.active[i] || !exc_enabled(b, i))
 			continue;
 		any_pending = true;
-		p = exc_priority(b, i);
+		p = cpu_exception_priority(b, i);
 		/* Same priority: the lower exception number wins (B1.5.4). */
 		if (p < best_prio) {
 			best_prio = p;
@@ -179,8 +179,8 @@ void cpu_check_exceptions(struct board *b, uint32_t return_pc)
 		b->nvic.check = false;
 		return;
 	}
-	exec_prio = execution_priority(b);
-	if (group_priority(b, best_prio) < exec_prio) {
+	exec_prio = cpu_execution_priority(b);
+	if (cpu_group_priority(b, best_prio) < exec_prio) {
 		take_exception(b, best, return_pc);
 		return;
 	}
@@ -253,7 +253,7 @@ bool cpu_take_svc(struct board *b)
 
 	/* SVC is synchronous: it must be taken now, or it escalates (B1.5.12). */
 	uc_reg_read(b->uc, UC_ARM_REG_PC, &pc);
-	if (group_priority(b, exc_priority(b, EXC_SVCALL)) >= execution_priority(b))
+	if (cpu_group_priority(b, cpu_exception_priority(b, EXC_SVCALL)) >= cpu_execution_priority(b))
 		return false;
 	take_exception(b, EXC_SVCALL, pc);
 	return true;

@@ -7,6 +7,7 @@
  * the symptom each gives on a real board). A check that could not be
  * made, because the run never got that far, says so and why.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -27,12 +28,6 @@ static const char *const irq_names[STM32_IRQ_COUNT] = {
 	"DFSDM1_FLT2", "COMP", "LPTIM1", "LPTIM2", "OTG_FS", "DMA2_CH6", "DMA2_CH7",
 	"LPUART1", "QUADSPI", "I2C3_EV", "I2C3_ER", "SAI1", "SAI2", "SWPMI1", "TSC",
 	"LCD", "AES", "RNG", "FPU",
-};
-
-/* AN2606, STM32L47x/48x: the HSE frequencies the ROM's USB DFU can use. */
-static const uint32_t dfu_hse_hz[] = {
-	24000000u, 20000000u, 18000000u, 16000000u, 12000000u, 9000000u, 8000000u,
-	6000000u, 4000000u,
 };
 
 /* ---- Building checks ------------------------------------------------------ */
@@ -474,16 +469,25 @@ static void check_nvic(const struct diag_obs *ob, struct diag_report *r)
 	fix(c, "Before the jump, for every NVIC register: NVIC->ICER[i] = 0xFFFFFFFF; NVIC->ICPR[i] = 0xFFFFFFFF; (and stop the peripherals that raise them).");
 }
 
+/*
+ * Whether the ROM's USB DFU can take its interrupt is the ROM model's
+ * verdict, made at the same instant (e->usb, rom_usb_verdict.c): this
+ * check says why in the firmware's terms, and never disagrees with what
+ * the emulated board then does.
+ */
 static void check_interrupts(const struct diag_obs *ob, struct diag_report *r)
 {
 	struct diag_check *c = check(r, "primask", "Interrupts can be taken at the jump (thread mode; PRIMASK, BASEPRI, FAULTMASK clear)");
 	const struct diag_entry *e = first_entry(ob);
 	enum diag_status st = ob->o->iface == DIAG_IF_USART ? DIAG_WARNING : DIAG_FAILED;
+	unsigned basepri;
 
 	if (!reached(ob, c))
 		return;
+	basepri = e->basepri & 0xFFu;
 	if (e->ipsr) {
 		char exc[40];
+		size_t n;
 
 		if (e->ipsr >= EXC_IRQ0 && e->ipsr - EXC_IRQ0 < STM32_IRQ_COUNT)
 			snprintf(exc, sizeof(exc), "%s's handler", irq_names[e->ipsr - EXC_IRQ0]);
@@ -492,19 +496,37 @@ static void check_interrupts(const struct diag_obs *ob, struct diag_report *r)
 		verdict(c, DIAG_FAILED,
 			"The jump was made inside an exception handler (%s, IPSR = %u): the ROM runs in handler mode, at that exception's priority, so none of its own interrupts of the same or lower priority can be taken, and the exception is never returned from.",
 			exc, e->ipsr);
+		n = strlen(c->summary);
+		snprintf(c->summary + n, sizeof(c->summary) - n, e->usb.irq ?
+			 " Its USB interrupt (priority 0x%02X in the model, --rom-usb-priority) is more urgent and still runs; the application it starts runs in handler mode all the same." :
+			 " Its USB interrupt (priority 0x%02X in the model, --rom-usb-priority) is one of them: the board never shows up as a DFU device.",
+			 e->usb.irq_priority);
 		place(r, c, "the branch into the ROM", e->branch_pc);
 		fix(c, "Do not jump from an interrupt handler: set a flag there, and enter the ROM from thread mode (better, through a reset).");
 		return;
 	}
-	if ((e->primask & 1u) || (e->faultmask & 1u) || (e->basepri & 0xFFu)) {
+	if ((e->primask & 1u) || (e->faultmask & 1u)) {
 		verdict(c, st,
 			"Interrupts were masked when the CPU reached the ROM (PRIMASK = %u, FAULTMASK = %u, BASEPRI = 0x%02X): __disable_irq() with no __enable_irq() before the jump. The ROM's USART protocol polls and still works; its USB DFU is driven by interrupts and never answers, so the board does not show up as a DFU device (AN2606: interrupts must be enabled at the jump on products whose bootloader uses them).",
-			e->primask & 1u, e->faultmask & 1u, e->basepri & 0xFFu);
+			e->primask & 1u, e->faultmask & 1u, basepri);
 		place(r, c, "the branch into the ROM", e->branch_pc);
 		fix(c, "After clearing every NVIC enable and pending bit, __enable_irq() (and BASEPRI = 0) right before the branch.");
 		return;
 	}
-	verdict(c, DIAG_PASSED, "PRIMASK, FAULTMASK and BASEPRI were clear, in thread mode.");
+	if (!basepri) {
+		verdict(c, DIAG_PASSED, "PRIMASK, FAULTMASK and BASEPRI were clear, in thread mode.");
+		return;
+	}
+	if (!e->usb.irq)
+		verdict(c, st,
+			"BASEPRI was 0x%02X when the CPU reached the ROM: interrupts of priority 0x%02X to 0xF0 were masked, the ROM's USB interrupt among them (0x%02X in the model, --rom-usb-priority: AN2606 does not give it). The ROM's USART protocol polls and still works; its USB DFU never answers, so the board does not show up as a DFU device.",
+			basepri, basepri, e->usb.irq_priority);
+	else
+		verdict(c, DIAG_WARNING,
+			"BASEPRI was 0x%02X when the CPU reached the ROM. The ROM's USB interrupt is more urgent in the model (0x%02X, --rom-usb-priority), so its USB DFU works here; but AN2606 does not give that priority, and a ROM using 0x%02X or less urgent would never take it.",
+			basepri, e->usb.irq_priority, basepri);
+	place(r, c, "the branch into the ROM", e->branch_pc);
+	fix(c, "Clear BASEPRI as well as PRIMASK right before the branch: __set_BASEPRI(0); __enable_irq(); (a jump from inside an RTOS critical section leaves BASEPRI set).");
 }
 
 static const char *rom_iwdg_words(enum sim_rom_iwdg mode)
@@ -558,43 +580,30 @@ static void check_watchdog(const struct diag_obs *ob, struct diag_report *r)
 		user, at256, ms(startup), rom_iwdg_words(cfg->rom_iwdg));
 }
 
-static bool dfu_hse(uint32_t hz)
-{
-	unsigned i;
-
-	for (i = 0; i < sizeof(dfu_hse_hz) / sizeof(dfu_hse_hz[0]); i++)
-		if (dfu_hse_hz[i] == hz)
-			return true;
-	return false;
-}
-
+/* The ROM model's own rule (rom_usb_clock), from the board's configuration. */
 static void check_usb_clock(const struct diag_obs *ob, struct diag_report *r)
 {
 	struct diag_check *c = check(r, "usb-clock", "USB DFU has a clock: an LSE, or an HSE the ROM knows");
 	const struct sim_config *cfg = &ob->o->cfg;
+	char why[160];
 
 	if (ob->o->iface == DIAG_IF_USART) {
 		verdict(c, DIAG_NOT_CHECKED, "not checked: only the USART is wanted (--interface usart)");
 		return;
 	}
-	if (cfg->lse) {
-		verdict(c, DIAG_PASSED, "The board has a 32.768 kHz LSE: the ROM trims the MSI to 48 MHz with it for USB.");
+	if (rom_usb_clock(cfg, why, sizeof(why))) {
+		if (cfg->lse)
+			verdict(c, DIAG_PASSED, "The board has a 32.768 kHz LSE: the ROM trims the MSI to 48 MHz with it for USB.");
+		else
+			verdict(c, DIAG_PASSED, "The board has no LSE, but an HSE of %g MHz, one the ROM's USB DFU can use.",
+				cfg->hse_hz / 1e6);
 		return;
 	}
-	if (cfg->hse_hz && dfu_hse(cfg->hse_hz)) {
-		verdict(c, DIAG_PASSED, "The board has no LSE, but an HSE of %g MHz, one the ROM's USB DFU can use.",
-			cfg->hse_hz / 1e6);
-		return;
-	}
+	why[0] = (char)toupper((unsigned char)why[0]);
 	verdict(c, ob->o->iface == DIAG_IF_USB ? DIAG_FAILED : DIAG_WARNING,
-		"The board has no 32.768 kHz LSE and %s: the ROM cannot make its 48 MHz USB clock and does not offer USB DFU (AN2606: an LSE, or an HSE of 24, 20, 18, 16, 12, 9, 8, 6 or 4 MHz). Only its USART (and I2C, SPI) work; a USB host sees no DFU device.",
-		cfg->hse_hz ? "its HSE is not one of the frequencies the ROM knows" : "no HSE");
-	if (cfg->hse_hz) {
-		size_t n = strlen(c->summary);
-
-		snprintf(c->summary + n, sizeof(c->summary) - n, " (HSE here: %g MHz.)", cfg->hse_hz / 1e6);
-	}
-	fix(c, "Fit a 32.768 kHz crystal, or an HSE of one of those frequencies; or update over the ROM's USART.");
+		"%s: the ROM cannot make its 48 MHz USB clock and does not offer USB DFU (AN2606). Only its USART (and I2C, SPI) work; a USB host sees no DFU device.",
+		why);
+	fix(c, "Fit a 32.768 kHz crystal, or an HSE of 24, 20, 18, 16, 12, 9, 8, 6 or 4 MHz; or update over the ROM's USART.");
 }
 
 static void check_rom_answers(const struct diag_obs *ob, struct diag_report *r)

@@ -42,6 +42,7 @@ struct diag_entry {
 	uint32_t nvic_enabled[3], nvic_pending[3];
 	bool systick_pending, pendsv_pending;
 	uint32_t primask, basepri, faultmask, ipsr;
+	struct rom_usb_verdict usb;  /* what the ROM model makes of its USB DFU (rom_usb_judge) */
 	bool iwdg_running;
 	uint32_t iwdg_pr, iwdg_rlr;
 	sim_time_t iwdg_remaining;   /* before it resets the board */

@@ -230,6 +230,7 @@ static void on_rom_entry(void *ctx, struct sim_board *sb, uint32_t from_pc)
 	uc_reg_read(b->uc, UC_ARM_REG_BASEPRI, &e->basepri);
 	uc_reg_read(b->uc, UC_ARM_REG_FAULTMASK, &e->faultmask);
 	uc_reg_read(b->uc, UC_ARM_REG_IPSR, &e->ipsr);
+	rom_usb_judge(b, &e->usb);
 	e->iwdg_running = b->iwdg.running;
 	e->iwdg_pr = b->iwdg.pr;
 	e->iwdg_rlr = b->iwdg.rlr;

@@ -23,6 +23,7 @@
 #include "boardopts.h"
 #include "diagnose.h"
 #include "sim.h"
+#include "sysboot/dfuse.h"
 
 #define EXIT_USAGE 2
 #define PRELOAD_LIB   "libumockdev-preload.so.0"
@@ -293,6 +294,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_DFU_ALT: {
 			unsigned long n = strtoul(optarg, &end, 10);
+			struct dfuse_layout layout;
+			char why[200];
 
 			if (end == optarg || *end != '=' || n >= SIM_DFU_ALTS) {
 				fprintf(stderr, "sysboot-sim: bad --dfu-alt '%s': use N=TEXT with N from 0 to %d\n",
@@ -300,6 +303,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->cfg.dfu_alt_names[n] = end + 1;
+			/* Served as given (a host may be tested with any string), but a typo is worth a word. */
+			if (dfuse_parse_layout(end + 1, &layout, why, sizeof(why)) < 0)
+				fprintf(stderr, "sysboot-sim: warning: --dfu-alt %lu: %s; served as given\n", n, why);
 			end = NULL;
 			break;
 		}

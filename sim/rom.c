@@ -506,45 +506,24 @@ static const struct rom_dfu_ops dfu_ops = {
 
 /* ---- USB DFU: offer, attach, serve, detach ------------------------------------ */
 
-/* AN2606 STM32L47x/48x: USB needs the LSE, or an HSE of one of these (MHz). */
-static bool dfu_clock(const struct board *b, char *why, size_t n)
-{
-	static const uint32_t listed_mhz[] = { 24, 20, 18, 16, 12, 9, 8, 6, 4 };
-	unsigned i;
-
-	if (b->cfg.lse)
-		return true;
-	for (i = 0; i < sizeof(listed_mhz) / sizeof(listed_mhz[0]); i++)
-		if (b->cfg.hse_hz == listed_mhz[i] * 1000000u)
-			return true;
-	if (b->cfg.hse_hz)
-		snprintf(why, n, "the board has no LSE and an HSE of %.6g MHz, not one of 24, 20, 18, 16, 12, 9, 8, 6 or 4 MHz",
-			 b->cfg.hse_hz / 1e6);
-	else
-		snprintf(why, n, "the board has no LSE and no HSE");
-	return false;
-}
-
-/* At entry: does the ROM offer USB DFU, and will it work? */
+/* At entry: does the ROM offer USB DFU, and will it work? (rom_usb_verdict.c) */
 static void usb_decide(struct board *b)
 {
 	struct rom_state *r = b->rom;
-	uint32_t primask = 0, faultmask = 0;
-	char why[160];
+	struct rom_usb_verdict v;
 
+	rom_usb_judge(b, &v);
 	r->usb = USB_NOT_OFFERED;
-	if (!dfu_clock(b, why, sizeof(why))) {
+	if (!v.clock) {
 		board_trace(b, SIM_TRACE_USB, 0,
 			    "USB DFU not offered: %s; the ROM clocks USB from the LSE or such an HSE (AN2606), so no USB device appears",
-			    why);
+			    v.clock_why);
 		return;
 	}
-	uc_reg_read(b->uc, UC_ARM_REG_PRIMASK, &primask);
-	uc_reg_read(b->uc, UC_ARM_REG_FAULTMASK, &faultmask);
-	if ((primask & 1u) || (faultmask & 1u)) {
+	if (!v.irq) {
 		board_trace(b, SIM_TRACE_USB, 0,
-			    "USB DFU not working: the ROM was entered with %s set (interrupts disabled); its USB DFU relies on interrupts (AN2606), so the device never enumerates. Enable interrupts again before jumping to the bootloader",
-			    (primask & 1u) ? "PRIMASK" : "FAULTMASK");
+			    "USB DFU not working: %s; the ROM's USB DFU is interrupt driven (AN2606), so the device never enumerates. Jump to the bootloader from thread mode with PRIMASK, FAULTMASK and BASEPRI clear",
+			    v.irq_why);
 		return;
 	}
 	r->usb = USB_PENDING;
@@ -572,8 +551,8 @@ static void usb_attach(struct board *b)
 		.bcd_usb = ROM_USB_BCD, .bcd_device = b->cfg.usb_bcd_device,
 		.manufacturer = ROM_USB_VENDOR, .product = ROM_USB_PRODUCT, .serial = r->serial,
 		.nalts = SIM_DFU_ALTS, .self_powered = true, .max_power_ma = ROM_USB_POWER_MA,
-		.dfu_attributes = ROM_DFU_ATTRS, .detach_timeout_ms = ROM_DFU_DETACH_MS,
-		.transfer_size = DFUSE_TRANSFER_SIZE, .bcd_dfu = DFUSE_BCD_DFU,
+		.functional = { .attributes = ROM_DFU_ATTRS, .detach_timeout_ms = ROM_DFU_DETACH_MS,
+				.transfer_size = DFUSE_TRANSFER_SIZE, .bcd_dfu = DFUSE_BCD_DFU },
 	};
 	uint8_t desc[256];
 	struct usb_device_info info;
@@ -1069,7 +1048,7 @@ static void dfu_init(struct board *b)
 		.regions = r->regions,
 		.nregions = sizeof(regions) / sizeof(regions[0]),
 		.flash_page_size = STM32_FLASH_PAGE_SIZE,
-		.write_padding_limit = 256,
+		.write_padding_limit = DFUSE_ROM_LONG_WRITE,
 		.tail = b->cfg.dfu_tail == SIM_DFU_TAIL_PAD ? ROM_DFU_TAIL_PAD :
 			b->cfg.dfu_tail == SIM_DFU_TAIL_ERROR ? ROM_DFU_TAIL_ERROR : ROM_DFU_TAIL_LOST,
 		.dword_program_ns = (uint32_t)(t->flash_dword_program / 1000u),

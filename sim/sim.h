@@ -139,6 +139,14 @@ struct sim_config {
 	uint32_t rom_sp_min;     /* dual-bank boot: a first word in [min, max] */
 	uint32_t rom_sp_max;     /*   counts as a valid stack pointer (AN2606) */
 	enum sim_rom_iwdg rom_iwdg; /* the ROM and a running watchdog (see above) */
+	/*
+	 * The NVIC priority byte the ROM gives its USB (OTG_FS) interrupt: its
+	 * USB DFU works only if that interrupt can preempt the execution
+	 * priority it is entered with (BASEPRI, an active handler). UNCERTAIN,
+	 * no ST document gives it: 0x60 (level 6 of 16), as ST's USB device
+	 * examples set it.
+	 */
+	uint8_t rom_usb_irq_priority;
 	bool vbat;               /* backup domain kept across power cuts */
 	bool realtime;           /* never run ahead of the wall clock */
 	bool instant_host;       /* the ROM's waits for the host take no time (see below) */

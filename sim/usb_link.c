@@ -71,16 +71,26 @@ int usb_link_attach(struct usb_link *l, const struct usb_device_info *info, uint
 {
 	unsigned generation;
 
+	/*
+	 * The link takes transfers before the host can see the device: a
+	 * libusb program that opens it the moment its uevent arrives must
+	 * find its requests queued for the board, not refused as if the
+	 * device had gone (a string descriptor failing with "no device" just
+	 * after the attach). The board serves them once it has enumerated.
+	 */
 	pthread_mutex_lock(&l->lock);
 	l->generation++;
 	generation = l->generation;
-	pthread_mutex_unlock(&l->lock);
-	*address = 1;
-	if (l->um && usb_umockdev_attach(l->um, info, generation, address, err, errlen) < 0)
-		return -1;
-	pthread_mutex_lock(&l->lock);
 	l->attached = true;
 	pthread_mutex_unlock(&l->lock);
+	*address = 1;
+	if (l->um && usb_umockdev_attach(l->um, info, generation, address, err, errlen) < 0) {
+		pthread_mutex_lock(&l->lock);
+		l->attached = false;
+		l->generation++;
+		pthread_mutex_unlock(&l->lock);
+		return -1;
+	}
 	return 0;
 }
 

@@ -25,6 +25,12 @@
 #include "usb.h"
 
 #define POLL_MS          100u
+/*
+ * A device that has just appeared may refuse to open for a moment: udev
+ * applies the rule that grants the user access after the kernel creates
+ * the node. Beyond this, the permission is really missing.
+ */
+#define ACCESS_GRACE_S   1.0
 #define FLASH_ALT_NAME   "Internal Flash"
 /* AN2606: what the ROM needs to offer USB at all on this part. */
 #define DFU_CLOCK_ADVICE "the ROM offers USB DFU only with an LSE (32.768 kHz) " \
@@ -214,8 +220,8 @@ static enum op_status wait_device(struct session *s, const struct connect_opts *
 	struct dfu_backend *b = s->dfb;
 	unsigned wait = co->dfu_wait_ms ? co->dfu_wait_ms : DEFAULT_DFU_WAIT_MS;
 	double deadline = now_s() + wait / 1000.0;
+	double denied_since = 0;
 	char trigger[300];
-
 	enum usb_find f;
 
 	for (;;) {
@@ -226,6 +232,14 @@ static enum op_status wait_device(struct session *s, const struct connect_opts *
 			return OP_ERR_USAGE;
 		if (f == USB_FAILED)
 			return OP_ERR_PORT;
+		if (f == USB_DENIED) {
+			if (!denied_since)
+				denied_since = now_s();
+			if (now_s() - denied_since >= ACCESS_GRACE_S)
+				return OP_ERR_PORT;
+		} else {
+			denied_since = 0;
+		}
 		if (co->stop && *co->stop) {
 			snprintf(err, errlen, "interrupted while waiting for the DFU device");
 			return OP_ERR_INTERRUPTED;
@@ -234,6 +248,8 @@ static enum op_status wait_device(struct session *s, const struct connect_opts *
 			break;
 		sleep_ms(POLL_MS);
 	}
+	if (f == USB_DENIED)
+		return OP_ERR_PORT;
 	/* There, but it never answered: say what it did not answer. */
 	if (f == USB_NOT_READY) {
 		char why[300];

@@ -1,5 +1,5 @@
 /*
- * dfuse.c - DfuSe client: layouts, the DFU state machine, retries.
+ * dfuse.c - DfuSe client: the DFU state machine, retries.
  *
  * Why the state machine needs care: a DfuSe command (set address, erase)
  * or a block of data is only accepted by DNLOAD; the device does the work
@@ -19,7 +19,6 @@
  */
 #include "dfuse.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,204 +28,6 @@
 #define DEFAULT_TIMEOUT_MS  5000u
 #define BUSY_LIMIT_MS       30000u   /* mass erase: both banks, with margin */
 #define MAX_POLLS           2000u    /* GETSTATUS rounds per command */
-#define ROM_PAD_LIMIT       256u     /* AN2606: longer writes must be 8-aligned */
-
-/* ---- Names ------------------------------------------------------------- */
-
-const char *dfu_state_name(uint8_t state)
-{
-	static const char *const names[] = {
-		"appIDLE", "appDETACH", "dfuIDLE", "dfuDNLOAD-SYNC", "dfuDNBUSY",
-		"dfuDNLOAD-IDLE", "dfuMANIFEST-SYNC", "dfuMANIFEST",
-		"dfuMANIFEST-WAIT-RESET", "dfuUPLOAD-IDLE", "dfuERROR",
-	};
-
-	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown state";
-}
-
-const char *dfu_status_name(uint8_t status)
-{
-	static const char *const names[] = {
-		"OK", "errTARGET", "errFILE", "errWRITE", "errERASE",
-		"errCHECK_ERASED", "errPROG", "errVERIFY", "errADDRESS",
-		"errNOTDONE", "errFIRMWARE", "errVENDOR", "errUSBR", "errPOR",
-		"errUNKNOWN", "errSTALLEDPKT",
-	};
-
-	return status < sizeof(names) / sizeof(names[0]) ? names[status] : "unknown status";
-}
-
-const char *dfu_status_text(uint8_t status)
-{
-	switch (status) {
-	case DFU_STATUS_OK: return "no error";
-	case DFU_STATUS_ERR_TARGET: return "not meant for this device or address";
-	case DFU_STATUS_ERR_FILE: return "the data failed the device's own check";
-	case DFU_STATUS_ERR_WRITE: return "the device cannot write that memory";
-	case DFU_STATUS_ERR_ERASE: return "the erase failed";
-	case DFU_STATUS_ERR_CHECK_ERASED: return "the memory did not read as erased";
-	case DFU_STATUS_ERR_PROG: return "programming failed";
-	case DFU_STATUS_ERR_VERIFY: return "the programmed data did not verify";
-	case DFU_STATUS_ERR_ADDRESS: return "the address is out of range";
-	case DFU_STATUS_ERR_NOTDONE: return "the device expected more data";
-	case DFU_STATUS_ERR_FIRMWARE: return "the device's firmware is corrupt";
-	case DFU_STATUS_ERR_VENDOR: return "a vendor-specific error";
-	case DFU_STATUS_ERR_USBR: return "an unexpected USB reset";
-	case DFU_STATUS_ERR_POR: return "an unexpected power-on reset";
-	case DFU_STATUS_ERR_UNKNOWN: return "an error the device cannot name";
-	case DFU_STATUS_ERR_STALLEDPKT: return "the device stalled an unexpected request";
-	}
-	return "a status DFU 1.1 does not define";
-}
-
-static const char *request_name(uint8_t req)
-{
-	switch (req) {
-	case DFU_DETACH: return "DFU_DETACH";
-	case DFU_DNLOAD: return "DFU_DNLOAD";
-	case DFU_UPLOAD: return "DFU_UPLOAD";
-	case DFU_GETSTATUS: return "DFU_GETSTATUS";
-	case DFU_CLRSTATUS: return "DFU_CLRSTATUS";
-	case DFU_GETSTATE: return "DFU_GETSTATE";
-	case DFU_ABORT: return "DFU_ABORT";
-	}
-	return "an unknown request";
-}
-
-/* ---- Layout strings and descriptors ----------------------------------- */
-
-static int layout_err(char *err, size_t errlen, const char *s, const char *p,
-		      const char *why)
-{
-	snprintf(err, errlen, "memory layout \"%s\": %s at offset %d", s, why,
-		 (int)(p - s));
-	return -1;
-}
-
-/* A decimal or 0x-hex number; p moves past it. */
-static bool parse_num(const char **p, int base, uint64_t *v)
-{
-	char *end;
-	unsigned long long x;
-
-	if (!isxdigit((unsigned char)**p))
-		return false;
-	x = strtoull(*p, &end, base);
-	if (end == *p || x > 0xFFFFFFFFull)
-		return false;
-	*p = end;
-	*v = x;
-	return true;
-}
-
-int dfuse_parse_layout(const char *s, struct dfuse_layout *l, char *err,
-		       size_t errlen)
-{
-	const char *p = s, *slash;
-	size_t n;
-
-	memset(l, 0, sizeof(*l));
-	if (*p != '@')
-		return layout_err(err, errlen, s, p, "no '@' at the start");
-	slash = strchr(++p, '/');
-	if (!slash)
-		return layout_err(err, errlen, s, p, "no '/' after the name");
-	n = (size_t)(slash - p);
-	while (n && p[n - 1] == ' ')
-		n--;
-	snprintf(l->name, sizeof(l->name), "%.*s", (int)n, p);
-	p = slash;
-	while (*p == '/') {
-		uint64_t addr, count, size, base;
-
-		p++;
-		if (strncmp(p, "0x", 2) && strncmp(p, "0X", 2))
-			return layout_err(err, errlen, s, p, "no 0x address");
-		p += 2;
-		if (!parse_num(&p, 16, &base))
-			return layout_err(err, errlen, s, p, "bad address");
-		if (*p++ != '/')
-			return layout_err(err, errlen, s, p - 1, "no '/' after the address");
-		addr = base;
-		for (;;) {
-			uint64_t mult = 1;
-			char type;
-
-			if (!parse_num(&p, 10, &count) || count == 0)
-				return layout_err(err, errlen, s, p, "bad sector count");
-			if (*p++ != '*')
-				return layout_err(err, errlen, s, p - 1, "no '*' after the sector count");
-			if (!parse_num(&p, 10, &size) || size == 0)
-				return layout_err(err, errlen, s, p, "bad sector size");
-			switch (*p) {
-			case ' ': case 'B': p++; break;
-			case 'K': mult = 1024; p++; break;
-			case 'M': mult = 1024 * 1024; p++; break;
-			}
-			type = *p;
-			if (type < 'a' || type > 'g')
-				return layout_err(err, errlen, s, p,
-						  "sector type is not a letter a to g");
-			p++;
-			size *= mult;
-			if (addr + count * size > 0x100000000ull)
-				return layout_err(err, errlen, s, p, "sectors run past 4 GB");
-			if (l->nregions == DFUSE_MAX_REGIONS)
-				return layout_err(err, errlen, s, p, "too many sector runs");
-			l->region[l->nregions].addr = (uint32_t)addr;
-			l->region[l->nregions].count = (uint32_t)count;
-			l->region[l->nregions].size = (uint32_t)size;
-			/* 'a' readable, 'b' erasable, 'd' writable, and sums. */
-			l->region[l->nregions].flags = (uint8_t)((type - 'a' + 1) & 7);
-			l->nregions++;
-			addr += count * size;
-			if (*p != ',')
-				break;
-			p++;
-		}
-	}
-	if (*p)
-		return layout_err(err, errlen, s, p, "unexpected text");
-	if (l->nregions == 0)
-		return layout_err(err, errlen, s, p, "no sectors");
-	return 0;
-}
-
-const struct dfuse_region *dfuse_layout_find(const struct dfuse_layout *l,
-					     uint32_t addr)
-{
-	unsigned i;
-
-	for (i = 0; i < l->nregions; i++) {
-		const struct dfuse_region *r = &l->region[i];
-
-		if (addr >= r->addr && (uint64_t)addr - r->addr < (uint64_t)r->count * r->size)
-			return r;
-	}
-	return NULL;
-}
-
-bool dfu_parse_functional(const uint8_t *extra, size_t len,
-			  struct dfu_functional *f)
-{
-	size_t i = 0;
-
-	while (i + 2 <= len && extra[i] >= 2 && extra[i] <= len - i) {
-		const uint8_t *d = extra + i;
-
-		if (d[1] == DFU_DESC_FUNCTIONAL && d[0] >= 7) {
-			memset(f, 0, sizeof(*f));
-			f->attributes = d[2];
-			f->detach_timeout_ms = (uint16_t)(d[3] | d[4] << 8);
-			f->transfer_size = (uint16_t)(d[5] | d[6] << 8);
-			if (d[0] >= 9)
-				f->bcd_dfu = (uint16_t)(d[7] | d[8] << 8);
-			return true;
-		}
-		i += d[0];
-	}
-	return false;
-}
 
 /* ---- Set-up -------------------------------------------------------------- */
 
@@ -335,7 +136,7 @@ static enum df_rc request(struct dfuse *d, const struct op *op, bool in,
 	int r = d->ops->request(d->ctx, in, req, value, data, len, d->timeout_ms);
 
 	if (r < 0)
-		return link_fail(d, op, request_name(req), r);
+		return link_fail(d, op, dfu_request_name(req), r);
 	/* A control OUT whose status stage completed has delivered its data
 	 * stage, whatever count the stack reports; only IN counts matter. */
 	if (!in)
@@ -344,7 +145,7 @@ static enum df_rc request(struct dfuse *d, const struct op *op, bool in,
 		*moved = r;
 	else if (r != len) {
 		set_err(d, "the DFU device on %s moved %d of %u bytes of %s during %s",
-			d->where, r, len, request_name(req), op->what);
+			d->where, r, len, dfu_request_name(req), op->what);
 		return DF_ERR_PROTOCOL;
 	}
 	return DF_OK;
@@ -356,13 +157,9 @@ static enum df_rc get_status(struct dfuse *d, const struct op *op,
 	uint8_t b[DFU_GETSTATUS_LENGTH];
 	enum df_rc rc = request(d, op, true, DFU_GETSTATUS, 0, b, sizeof(b), NULL);
 
-	if (rc != DF_OK)
-		return rc;
-	st->status = b[0];
-	st->poll_ms = (uint32_t)b[1] | (uint32_t)b[2] << 8 | (uint32_t)b[3] << 16;
-	st->state = b[4];
-	st->istring = b[5];
-	return DF_OK;
+	if (rc == DF_OK)
+		dfu_status_decode(b, st);
+	return rc;
 }
 
 enum df_rc dfuse_get_status(struct dfuse *d, struct dfu_status *st)
@@ -507,21 +304,15 @@ static enum df_rc dnload(struct dfuse *d, struct op *op, uint16_t block,
 	return poll_done(d, op, want);
 }
 
-/* A DfuSe command: its byte and, for most, an address (little endian). */
+/* A DfuSe command: its byte and, for most, an address. */
 static enum df_rc command(struct dfuse *d, struct op *op, uint8_t cmd,
 			  const uint32_t *addr, uint8_t want)
 {
-	uint8_t b[5] = { cmd };
-	uint16_t len = 1;
+	struct dfuse_command c = { .cmd = cmd, .has_addr = addr != NULL, .addr = addr ? *addr : 0 };
+	uint8_t b[DFUSE_COMMAND_MAX];
+	size_t len = dfuse_command_encode(&c, b);
 
-	if (addr) {
-		b[1] = (uint8_t)*addr;
-		b[2] = (uint8_t)(*addr >> 8);
-		b[3] = (uint8_t)(*addr >> 16);
-		b[4] = (uint8_t)(*addr >> 24);
-		len = 5;
-	}
-	return dnload(d, op, DFUSE_BLOCK_COMMAND, b, len, want);
+	return dnload(d, op, DFUSE_BLOCK_COMMAND, b, (uint16_t)len, want);
 }
 
 static enum df_rc set_address(struct dfuse *d, struct op *op, uint32_t addr)
@@ -801,7 +592,7 @@ enum df_rc dfuse_write(struct dfuse *d, uint32_t addr, const void *buf, size_t l
 			"allowed", len, d->transfer_size);
 		return DF_ERR_ARG;
 	}
-	if (len > ROM_PAD_LIMIT && len % 8) {
+	if (len > DFUSE_ROM_LONG_WRITE && len % 8) {
 		size_t n = (len + 7) & ~(size_t)7;
 
 		if (n > d->transfer_size) {

@@ -46,51 +46,7 @@ struct dfu_link_ops {
 	const char *(*io_error)(void *ctx);
 };
 
-/* What a DfuSe memory layout string says of a run of sectors. */
-#define DFUSE_MEM_READABLE 0x1u
-#define DFUSE_MEM_ERASABLE 0x2u
-#define DFUSE_MEM_WRITABLE 0x4u
-
-#define DFUSE_MAX_REGIONS 16u
 #define DFUSE_MAX_ALTS    8u
-
-struct dfuse_region {
-	uint32_t addr;      /* first sector */
-	uint32_t count;     /* sectors */
-	uint32_t size;      /* bytes per sector */
-	uint8_t flags;      /* DFUSE_MEM_* */
-};
-
-struct dfuse_layout {
-	char name[64];      /* "Internal Flash", trailing blanks removed */
-	unsigned nregions;
-	struct dfuse_region region[DFUSE_MAX_REGIONS];
-};
-
-/*
- * Parse "@NAME/0xADDR/N*SSSu[,N*SSSu...][/0xADDR/...]" (AN3156 4: the
- * interface string of each alternate setting), u being the size multiplier
- * (blank, B, K or M) then a letter a..g whose low three bits are the
- * readable/erasable/writable flags. 0, or -1 with the reason in err.
- */
-int dfuse_parse_layout(const char *s, struct dfuse_layout *l, char *err,
-		       size_t errlen);
-
-/* The region holding addr, or NULL. */
-const struct dfuse_region *dfuse_layout_find(const struct dfuse_layout *l,
-					     uint32_t addr);
-
-/* The DFU functional descriptor (DFU 1.1 4.1.3). */
-struct dfu_functional {
-	uint8_t attributes;
-	uint16_t detach_timeout_ms;
-	uint16_t transfer_size;
-	uint16_t bcd_dfu;       /* 0 when the descriptor is the 7-byte DFU 1.0 one */
-};
-
-/* Find and decode it among descriptors (an interface's extra bytes). */
-bool dfu_parse_functional(const uint8_t *extra, size_t len,
-			  struct dfu_functional *f);
 
 enum df_rc {
 	DF_OK = 0,
@@ -107,13 +63,6 @@ struct dfuse_alt {
 	char desc[128];           /* its interface string */
 	bool parsed;              /* layout holds what desc says */
 	struct dfuse_layout layout;
-};
-
-struct dfu_status {
-	uint8_t status;           /* DFU_STATUS_* */
-	uint32_t poll_ms;         /* bwPollTimeout */
-	uint8_t state;            /* DFU_STATE_* */
-	uint8_t istring;
 };
 
 struct dfuse {
@@ -172,11 +121,6 @@ enum df_rc dfuse_leave(struct dfuse *d, uint32_t addr);
 /* DfuSe Get Commands (UPLOAD of block 0): the command bytes it supports. */
 enum df_rc dfuse_get_commands(struct dfuse *d, uint8_t *cmds, size_t max,
 			      size_t *n);
-
-const char *dfu_state_name(uint8_t state);
-const char *dfu_status_name(uint8_t status);
-/* What a status code means, in a few words. */
-const char *dfu_status_text(uint8_t status);
 
 static inline const char *dfuse_error(const struct dfuse *d)
 {

@@ -306,7 +306,7 @@ static int describe(libusb_device *dev, libusb_device_handle *h,
 				continue;
 			info->interface = d->bInterfaceNumber;
 			if (!info->have_functional)
-				info->have_functional = dfu_parse_functional(d->extra,
+				info->have_functional = dfu_functional_find(d->extra,
 					(size_t)d->extra_length, &info->func);
 			if (info->nalts < DFUSE_MAX_ALTS && r == 0) {
 				info->alt[info->nalts] = d->bAlternateSetting;
@@ -317,7 +317,7 @@ static int describe(libusb_device *dev, libusb_device_handle *h,
 		}
 	}
 	if (!info->have_functional)
-		info->have_functional = dfu_parse_functional(cfg->extra,
+		info->have_functional = dfu_functional_find(cfg->extra,
 					(size_t)cfg->extra_length, &info->func);
 	libusb_free_config_descriptor(cfg);
 	return r < 0 ? r : info->nalts > 0;
@@ -365,7 +365,7 @@ static enum usb_find lu_open(const struct usb_provider *p, const struct usb_spec
 			snprintf(err, errlen, "permission denied reading the serial "
 				 "numbers of the USB devices %04x:%04x: %s",
 				 spec->vid, spec->pid, access_advice);
-		ret = sc.open_err == LIBUSB_ERROR_ACCESS ? USB_FAILED : USB_NONE;
+		ret = sc.open_err == LIBUSB_ERROR_ACCESS ? USB_DENIED : USB_NONE;
 		goto out;
 	}
 	info->vid = sc.cand[k].vid;
@@ -375,11 +375,12 @@ static enum usb_find lu_open(const struct usb_provider *p, const struct usb_spec
 	r = libusb_open(sc.dev[k], &lh->h);
 	if (r != 0) {
 		lh->h = NULL;
-		if (r == LIBUSB_ERROR_ACCESS)
+		if (r == LIBUSB_ERROR_ACCESS) {
 			snprintf(err, errlen, "permission denied opening USB device "
 				 "%04x:%04x (bus %u device %u): %s", info->vid,
 				 info->pid, info->bus, info->address, access_advice);
-		else if (r == LIBUSB_ERROR_NO_DEVICE) {
+			ret = USB_DENIED;
+		} else if (r == LIBUSB_ERROR_NO_DEVICE) {
 			ret = USB_NONE;     /* gone again: keep waiting */
 			goto out;
 		} else

@@ -66,7 +66,8 @@ enum usb_find {
 	USB_NONE,       /* no matching device (yet) */
 	USB_NOT_READY,  /* one is there but does not answer yet (err says how) */
 	USB_SEVERAL,    /* err lists the candidates */
-	USB_FAILED,     /* err says why (permission, busy, libusb) */
+	USB_DENIED,     /* one is there but may not be opened: permission (err says how) */
+	USB_FAILED,     /* err says why (busy, libusb) */
 };
 
 struct usb_provider {

@@ -53,61 +53,6 @@ static const uint8_t rom_commands[] = {
 	DFUSE_CMD_GET_COMMANDS, DFUSE_CMD_SET_ADDRESS, DFUSE_CMD_ERASE, DFUSE_CMD_READ_UNPROTECT,
 };
 
-const char *rom_dfu_state_name(uint8_t state)
-{
-	static const char *const names[] = {
-		[DFU_STATE_APP_IDLE] = "appIDLE",
-		[DFU_STATE_APP_DETACH] = "appDETACH",
-		[DFU_STATE_IDLE] = "dfuIDLE",
-		[DFU_STATE_DNLOAD_SYNC] = "dfuDNLOAD-SYNC",
-		[DFU_STATE_DNBUSY] = "dfuDNBUSY",
-		[DFU_STATE_DNLOAD_IDLE] = "dfuDNLOAD-IDLE",
-		[DFU_STATE_MANIFEST_SYNC] = "dfuMANIFEST-SYNC",
-		[DFU_STATE_MANIFEST] = "dfuMANIFEST",
-		[DFU_STATE_MANIFEST_WAIT_RESET] = "dfuMANIFEST-WAIT-RESET",
-		[DFU_STATE_UPLOAD_IDLE] = "dfuUPLOAD-IDLE",
-		[DFU_STATE_ERROR] = "dfuERROR",
-	};
-
-	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown state";
-}
-
-const char *rom_dfu_status_name(uint8_t status)
-{
-	static const char *const names[] = {
-		[DFU_STATUS_OK] = "OK",
-		[DFU_STATUS_ERR_TARGET] = "errTARGET",
-		[DFU_STATUS_ERR_FILE] = "errFILE",
-		[DFU_STATUS_ERR_WRITE] = "errWRITE",
-		[DFU_STATUS_ERR_ERASE] = "errERASE",
-		[DFU_STATUS_ERR_CHECK_ERASED] = "errCHECK_ERASED",
-		[DFU_STATUS_ERR_PROG] = "errPROG",
-		[DFU_STATUS_ERR_VERIFY] = "errVERIFY",
-		[DFU_STATUS_ERR_ADDRESS] = "errADDRESS",
-		[DFU_STATUS_ERR_NOTDONE] = "errNOTDONE",
-		[DFU_STATUS_ERR_FIRMWARE] = "errFIRMWARE",
-		[DFU_STATUS_ERR_VENDOR] = "errVENDOR",
-		[DFU_STATUS_ERR_USBR] = "errUSBR",
-		[DFU_STATUS_ERR_POR] = "errPOR",
-		[DFU_STATUS_ERR_UNKNOWN] = "errUNKNOWN",
-		[DFU_STATUS_ERR_STALLEDPKT] = "errSTALLEDPKT",
-	};
-
-	return status < sizeof(names) / sizeof(names[0]) ? names[status] : "unknown status";
-}
-
-static const char *request_name(uint8_t request)
-{
-	static const char *const names[] = {
-		[DFU_DETACH] = "DFU_DETACH", [DFU_DNLOAD] = "DFU_DNLOAD",
-		[DFU_UPLOAD] = "DFU_UPLOAD", [DFU_GETSTATUS] = "DFU_GETSTATUS",
-		[DFU_CLRSTATUS] = "DFU_CLRSTATUS", [DFU_GETSTATE] = "DFU_GETSTATE",
-		[DFU_ABORT] = "DFU_ABORT",
-	};
-
-	return request < sizeof(names) / sizeof(names[0]) ? names[request] : "unknown DFU request";
-}
-
 static void trace(struct rom_dfu *dfu, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void trace(struct rom_dfu *dfu, const char *fmt, ...)
@@ -136,7 +81,7 @@ static void fail(struct rom_dfu *dfu, uint8_t status, const char *fmt, ...)
 	va_end(ap);
 	dfu->state = DFU_STATE_ERROR;
 	dfu->status = status;
-	trace(dfu, "DFU: dfuERROR, %s: %s", rom_dfu_status_name(status), dfu->last_error);
+	trace(dfu, "DFU: dfuERROR, %s: %s", dfu_status_name(status), dfu->last_error);
 }
 
 /*
@@ -159,7 +104,7 @@ static enum rom_dfu_result stall(struct rom_dfu *dfu, const char *fmt, ...)
 		dfu->status = DFU_STATUS_ERR_STALLEDPKT;
 	}
 	dfu->work = WORK_NONE;
-	trace(dfu, "DFU: stall, %s: %s", rom_dfu_status_name(dfu->status), dfu->last_error);
+	trace(dfu, "DFU: stall, %s: %s", dfu_status_name(dfu->status), dfu->last_error);
 	return ROM_DFU_STALL;
 }
 
@@ -181,20 +126,10 @@ static const struct rom_dfu_region *find_region(const struct rom_dfu *dfu, uint3
 	return NULL;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* Where data block n goes (AN3156 6.3): pointer + (n - 2) * wTransferSize. */
+/* Where data block n goes (AN3156 6.3). */
 static bool block_address(const struct rom_dfu *dfu, uint16_t block, uint32_t *addr)
 {
-	uint64_t a = (uint64_t)dfu->pointer + (uint64_t)(block - DFUSE_BLOCK_DATA) * dfu->cfg.transfer_size;
-
-	if (a > UINT32_MAX)
-		return false;
-	*addr = (uint32_t)a;
-	return true;
+	return dfuse_block_address(dfu->pointer, block, dfu->cfg.transfer_size, addr);
 }
 
 static uint32_t ns_to_ms(uint64_t ns)
@@ -231,17 +166,10 @@ static uint32_t poll_estimate(const struct rom_dfu *dfu)
 
 /* ---- Commands (DNLOAD block 0), run after GETSTATUS ------------------------- */
 
-static void cmd_set_address(struct rom_dfu *dfu)
+static void cmd_set_address(struct rom_dfu *dfu, uint32_t addr)
 {
-	uint32_t addr;
-	const struct rom_dfu_region *r;
+	const struct rom_dfu_region *r = find_region(dfu, addr);
 
-	if (dfu->len != 5) {
-		fail(dfu, DFU_STATUS_ERR_STALLEDPKT, "Set Address Pointer with %u bytes, not 5", dfu->len);
-		return;
-	}
-	addr = le32(&dfu->buf[1]);
-	r = find_region(dfu, addr);
 	/* AN3156 6.2: allowed in flash, RAM, system memory and option bytes, even under RDP. */
 	if (!r || !(r->access & ROM_DFU_POINTER)) {
 		fail(dfu, DFU_STATUS_ERR_TARGET, "Set Address Pointer 0x%08x: not an address of the memory map", addr);
@@ -251,31 +179,25 @@ static void cmd_set_address(struct rom_dfu *dfu)
 	dfu->state = DFU_STATE_DNLOAD_IDLE;
 }
 
-static void cmd_erase(struct rom_dfu *dfu)
+static void cmd_mass_erase(struct rom_dfu *dfu)
 {
-	const struct rom_dfu_region *r;
-	uint32_t addr;
+	if (rdp_level(dfu) >= 1) {
+		fail(dfu, DFU_STATUS_ERR_VENDOR, "mass erase refused under readout protection level 1");
+		return;
+	}
+	if (!dfu->ops->mass_erase || dfu->ops->mass_erase(dfu->ctx) < 0) {
+		fail(dfu, DFU_STATUS_ERR_ERASE, "mass erase failed");
+		return;
+	}
+	trace(dfu, "DFU: mass erase done");
+	dfu->state = DFU_STATE_DNLOAD_IDLE;
+}
+
+static void cmd_page_erase(struct rom_dfu *dfu, uint32_t addr)
+{
+	const struct rom_dfu_region *r = find_region(dfu, addr);
 	int ret;
 
-	if (dfu->len != 1 && dfu->len != 5) {
-		fail(dfu, DFU_STATUS_ERR_STALLEDPKT, "Erase with %u bytes, not 1 (mass erase) or 5 (page)", dfu->len);
-		return;
-	}
-	if (dfu->len == 1) {
-		if (rdp_level(dfu) >= 1) {
-			fail(dfu, DFU_STATUS_ERR_VENDOR, "mass erase refused under readout protection level 1");
-			return;
-		}
-		if (!dfu->ops->mass_erase || dfu->ops->mass_erase(dfu->ctx) < 0) {
-			fail(dfu, DFU_STATUS_ERR_ERASE, "mass erase failed");
-			return;
-		}
-		trace(dfu, "DFU: mass erase done");
-		dfu->state = DFU_STATE_DNLOAD_IDLE;
-		return;
-	}
-	addr = le32(&dfu->buf[1]);
-	r = find_region(dfu, addr);
 	/* AN3156 6.3: page erase only in flash; errTARGET else, errVENDOR under RDP. */
 	if (!r || !(r->access & ROM_DFU_ERASE)) {
 		fail(dfu, DFU_STATUS_ERR_TARGET, "page erase at 0x%08x: not a flash page", addr);
@@ -297,10 +219,6 @@ static void cmd_erase(struct rom_dfu *dfu)
 
 static void cmd_read_unprotect(struct rom_dfu *dfu)
 {
-	if (dfu->len != 1) {
-		fail(dfu, DFU_STATUS_ERR_STALLEDPKT, "Read Unprotect with %u bytes, not 1", dfu->len);
-		return;
-	}
 	trace(dfu, "DFU: Read Unprotect: readout protection back to level 0, the flash is erased, then the chip resets");
 	/* AN3156 6.4: the device then disconnects and resets; an answer is not guaranteed. */
 	dfu->state = DFU_STATE_DNLOAD_IDLE;
@@ -310,23 +228,37 @@ static void cmd_read_unprotect(struct rom_dfu *dfu)
 
 static void execute_command(struct rom_dfu *dfu)
 {
-	switch (dfu->buf[0]) {
+	struct dfuse_command c;
+	bool ok = dfuse_command_decode(dfu->buf, dfu->len, &c);
+
+	switch (c.cmd) {
 	case DFUSE_CMD_GET_COMMANDS:
 		/* Selects the command list; UPLOAD block 0 returns it. */
 		dfu->state = DFU_STATE_DNLOAD_IDLE;
 		return;
 	case DFUSE_CMD_SET_ADDRESS:
-		cmd_set_address(dfu);
+		if (!c.has_addr)
+			fail(dfu, DFU_STATUS_ERR_STALLEDPKT, "Set Address Pointer with %u bytes, not 5", dfu->len);
+		else
+			cmd_set_address(dfu, c.addr);
 		return;
 	case DFUSE_CMD_ERASE:
-		cmd_erase(dfu);
+		if (!ok)
+			fail(dfu, DFU_STATUS_ERR_STALLEDPKT, "Erase with %u bytes, not 1 (mass erase) or 5 (page)", dfu->len);
+		else if (c.has_addr)
+			cmd_page_erase(dfu, c.addr);
+		else
+			cmd_mass_erase(dfu);
 		return;
 	case DFUSE_CMD_READ_UNPROTECT:
-		cmd_read_unprotect(dfu);
+		if (!ok || c.has_addr)
+			fail(dfu, DFU_STATUS_ERR_STALLEDPKT, "Read Unprotect with %u bytes, not 1", dfu->len);
+		else
+			cmd_read_unprotect(dfu);
 		return;
 	default:
 		/* AN3156 figure "Download request": unsupported command. */
-		fail(dfu, DFU_STATUS_ERR_STALLEDPKT, "unsupported DfuSe command 0x%02x", dfu->buf[0]);
+		fail(dfu, DFU_STATUS_ERR_STALLEDPKT, "unsupported DfuSe command 0x%02x", c.cmd);
 		return;
 	}
 }
@@ -448,7 +380,7 @@ static enum rom_dfu_result req_dnload(struct rom_dfu *dfu, uint16_t value, uint1
 				      const uint8_t *data)
 {
 	if (dfu->state != DFU_STATE_IDLE && dfu->state != DFU_STATE_DNLOAD_IDLE)
-		return stall(dfu, "DFU_DNLOAD not allowed in %s", rom_dfu_state_name(dfu->state));
+		return stall(dfu, "DFU_DNLOAD not allowed in %s", dfu_state_name(dfu->state));
 	if (length > dfu->cfg.transfer_size)
 		return stall(dfu, "DFU_DNLOAD of %u bytes, more than wTransferSize %u",
 			     length, dfu->cfg.transfer_size);
@@ -471,7 +403,7 @@ static enum rom_dfu_result req_upload(struct rom_dfu *dfu, uint16_t value, uint1
 	uint32_t addr, n;
 
 	if (dfu->state != DFU_STATE_IDLE && dfu->state != DFU_STATE_UPLOAD_IDLE)
-		return stall(dfu, "DFU_UPLOAD not allowed in %s", rom_dfu_state_name(dfu->state));
+		return stall(dfu, "DFU_UPLOAD not allowed in %s", dfu_state_name(dfu->state));
 	if (value == DFUSE_BLOCK_COMMAND) {
 		n = length < sizeof(rom_commands) ? length : sizeof(rom_commands);
 		memcpy(data, rom_commands, n);
@@ -517,7 +449,7 @@ static enum rom_dfu_result req_upload(struct rom_dfu *dfu, uint16_t value, uint1
 static enum rom_dfu_result req_getstatus(struct rom_dfu *dfu, uint16_t length, uint8_t *data,
 					 uint16_t *len)
 {
-	uint8_t state;
+	struct dfu_status st = { 0 };     /* iString 0: no status string */
 
 	if (length < DFU_GETSTATUS_LENGTH)
 		return stall(dfu, "DFU_GETSTATUS with wLength %u, not 6", length);
@@ -534,17 +466,14 @@ static enum rom_dfu_result req_getstatus(struct rom_dfu *dfu, uint16_t length, u
 		break;
 	case DFU_STATE_DNBUSY:
 	case DFU_STATE_MANIFEST:
-		return stall(dfu, "DFU_GETSTATUS while in %s", rom_dfu_state_name(dfu->state));
+		return stall(dfu, "DFU_GETSTATUS while in %s", dfu_state_name(dfu->state));
 	default:
 		break;
 	}
-	state = dfu->state;
-	data[0] = dfu->status;
-	data[1] = (uint8_t)dfu->poll_ms;
-	data[2] = (uint8_t)(dfu->poll_ms >> 8);
-	data[3] = (uint8_t)(dfu->poll_ms >> 16);
-	data[4] = state;
-	data[5] = 0;                  /* iString */
+	st.status = dfu->status;
+	st.poll_ms = dfu->poll_ms;
+	st.state = dfu->state;
+	dfu_status_encode(&st, data);
 	*len = DFU_GETSTATUS_LENGTH;
 	return ROM_DFU_ACK;
 }
@@ -569,13 +498,13 @@ enum rom_dfu_result rom_dfu_request(struct rom_dfu *dfu, uint8_t request, uint16
 	if (request > DFU_ABORT)
 		return stall(dfu, "unknown DFU request %u", request);
 	if (!direction_ok(request, in))
-		return stall(dfu, "%s sent %s", request_name(request),
+		return stall(dfu, "%s sent %s", dfu_request_name(request),
 			     in ? "device-to-host" : "host-to-device");
 	switch (request) {
 	case DFU_DETACH:
 		if (dfu->state != DFU_STATE_IDLE && dfu->state != DFU_STATE_DNLOAD_IDLE &&
 		    dfu->state != DFU_STATE_UPLOAD_IDLE)
-			return stall(dfu, "DFU_DETACH not allowed in %s", rom_dfu_state_name(dfu->state));
+			return stall(dfu, "DFU_DETACH not allowed in %s", dfu_state_name(dfu->state));
 		dfu->state = DFU_STATE_IDLE;
 		dfu->work = WORK_DETACH;
 		return ROM_DFU_ACK;
@@ -587,13 +516,13 @@ enum rom_dfu_result rom_dfu_request(struct rom_dfu *dfu, uint8_t request, uint16
 		return req_getstatus(dfu, length, data, len);
 	case DFU_CLRSTATUS:
 		if (dfu->state != DFU_STATE_ERROR)
-			return stall(dfu, "DFU_CLRSTATUS not allowed in %s", rom_dfu_state_name(dfu->state));
+			return stall(dfu, "DFU_CLRSTATUS not allowed in %s", dfu_state_name(dfu->state));
 		dfu->state = DFU_STATE_IDLE;
 		dfu->status = DFU_STATUS_OK;
 		return ROM_DFU_ACK;
 	case DFU_GETSTATE:
 		if (dfu->state == DFU_STATE_DNBUSY || dfu->state == DFU_STATE_MANIFEST)
-			return stall(dfu, "DFU_GETSTATE while in %s", rom_dfu_state_name(dfu->state));
+			return stall(dfu, "DFU_GETSTATE while in %s", dfu_state_name(dfu->state));
 		if (length < 1)
 			return stall(dfu, "DFU_GETSTATE with wLength 0");
 		data[0] = dfu->state;
@@ -602,7 +531,7 @@ enum rom_dfu_result rom_dfu_request(struct rom_dfu *dfu, uint8_t request, uint16
 	case DFU_ABORT:
 		if (dfu->state != DFU_STATE_IDLE && dfu->state != DFU_STATE_DNLOAD_IDLE &&
 		    dfu->state != DFU_STATE_UPLOAD_IDLE)
-			return stall(dfu, "DFU_ABORT not allowed in %s", rom_dfu_state_name(dfu->state));
+			return stall(dfu, "DFU_ABORT not allowed in %s", dfu_state_name(dfu->state));
 		dfu->state = DFU_STATE_IDLE;
 		return ROM_DFU_ACK;
 	}
@@ -645,7 +574,7 @@ void rom_dfu_init(struct rom_dfu *dfu, const struct rom_dfu_config *cfg,
 	if (!dfu->cfg.transfer_size || dfu->cfg.transfer_size > ROM_DFU_MAX_TRANSFER)
 		dfu->cfg.transfer_size = DFUSE_TRANSFER_SIZE;
 	if (!dfu->cfg.write_padding_limit)
-		dfu->cfg.write_padding_limit = 256u;
+		dfu->cfg.write_padding_limit = DFUSE_ROM_LONG_WRITE;
 	dfu->ops = ops;
 	dfu->ctx = ctx;
 	rom_dfu_reset(dfu);

@@ -159,8 +159,6 @@ enum rom_dfu_result rom_dfu_request(struct rom_dfu *dfu, uint8_t request, uint16
 /* The answer to the last request has left the device: run what it started. */
 void rom_dfu_complete(struct rom_dfu *dfu);
 
-const char *rom_dfu_state_name(uint8_t state);
-const char *rom_dfu_status_name(uint8_t status);
 /* Why the last stall or error happened ("" if none yet). */
 const char *rom_dfu_last_error(const struct rom_dfu *dfu);
 

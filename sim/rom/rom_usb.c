@@ -95,12 +95,7 @@ static void build_descriptors(struct rom_usb *usb)
 		p[8] = (uint8_t)(STRING_FIRST_ALT + a);
 		p += 9;
 	}
-	p[0] = DFU_FUNCTIONAL_LENGTH;
-	p[1] = DFU_DESC_FUNCTIONAL;
-	p[2] = c->dfu_attributes;
-	put16(&p[3], c->detach_timeout_ms);
-	put16(&p[5], c->transfer_size);
-	put16(&p[7], c->bcd_dfu);
+	dfu_functional_encode(&c->functional, p);
 	p += DFU_FUNCTIONAL_LENGTH;
 	usb->config_len = (size_t)(p - usb->config_desc);
 	put16(&usb->config_desc[2], (uint16_t)usb->config_len);

@@ -58,10 +58,7 @@ struct rom_usb_config {
 	unsigned nalts;
 	bool self_powered;
 	uint8_t max_power_ma;
-	uint8_t dfu_attributes;                   /* DFU_ATTR_* */
-	uint16_t detach_timeout_ms;
-	uint16_t transfer_size;
-	uint16_t bcd_dfu;
+	struct dfu_functional functional;         /* the DFU functional descriptor */
 };
 
 struct usb_setup {

@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rom_dfu_request(&dfu, kind & 0x07, value, length, in, buf, &got) == ROM_DFU_ACK)
 			rom_dfu_complete(&dfu);
 		FUZZ_CHECK(got <= length);
-		FUZZ_CHECK(rom_dfu_state_name(dfu.state)[0] && rom_dfu_status_name(dfu.status)[0]);
+		FUZZ_CHECK(dfu_state_name(dfu.state)[0] && dfu_status_name(dfu.status)[0]);
 	}
 	return 0;
 }

@@ -75,22 +75,23 @@ static void error_state(struct fake_dfu *f, uint8_t status)
 
 static void run_command(struct fake_dfu *f)
 {
-	uint32_t addr = f->plen >= 5 ? (uint32_t)f->pbuf[1] | (uint32_t)f->pbuf[2] << 8 |
-			(uint32_t)f->pbuf[3] << 16 | (uint32_t)f->pbuf[4] << 24 : 0;
+	struct dfuse_command c;
+	bool ok = dfuse_command_decode(f->pbuf, f->plen, &c);
+	uint32_t addr = c.addr;
 
-	switch (f->pbuf[0]) {
+	switch (c.cmd) {
 	case DFUSE_CMD_SET_ADDRESS:
-		if (f->plen != 5)
+		if (!c.has_addr)
 			return error_state(f, DFU_STATUS_ERR_TARGET);
 		f->ptr = addr;
 		break;
 	case DFUSE_CMD_ERASE:
-		if (f->plen == 1) {
+		if (ok && !c.has_addr) {
 			memset(f->flash, 0xFF, FAKE_DFU_FLASH_SIZE);
 			f->mass_erases++;
 			break;
 		}
-		if (f->plen != 5 || f->alt != 0 || !in_flash(addr, 1))
+		if (!c.has_addr || f->alt != 0 || !in_flash(addr, 1))
 			return error_state(f, DFU_STATUS_ERR_TARGET);
 		addr &= ~(uint32_t)(STM32_FLASH_PAGE_SIZE - 1);
 		memset(f->flash + (addr - STM32_FLASH_BASE), 0xFF, STM32_FLASH_PAGE_SIZE);
@@ -111,14 +112,14 @@ static void run_command(struct fake_dfu *f)
 
 static void run_data(struct fake_dfu *f)
 {
-	uint32_t addr = f->ptr + (uint32_t)(f->pblock - 2) * f->transfer_size;
-	uint32_t i;
+	uint32_t addr = 0, i;
+	bool placed = dfuse_block_address(f->ptr, f->pblock, f->transfer_size, &addr);
 
 	f->last_write_len = f->plen;
 	f->last_write_tail = f->pbuf[f->plen - 1];
-	if (f->plen > 256 && f->plen % 8)
+	if (f->plen > DFUSE_ROM_LONG_WRITE && f->plen % 8)
 		f->bad_len_writes++;
-	if (f->alt != 0 || !in_flash(addr, f->plen) || addr % 8)
+	if (!placed || f->alt != 0 || !in_flash(addr, f->plen) || addr % 8)
 		return error_state(f, DFU_STATUS_ERR_ADDRESS);
 	if (f->rdp)
 		return error_state(f, DFU_STATUS_ERR_WRITE);
@@ -142,7 +143,7 @@ static void run_data(struct fake_dfu *f)
 
 static int get_status(struct fake_dfu *f, uint8_t *b, uint16_t len)
 {
-	uint32_t poll = 0;
+	struct dfu_status st = { 0 };
 
 	f->getstatus++;
 	if (len < 6)
@@ -167,7 +168,7 @@ static int get_status(struct fake_dfu *f, uint8_t *b, uint16_t len)
 			f->present = false;
 		}
 		if (f->state == DFU_STATE_DNBUSY)
-			poll = f->poll_ms;
+			st.poll_ms = f->poll_ms;
 		if (p == P_DATA && f->lose_status_after_write &&
 		    f->state == DFU_STATE_DNBUSY) {
 			f->lose_status_after_write = false;
@@ -175,17 +176,14 @@ static int get_status(struct fake_dfu *f, uint8_t *b, uint16_t len)
 		}
 	} else if (f->state == DFU_STATE_DNBUSY) {
 		if (f->always_busy)
-			poll = f->poll_ms;
+			st.poll_ms = f->poll_ms;
 		else
 			f->state = DFU_STATE_DNLOAD_IDLE;
 	}
-	b[0] = f->status;
-	b[1] = (uint8_t)poll;
-	b[2] = (uint8_t)(poll >> 8);
-	b[3] = (uint8_t)(poll >> 16);
-	b[4] = f->state;
-	b[5] = 0;
-	return 6;
+	st.status = f->status;
+	st.state = f->state;
+	dfu_status_encode(&st, b);
+	return DFU_GETSTATUS_LENGTH;
 }
 
 static int upload(struct fake_dfu *f, uint16_t value, uint8_t *data, uint16_t len)
@@ -344,6 +342,12 @@ static enum usb_find fake_open(const struct usb_provider *p, const struct usb_sp
 	if (f->absent_opens) {
 		f->absent_opens--;
 		return USB_NONE;
+	}
+	if (f->denied_opens) {
+		f->denied_opens--;
+		snprintf(err, errlen, "permission denied opening USB device %04x:%04x "
+			 "(bus 1 device 5): install a udev rule", f->vid, f->pid);
+		return USB_DENIED;
 	}
 	if (f->mute_opens) {
 		f->mute_opens--;

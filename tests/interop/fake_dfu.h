@@ -55,6 +55,7 @@ struct fake_dfu {
 	bool always_busy;           /* never leaves dfuDNBUSY */
 	bool stub_rejects;          /* after leave, the ROM comes back */
 	unsigned absent_opens;      /* open() finds nothing this many times */
+	unsigned denied_opens;      /* then may not open it this many times */
 	unsigned mute_opens;        /* then finds it, but not answering, this many */
 	unsigned several;           /* open() sees this many matching devices */
 

@@ -327,6 +327,37 @@ static void no_device(void **state)
 	assert_true(x->f.opens >= 4);   /* looked again every 100 ms */
 }
 
+/* Just after it appears, udev may not have granted access yet. */
+static void access_granted_late(void **state)
+{
+	struct fx *x = *state;
+	struct connect_opts co;
+	struct session s;
+	char err[1024] = "";
+
+	opts(&co, x);
+	x->f.denied_opens = 3;
+	if (session_open(&s, &co, err, sizeof(err)) != OP_OK)
+		fail_msg("%s", err);
+	assert_int_equal(x->f.opens, 4);
+	session_close(&s);
+}
+
+/* Denied for good: the permission error, after a bounded wait. */
+static void access_denied(void **state)
+{
+	struct fx *x = *state;
+	struct connect_opts co;
+
+	opts(&co, x);
+	co.dfu_wait_ms = 3000;
+	x->f.denied_opens = 1000;
+	session_expect(x, &co, OP_ERR_PORT,
+		       "permission denied opening USB device 0483:df11 (bus 1 device 5)");
+	/* Given about a second (every 100 ms), not the whole --dfu-wait. */
+	assert_in_range(x->f.opens, 8, 16);
+}
+
 static void not_answering_yet(void **state)
 {
 	struct fx *x = *state;
@@ -473,6 +504,8 @@ int main(void)
 		T(get_commands),
 		T(session_ok),
 		T(no_device),
+		T(access_granted_late),
+		T(access_denied),
 		T(not_answering_yet),
 		T(wrong_ids),
 		T(wrong_layout),

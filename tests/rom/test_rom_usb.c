@@ -40,8 +40,8 @@ static const struct rom_usb_config cfg = {
 	.alt_names = { "@Internal Flash  /0x08000000/0512*0002Kg", "@Option Bytes  /0x1FFF7800/01*040 e",
 		       "@OTP Memory /0x1FFF7000/01*0001Ke", "@Device Feature/0xFFFF0000/01*004 e" },
 	.nalts = 4, .self_powered = true, .max_power_ma = 100,
-	.dfu_attributes = DFU_ATTR_CAN_DNLOAD | DFU_ATTR_CAN_UPLOAD | DFU_ATTR_WILL_DETACH,
-	.detach_timeout_ms = 255, .transfer_size = 2048, .bcd_dfu = 0x011A,
+	.functional = { .attributes = DFU_ATTR_CAN_DNLOAD | DFU_ATTR_CAN_UPLOAD | DFU_ATTR_WILL_DETACH,
+			.detach_timeout_ms = 255, .transfer_size = 2048, .bcd_dfu = 0x011A },
 };
 
 static int setup(void **state)

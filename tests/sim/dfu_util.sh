@@ -14,7 +14,10 @@
 #  - a board without a DFU clock (no LSE and no HSE, or a 25 MHz HSE) offers
 #    no USB: dfu-util finds no device and the trace says why;
 #  - usb_client: hotplug, a stall and its recovery, errADDRESS, port reset,
-#    and the device leaving and coming back with a new address.
+#    and the device leaving and coming back with a new address;
+#  - usb_client attach: 100 detaches and attaches (DFU_DETACH, an instant
+#    host), each new device asked for its strings the moment it appears:
+#    every request answered, none refused as if the device were gone.
 #
 # usage: dfu_util.sh SIM USB_CLIENT FIRMWARE_DIR SYSBOOT
 set -u
@@ -139,12 +142,20 @@ stop
 
 # 4. The libusb client: hotplug (it starts before the device attaches), stall, errADDRESS, reset, re-attach.
 start c --boot0
-client "$CLIENT" 5000 || fail "usb_client failed"
+client "$CLIENT" checks 5000 || fail "usb_client failed"
 grep -q "usb_client: all checks passed" "$TMP/out" || fail "usb_client did not finish"
 grep -q "the device came back at address 3" "$TMP/out" || fail "the device did not come back with a new address"
 stop
 
-# 5. No DFU clock: no USB, and the trace says why.
+# 5. Attach after attach: a device the host can see serves its requests at once.
+start f --boot0 --instant-host
+client "$CLIENT" attach 100 5000 || fail "usb_client attach failed"
+grep -q "usb_client: 100 attaches, every descriptor answered at the first request" "$TMP/out" ||
+	fail "usb_client attach did not finish"
+stop
+[ "$(grep -c "USB DFU device attached" "$TMP/f.trace")" -ge 100 ] || fail "the board did not attach 100 times"
+
+# 6. No DFU clock: no USB, and the trace says why.
 start d --boot0 --no-lse --hse 0
 traced "USB DFU not offered: the board has no LSE and no HSE" || fail "no trace of the missing DFU clock"
 client dfu-util -l || fail "dfu-util -l failed without a device"
@@ -160,4 +171,4 @@ client dfu-util -l || fail "dfu-util -l failed without a device"
 grep -q "Found DFU" "$TMP/out" && fail "dfu-util found a device on a board with a 25 MHz HSE"
 stop
 
-echo "dfu-util: list, download, upload identical, leave and run, .dfu file, mass erase, errTARGET, usb_client, no DFU clock: all passed"
+echo "dfu-util: list, download, upload identical, leave and run, .dfu file, mass erase, errTARGET, usb_client, 100 attaches, no DFU clock: all passed"

@@ -62,6 +62,13 @@ expect 1 "usb-clock" "$SIM" diagnose "$FW/stub.elf" "$FW/app-v1.img@0x08002000" 
 	--trigger 'uart:bootloader\r\n' --no-lse --hse 25000000 --interface usb
 grep -q "^Result: 1 problem found: usb-clock" "$TMP/out" || fail "usb-clock not the one problem: $(cat "$TMP/out")"
 
+# The ROM's USB interrupt priority (a model parameter) decides whether BASEPRI stops USB DFU.
+expect 1 "BASEPRI was 0x50 when the CPU reached the ROM" "$SIM" diagnose "$FW/tests/diag/basepri.elf" \
+	--trigger 'uart:bootloader\r\n' --interface usb
+grep -q "^Result: 1 problem found: primask" "$TMP/out" || fail "primask not the one problem: $(cat "$TMP/out")"
+expect 0 "so its USB DFU works here" "$SIM" diagnose "$FW/tests/diag/basepri.elf" \
+	--trigger 'uart:bootloader\r\n' --interface usb --rom-usb-priority 3
+
 # 5. The trace option.
 expect 1 "ROM bootloader entry" "$SIM" diagnose "$FW/tests/diag/no_remap.elf" --trigger button:2500 --trace -
 
@@ -85,12 +92,17 @@ expect 2 "--hse 2000000: the STM32L476's HSE runs from 4 to 48 MHz" \
 	"$SIM" diagnose "$FW/tests/diag/no_remap.elf" --hse 2000000
 expect 2 "bad --rom-iwdg 'later': use once, always or ready" \
 	"$SIM" diagnose "$FW/tests/diag/no_remap.elf" --rom-iwdg later
+expect 2 "--rom-usb-priority 16: the STM32L476 has 16 priority levels, 0 to 15" \
+	"$SIM" diagnose "$FW/tests/diag/no_remap.elf" --rom-usb-priority 16
+expect 2 "bad number 'high' for --rom-usb-priority" \
+	"$SIM" diagnose "$FW/tests/diag/no_remap.elf" --rom-usb-priority high
 expect 2 "bad load address in" "$SIM" diagnose "$FW/app-v1.img@0x80zz"
 expect 4 "missing.elf: No such file or directory" "$SIM" diagnose "$TMP/missing.elf"
 expect 4 "not an ELF file; give the address" "$SIM" diagnose "$FW/app-v1.img"
 expect 0 "--trigger call:SYMBOL[@MS]" "$SIM" diagnose --help
 # The board options are the main command's too.
 expect 2 "bad --rom-iwdg 'later'" "$SIM" --rom-iwdg later
+expect 2 "--rom-usb-priority 99: the STM32L476 has 16 priority levels" "$SIM" --rom-usb-priority 99
 expect 0 "sysboot-sim diagnose FIRMWARE" "$SIM" --help
 
 echo "sysboot-sim diagnose command line: 6 groups of checks passed"

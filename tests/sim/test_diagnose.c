@@ -297,11 +297,24 @@ static const struct diag_case irq_pending_case = {
 	{ { "the branch", DIAG_SRC("irq_pending"), "diagnose: branch" } },
 };
 
-static const struct diag_case isr_jump_case = {
-	"isr_jump", "uart:bootloader\r\n", "primask", "primask",
-	"inside an exception handler (USART2's handler, IPSR = 54)",
-	{ { "the branch", DIAG_SRC("isr_jump"), "diagnose: branch" } },
-};
+/* From USART2's handler (priority 0): the ROM's USB interrupt (0x60) cannot preempt it. */
+static void isr_jump(void **state)
+{
+	static const struct diag_case k = {
+		"isr_jump", "uart:bootloader\r\n", "primask", "primask",
+		"inside an exception handler (USART2's handler, IPSR = 54)",
+		{ { "the branch", DIAG_SRC("isr_jump"), "diagnose: branch" } },
+	};
+	struct diag_options o;
+	struct diag_report r;
+	const struct diag_check *c;
+
+	(void)state;
+	c = run_case(&k, &o, &r);
+	assert_non_null(strstr(c->summary, "Its USB interrupt (priority 0x60 in the model, "
+			       "--rom-usb-priority) is one of them: the board never shows up as a DFU device."));
+	done(&o, &r);
+}
 
 /* PRIMASK set: fatal for USB DFU, only a warning when the USART is all one wants. */
 static void primask(void **state)
@@ -327,6 +340,47 @@ static void primask(void **state)
 	failed_are(&r, "");
 	check_is(&r, "primask", DIAG_WARNING, "PRIMASK = 1");
 	check_is(&r, "usb-clock", DIAG_NOT_CHECKED, NULL);
+	done(&o, &r);
+}
+
+/*
+ * BASEPRI left set (a jump from an RTOS critical section): whether that
+ * keeps the ROM's USB interrupt out is the ROM model's verdict, with the
+ * priority it gives that interrupt (0x60 unless told otherwise).
+ */
+static void basepri(void **state)
+{
+	struct diag_options o;
+	struct diag_report r;
+	const struct diag_check *c;
+
+	(void)state;
+	diag_firmware(&o, "basepri", "uart:bootloader\r\n");
+	o.iface = DIAG_IF_USB;
+	run(&o, &r);
+	failed_are(&r, "primask");
+	c = check_is(&r, "primask", DIAG_FAILED,
+		     "BASEPRI was 0x50 when the CPU reached the ROM: interrupts of priority 0x50 to 0xF0 "
+		     "were masked, the ROM's USB interrupt among them (0x60 in the model");
+	place_is(&r, c, "the branch", DIAG_SRC("basepri"), "diagnose: branch");
+	assert_non_null(strstr(c->fix, "__set_BASEPRI(0); __enable_irq();"));
+	check_is(&r, "rom-answers", DIAG_PASSED, NULL);
+	diag_report_free(&r);
+	/* Only the USART wanted: it polls, so a warning. */
+	o.iface = DIAG_IF_USART;
+	run(&o, &r);
+	failed_are(&r, "");
+	check_is(&r, "primask", DIAG_WARNING, "BASEPRI was 0x50");
+	diag_report_free(&r);
+	/* A ROM that gives its USB interrupt 0x30, above BASEPRI: USB works, and a warning says on what. */
+	o.iface = DIAG_IF_USB;
+	o.cfg.rom_usb_irq_priority = 0x30;
+	run(&o, &r);
+	failed_are(&r, "");
+	c = check_is(&r, "primask", DIAG_WARNING,
+		     "The ROM's USB interrupt is more urgent in the model (0x30, --rom-usb-priority), "
+		     "so its USB DFU works here");
+	place_is(&r, c, "the branch", DIAG_SRC("basepri"), "diagnose: branch");
 	done(&o, &r);
 }
 
@@ -423,7 +477,7 @@ static void dfu_without_clock(void **state)
 	run(&o, &r);
 	failed_are(&r, "usb-clock");
 	c = check_is(&r, "usb-clock", DIAG_FAILED, "does not offer USB DFU");
-	assert_non_null(strstr(c->summary, "HSE here: 25 MHz"));
+	assert_non_null(strstr(c->summary, "The board has no LSE and an HSE of 25 MHz, not one of 24, 20, 18, 16, 12, 9, 8, 6 or 4 MHz"));
 	diag_report_free(&r);
 
 	/* Without saying USB is wanted, it is a warning. */
@@ -570,8 +624,9 @@ int main(void)
 		{ "systick_on", simple_case, NULL, NULL, (void *)&systick_on_case },
 		{ "irq_enabled", simple_case, NULL, NULL, (void *)&irq_enabled_case },
 		{ "irq_pending", simple_case, NULL, NULL, (void *)&irq_pending_case },
-		{ "isr_jump", simple_case, NULL, NULL, (void *)&isr_jump_case },
+		cmocka_unit_test(isr_jump),
 		cmocka_unit_test(primask),
+		cmocka_unit_test(basepri),
 		cmocka_unit_test(ram_flag),
 		cmocka_unit_test(flag_loop),
 		cmocka_unit_test(iwdg_short),

@@ -71,27 +71,20 @@ static int dfu_in(struct sim_board *sb, uint8_t req, uint16_t value, void *data,
 	return sim_usb_control(sb, DFU_REQTYPE_IN, req, value, 0, data, len, T);
 }
 
-struct status {
-	uint8_t status, state;
-	uint32_t poll;
-};
-
-static struct status getstatus(struct sim_board *sb)
+static struct dfu_status getstatus(struct sim_board *sb)
 {
 	uint8_t b[6] = { 0 };
-	struct status s;
+	struct dfu_status s;
 
 	assert_int_equal(dfu_in(sb, DFU_GETSTATUS, 0, b, 6), 6);
-	s.status = b[0];
-	s.poll = (uint32_t)b[1] | (uint32_t)b[2] << 8 | (uint32_t)b[3] << 16;
-	s.state = b[4];
+	dfu_status_decode(b, &s);
 	return s;
 }
 
 /* DNLOAD, then GETSTATUS until it is done; returns the final status. */
-static struct status dnload(struct sim_board *sb, uint16_t block, const void *data, uint16_t len)
+static struct dfu_status dnload(struct sim_board *sb, uint16_t block, const void *data, uint16_t len)
 {
-	struct status s;
+	struct dfu_status s;
 
 	assert_int_equal(dfu_out(sb, DFU_DNLOAD, block, data, len), len);
 	s = getstatus(sb);
@@ -99,23 +92,26 @@ static struct status dnload(struct sim_board *sb, uint16_t block, const void *da
 	return getstatus(sb);
 }
 
-static struct status set_address(struct sim_board *sb, uint32_t a)
+/* A DfuSe command with an address. */
+static struct dfu_status command_at(struct sim_board *sb, uint8_t cmd, uint32_t a)
 {
-	uint8_t c[5] = { DFUSE_CMD_SET_ADDRESS, (uint8_t)a, (uint8_t)(a >> 8), (uint8_t)(a >> 16),
-			 (uint8_t)(a >> 24) };
+	struct dfuse_command dc = { .cmd = cmd, .has_addr = true, .addr = a };
+	uint8_t c[DFUSE_COMMAND_MAX];
 
-	return dnload(sb, 0, c, 5);
+	return dnload(sb, DFUSE_BLOCK_COMMAND, c, (uint16_t)dfuse_command_encode(&dc, c));
 }
 
-static struct status page_erase(struct sim_board *sb, uint32_t a)
+static struct dfu_status set_address(struct sim_board *sb, uint32_t a)
 {
-	uint8_t c[5] = { DFUSE_CMD_ERASE, (uint8_t)a, (uint8_t)(a >> 8), (uint8_t)(a >> 16),
-			 (uint8_t)(a >> 24) };
-
-	return dnload(sb, 0, c, 5);
+	return command_at(sb, DFUSE_CMD_SET_ADDRESS, a);
 }
 
-static void assert_status(struct status s, uint8_t state, uint8_t status)
+static struct dfu_status page_erase(struct sim_board *sb, uint32_t a)
+{
+	return command_at(sb, DFUSE_CMD_ERASE, a);
+}
+
+static void assert_status(struct dfu_status s, uint8_t state, uint8_t status)
 {
 	assert_int_equal(s.state, state);
 	assert_int_equal(s.status, status);
@@ -194,7 +190,8 @@ static void test_unlisted_hse(void **state)
 	sim_board_free(sb);
 }
 
-static struct sim_board *jump_board(uint32_t mode)
+/* A board running tests/sim/fw/rom_jump.S in mode (its header lists them). */
+static struct sim_board *jump_board(uint32_t mode, uint8_t rom_usb_priority)
 {
 	struct sim_config cfg;
 	struct sim_board *sb;
@@ -203,6 +200,7 @@ static struct sim_board *jump_board(uint32_t mode)
 
 	sim_config_default(&cfg);
 	cfg.usb.kind = SIM_USB_MEMORY;
+	cfg.rom_usb_irq_priority = rom_usb_priority;
 	sb = board_new(&cfg);
 	if (sim_load_file(sb, ROM_JUMP_ELF, 0, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
@@ -211,22 +209,55 @@ static struct sim_board *jump_board(uint32_t mode)
 	return sb;
 }
 
+/*
+ * The jump of mode, and a ROM giving its USB interrupt rom_usb_priority:
+ * the device attaches, or (not_working) never does and the trace says so.
+ */
+static void expect_usb(uint32_t mode, uint8_t rom_usb_priority, const char *not_working)
+{
+	struct sim_board *sb = jump_board(mode, rom_usb_priority);
+
+	if (not_working) {
+		run_for(sb, 1000);
+		assert_true(sim_in_rom(sb));
+		assert_false(sim_usb_attached(sb));
+		if (!traced(sb, SIM_TRACE_USB, not_working)) {
+			dump_trace(sb);
+			fail_msg("mode %u: no trace \"%s\"", mode, not_working);
+		}
+	} else {
+		attach(sb, 1000);
+		assert_false(traced(sb, SIM_TRACE_USB, "not working"));
+	}
+	sim_board_free(sb);
+}
+
 static void test_entered_with_primask_set(void **state)
 {
-	struct sim_board *sb = jump_board(3);
-
 	(void)state;
-	run_for(sb, 1000);
-	assert_true(sim_in_rom(sb));
-	assert_false(sim_usb_attached(sb));
-	assert_true(traced(sb, SIM_TRACE_USB,
-			   "USB DFU not working: the ROM was entered with PRIMASK set (interrupts disabled)"));
-	sim_board_free(sb);
+	expect_usb(3, 0x60, "USB DFU not working: the ROM was entered with PRIMASK set (interrupts disabled)");
+	expect_usb(3, 0x00, "PRIMASK set");       /* whatever the ROM's priority */
 	/* The same jump with interrupts enabled: the device attaches. */
-	sb = jump_board(1);
-	attach(sb, 1000);
-	assert_false(traced(sb, SIM_TRACE_USB, "not working"));
-	sim_board_free(sb);
+	expect_usb(1, 0x60, NULL);
+}
+
+/*
+ * Whether the ROM's USB interrupt is taken: the Cortex-M4's rule, with the
+ * priority the ROM gives it (0x60 unless configured). BASEPRI or a handler
+ * still active masks it only at that priority or more urgent.
+ */
+static void test_basepri_and_handler_mode(void **state)
+{
+	(void)state;
+	expect_usb(4, 0x60, "USB DFU not working: the ROM was entered with BASEPRI = 0x50, "
+		   "which masks its USB interrupt (priority 0x60)");
+	expect_usb(5, 0x60, NULL);                  /* BASEPRI 0x70 masks 0x70 and below only */
+	expect_usb(4, 0x40, NULL);                  /* a ROM with a more urgent USB interrupt */
+	expect_usb(4, 0x50, "which masks its USB interrupt (priority 0x50)");
+	expect_usb(6, 0x60, "USB DFU not working: the ROM was entered from an exception handler "
+		   "(exception 14, priority 0), which its USB interrupt (priority 0x60) cannot preempt");
+	expect_usb(7, 0x60, NULL);                  /* PendSV at 0xF0: USB preempts it */
+	expect_usb(7, 0xF0, "cannot preempt");      /* the same priority does not preempt */
 }
 
 /* ---- The device and its transfers ---------------------------------------------------- */
@@ -252,6 +283,66 @@ static void test_descriptors_and_serial(void **state)
 	sim_board_free(sb);
 }
 
+/* A string descriptor, as ASCII (the ROM's strings are ASCII in UTF-16LE). */
+static void string_descriptor(struct sim_board *sb, uint8_t index, char *s, size_t cap)
+{
+	uint8_t d[2 + 2 * 126];
+	int n = sim_usb_control(sb, 0x80, 6, (uint16_t)(0x0300u | index), 0x0409, d, sizeof(d), T);
+	size_t i;
+
+	assert_true(n >= 2 && d[0] == n && d[1] == 3);
+	for (i = 0; i < (size_t)(n - 2) / 2 && i + 1 < cap; i++)
+		s[i] = (char)d[2 + 2 * i];
+	s[i] = '\0';
+}
+
+/*
+ * A host plans with the memory layouts of the alternate settings; the DFU
+ * engine checks addresses with its own memory map. Both must describe the
+ * same memory: every region a layout names takes the address pointer, and
+ * every readable one reads.
+ */
+static void test_layouts_describe_the_engine(void **state)
+{
+	struct sim_board *sb = dfu_board();
+	uint8_t cfg[9 + SIM_DFU_ALTS * 9 + DFU_FUNCTIONAL_LENGTH], b[8];
+	struct dfuse_layout l;
+	char s[128], err[200];
+	unsigned alt, i;
+
+	(void)state;
+	attach(sb, 500);
+	assert_int_equal(sim_usb_control(sb, 0x80, 6, 0x0200, 0, cfg, sizeof(cfg), T), (int)sizeof(cfg));
+	for (alt = 0; alt < SIM_DFU_ALTS; alt++) {
+		string_descriptor(sb, cfg[9 + 9 * alt + 8], s, sizeof(s));
+		if (dfuse_parse_layout(s, &l, err, sizeof(err)) < 0)
+			fail_msg("alternate setting %u: %s", alt, err);
+		assert_int_equal(sim_usb_control(sb, 0x01, 11, (uint16_t)alt, 0, NULL, 0, T), 0);
+		for (i = 0; i < l.nregions; i++) {
+			const struct dfuse_region *r = &l.region[i];
+			uint32_t last = r->addr + r->count * r->size - 1u;
+			uint16_t n = r->size < sizeof(b) ? (uint16_t)r->size : (uint16_t)sizeof(b);
+
+			assert_status(set_address(sb, last), DFU_STATE_DNLOAD_IDLE, DFU_STATUS_OK);
+			assert_status(set_address(sb, r->addr), DFU_STATE_DNLOAD_IDLE, DFU_STATUS_OK);
+			assert_int_equal(dfu_out(sb, DFU_ABORT, 0, NULL, 0), 0);
+			if (r->flags & DFUSE_MEM_READABLE)
+				assert_int_equal(dfu_in(sb, DFU_UPLOAD, DFUSE_BLOCK_DATA, b, n), n);
+			assert_int_equal(dfu_out(sb, DFU_ABORT, 0, NULL, 0), 0);
+		}
+		if (alt == 0) {
+			/* The whole flash of an STM32L47x/48x: 1 MB of 2 KB pages, read, erase, write. */
+			assert_string_equal(l.name, "Internal Flash");
+			assert_int_equal(l.region[0].addr, STM32_FLASH_BASE);
+			assert_int_equal(l.region[0].count * l.region[0].size, STM32_FLASH_SIZE);
+			assert_int_equal(l.region[0].size, STM32_FLASH_PAGE_SIZE);
+			assert_int_equal(l.region[0].flags, DFUSE_MEM_READABLE | DFUSE_MEM_ERASABLE |
+					 DFUSE_MEM_WRITABLE);
+		}
+	}
+	sim_board_free(sb);
+}
+
 static void test_bus_time(void **state)
 {
 	struct sim_board *sb = dfu_board();
@@ -273,7 +364,7 @@ static void test_write_read_with_flash_times(void **state)
 {
 	struct sim_board *sb = dfu_board();
 	uint8_t d[DFUSE_TRANSFER_SIZE], back[DFUSE_TRANSFER_SIZE];
-	struct status s;
+	struct dfu_status s;
 	sim_time_t t0;
 	unsigned i;
 
@@ -290,7 +381,7 @@ static void test_write_read_with_flash_times(void **state)
 	t0 = sim_now(sb);
 	s = getstatus(sb);
 	assert_int_equal(s.state, DFU_STATE_DNBUSY);
-	assert_int_equal(s.poll, 21);                       /* 256 double words of 82 us */
+	assert_int_equal(s.poll_ms, 21);                       /* 256 double words of 82 us */
 	assert_true(sim_now(sb) - t0 >= 256 * SIM_US(82));
 	assert_status(getstatus(sb), DFU_STATE_DNLOAD_IDLE, DFU_STATUS_OK);
 	assert_int_equal(sim_read_mem(sb, 0x08004000u, back, sizeof(back)), 0);
@@ -534,7 +625,9 @@ int main(void)
 		cmocka_unit_test(test_no_dfu_clock),
 		cmocka_unit_test(test_unlisted_hse),
 		cmocka_unit_test(test_entered_with_primask_set),
+		cmocka_unit_test(test_basepri_and_handler_mode),
 		cmocka_unit_test(test_descriptors_and_serial),
+		cmocka_unit_test(test_layouts_describe_the_engine),
 		cmocka_unit_test(test_bus_time),
 		cmocka_unit_test(test_write_read_with_flash_times),
 		cmocka_unit_test(test_long_write_limit),

@@ -1,15 +1,24 @@
 /*
- * usb_client.c - a plain libusb program for the USB DFU error paths that
- * dfu-util never provokes, run against the emulated ROM under umockdev
- * (tests/sim/dfu_util.sh): it must see the device appear after it started
- * (hotplug), get a pipe error for a request the DFU state machine refuses
- * and recover with DFU_CLRSTATUS, see errADDRESS for a write that runs past
- * the end of flash, reset the port, and see the device leave and come back
- * with a new address after a leave request to an empty flash (the ROM
- * resets into itself). Each check prints one line; the first failure ends
- * the run with status 1.
+ * usb_client.c - a plain libusb program for the USB DFU paths that dfu-util
+ * never provokes, run against the emulated ROM under umockdev
+ * (tests/sim/dfu_util.sh). Two runs:
  *
- * usage: usb_client TIMEOUT_MS
+ *  - checks: it must see the device appear after it started (hotplug), get
+ *    a pipe error for a request the DFU state machine refuses and recover
+ *    with DFU_CLRSTATUS, see errADDRESS for a write that runs past the end
+ *    of flash, reset the port, and see the device leave and come back with
+ *    a new address after a leave request to an empty flash (the ROM resets
+ *    into itself);
+ *  - attach: the device detaches and attaches again (DFU_DETACH) CYCLES
+ *    times, and each new device is asked for its descriptors the moment it
+ *    shows up, as a program waiting for the board does (sysboot, dfu-util
+ *    -w). Every one must answer, right, at the first request: a device that
+ *    is visible must serve its requests.
+ *
+ * Each check prints one line; the first failure ends the run with status 1.
+ *
+ * usage: usb_client checks TIMEOUT_MS
+ *        usb_client attach CYCLES TIMEOUT_MS
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -69,11 +78,15 @@ static uint8_t find_device(void)
 	return addr;
 }
 
-/* Wait (handling hotplug events) until the device is there, or gone (want 0). */
+/*
+ * Wait (handling hotplug events) until the device is there at an address
+ * other than not_addr, or gone. Looks again every 2 ms: a program waiting
+ * for the board opens it as soon as it can.
+ */
 static uint8_t wait_device(bool present, uint8_t not_addr, unsigned timeout_ms)
 {
 	uint64_t end = now_ms() + timeout_ms;
-	struct timeval tv = { 0, 20000 };
+	struct timeval tv = { 0, 2000 };
 	uint8_t a;
 
 	for (;;) {
@@ -111,13 +124,16 @@ static int dfu_in(libusb_device_handle *h, uint8_t req, uint16_t value, uint8_t 
 
 static void expect_status(libusb_device_handle *h, uint8_t state, uint8_t status, const char *what)
 {
-	uint8_t b[6];
-	int r = dfu_in(h, DFU_GETSTATUS, 0, b, 6);
+	uint8_t b[DFU_GETSTATUS_LENGTH];
+	struct dfu_status st;
+	int r = dfu_in(h, DFU_GETSTATUS, 0, b, sizeof(b));
 
-	if (r != 6)
+	if (r != (int)sizeof(b))
 		die("%s: DFU_GETSTATUS returned %d (%s)", what, r, r < 0 ? libusb_error_name(r) : "short");
-	if (b[4] != state || b[0] != status)
-		die("%s: state %u status %u, expected state %u status %u", what, b[4], b[0], state, status);
+	dfu_status_decode(b, &st);
+	if (st.state != state || st.status != status)
+		die("%s: %s, %s; expected %s, %s", what, dfu_state_name(st.state), dfu_status_name(st.status),
+		    dfu_state_name(state), dfu_status_name(status));
 }
 
 /* A DNLOAD, then GETSTATUS until the device is no longer busy. */
@@ -136,21 +152,18 @@ static void dnload(libusb_device_handle *h, uint16_t block, uint8_t *data, uint1
 
 static void set_address(libusb_device_handle *h, uint32_t a)
 {
-	uint8_t c[5] = { DFUSE_CMD_SET_ADDRESS, (uint8_t)a, (uint8_t)(a >> 8), (uint8_t)(a >> 16),
-			 (uint8_t)(a >> 24) };
+	struct dfuse_command cmd = { .cmd = DFUSE_CMD_SET_ADDRESS, .has_addr = true, .addr = a };
+	uint8_t c[DFUSE_COMMAND_MAX];
 
-	dnload(h, 0, c, 5);
+	dnload(h, DFUSE_BLOCK_COMMAND, c, (uint16_t)dfuse_command_encode(&cmd, c));
 }
 
-int main(int argc, char **argv)
+static void checks(unsigned timeout)
 {
-	unsigned timeout = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 5000u;
 	libusb_device_handle *h;
 	uint8_t addr, addr2, buf[64];
 	int r;
 
-	if (libusb_init(&ctx) < 0)
-		die("libusb_init failed");
 	addr = wait_device(true, 0, timeout);
 	printf("usb_client: device appeared at address %u\n", addr);
 	h = open_dfu();
@@ -201,7 +214,113 @@ int main(int argc, char **argv)
 	expect_status(h, DFU_STATE_IDLE, DFU_STATUS_OK, "after coming back");
 	libusb_release_interface(h, 0);
 	libusb_close(h);
-	libusb_exit(ctx);
 	printf("usb_client: all checks passed\n");
+}
+
+/* The DFU device at this bus address, opened (not claimed). */
+static libusb_device_handle *open_at(uint8_t addr)
+{
+	libusb_device_handle *h = NULL;
+	libusb_device **list;
+	ssize_t n, i;
+	int r = LIBUSB_ERROR_NOT_FOUND;
+
+	n = libusb_get_device_list(ctx, &list);
+	for (i = 0; i < n; i++) {
+		if (libusb_get_device_address(list[i]) == addr) {
+			r = libusb_open(list[i], &h);
+			break;
+		}
+	}
+	if (n >= 0)
+		libusb_free_device_list(list, 1);
+	if (r < 0)
+		die("cannot open the device at address %u: %s", addr, libusb_error_name(r));
+	return h;
+}
+
+/* String descriptor index as ASCII; any failure ends the run. */
+static void string_at(libusb_device_handle *h, unsigned attach, uint8_t addr, uint8_t index,
+		      char *buf, int len)
+{
+	int r = libusb_get_string_descriptor_ascii(h, index, (unsigned char *)buf, len);
+
+	if (r < 0)
+		die("attach %u (address %u): string descriptor %u: %s", attach, addr, index,
+		    libusb_error_name(r));
+	buf[r < len ? r : len - 1] = '\0';
+}
+
+/*
+ * One attach: the descriptors a DFU host reads before anything else (the
+ * device descriptor by request, the serial, product and every alternate
+ * setting's memory layout), then DFU_DETACH: the device leaves the bus and
+ * comes back with a new address.
+ */
+static void one_attach(unsigned attach, uint8_t addr)
+{
+	struct libusb_config_descriptor *cfg;
+	struct libusb_device_descriptor dd;
+	libusb_device_handle *h = open_at(addr);
+	uint8_t desc[18];
+	char s[128];
+	int r, a;
+
+	r = libusb_control_transfer(h, LIBUSB_ENDPOINT_IN, LIBUSB_REQUEST_GET_DESCRIPTOR,
+				    LIBUSB_DT_DEVICE << 8, 0, desc, sizeof(desc), XFER_MS);
+	if (r != (int)sizeof(desc))
+		die("attach %u (address %u): GET_DESCRIPTOR(device) returned %d (%s)", attach, addr, r,
+		    r < 0 ? libusb_error_name(r) : "short");
+	if (libusb_get_device_descriptor(libusb_get_device(h), &dd) < 0 ||
+	    libusb_get_active_config_descriptor(libusb_get_device(h), &cfg) < 0)
+		die("attach %u (address %u): no descriptors in sysfs", attach, addr);
+	string_at(h, attach, addr, dd.iSerialNumber, s, sizeof(s));
+	if (!s[0])
+		die("attach %u (address %u): empty serial number", attach, addr);
+	string_at(h, attach, addr, dd.iProduct, s, sizeof(s));
+	if (strcmp(s, "STM32  BOOTLOADER"))
+		die("attach %u (address %u): product \"%s\"", attach, addr, s);
+	for (a = 0; a < cfg->interface[0].num_altsetting; a++) {
+		string_at(h, attach, addr, cfg->interface[0].altsetting[a].iInterface, s, sizeof(s));
+		if (s[0] != '@')
+			die("attach %u (address %u): alternate setting %d is \"%s\", not a memory layout",
+			    attach, addr, a, s);
+	}
+	libusb_free_config_descriptor(cfg);
+	r = libusb_claim_interface(h, 0);
+	if (r < 0)
+		die("attach %u (address %u): cannot claim interface 0: %s", attach, addr, libusb_error_name(r));
+	r = dfu_out(h, DFU_DETACH, 0, NULL, 0);
+	if (r != 0)
+		die("attach %u (address %u): DFU_DETACH returned %s", attach, addr, libusb_error_name(r));
+	libusb_release_interface(h, 0);
+	libusb_close(h);
+}
+
+static void attach_cycles(unsigned cycles, unsigned timeout)
+{
+	uint64_t t0 = now_ms();
+	uint8_t addr = 0;
+	unsigned i;
+
+	for (i = 1; i <= cycles; i++) {
+		addr = wait_device(true, addr, timeout);
+		one_attach(i, addr);
+	}
+	printf("usb_client: %u attaches, every descriptor answered at the first request (%llu ms)\n",
+	       cycles, (unsigned long long)(now_ms() - t0));
+}
+
+int main(int argc, char **argv)
+{
+	if (libusb_init(&ctx) < 0)
+		die("libusb_init failed");
+	if (argc == 3 && strcmp(argv[1], "checks") == 0)
+		checks((unsigned)strtoul(argv[2], NULL, 0));
+	else if (argc == 4 && strcmp(argv[1], "attach") == 0)
+		attach_cycles((unsigned)strtoul(argv[2], NULL, 0), (unsigned)strtoul(argv[3], NULL, 0));
+	else
+		die("usage: usb_client checks TIMEOUT_MS | usb_client attach CYCLES TIMEOUT_MS");
+	libusb_exit(ctx);
 	return 0;
 }

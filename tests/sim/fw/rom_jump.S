@@ -9,12 +9,20 @@
  *   mode 1: enable the SYSCFG clock, remap system memory at 0x0, then jump
  *   mode 2: remap with the SYSCFG clock still off (the write is lost)
  *   mode 3: remap right, but jump with interrupts disabled (PRIMASK set)
+ *   mode 4: remap right, jump with BASEPRI = 0x50 (an RTOS critical section)
+ *   mode 5: remap right, jump with BASEPRI = 0x70
+ *   mode 6: remap right, jump from the PendSV handler at its reset priority 0
+ *   mode 7: remap right, jump from the PendSV handler at priority 0xF0 (the lowest)
  */
 	.syntax unified
 	.thumb
 	.section .vectors, "a"
 	.word	0x20018000
 	.word	reset + 1
+	.rept	12			/* NMI .. SVCall, DebugMonitor, reserved: unused */
+	.word	0
+	.endr
+	.word	pendsv + 1		/* exception 14 */
 
 	.text
 	.thumb_func
@@ -33,7 +41,41 @@ reset:
 	beq	remap
 	cmp	r0, #3
 	beq	remap_masked
+	cmp	r0, #4
+	beq	remap_basepri_50
+	cmp	r0, #5
+	beq	remap_basepri_70
+	cmp	r0, #6
+	beq	from_pendsv
+	cmp	r0, #7
+	beq	from_lowest_pendsv
 	b	jump
+
+from_lowest_pendsv:
+	ldr	r1, =0xE000ED20		/* SHPR3: PendSV's priority in bits 23:16 */
+	ldr	r2, =0x00F00000
+	str	r2, [r1]
+from_pendsv:
+	ldr	r1, =0xE000ED04		/* ICSR */
+	ldr	r2, =0x10000000		/* PENDSVSET: taken at once */
+	str	r2, [r1]
+	dsb
+	isb
+1:	b	1b
+
+remap_basepri_50:
+	movs	r2, #0x50
+	msr	basepri, r2
+	b	remap_with_clock
+
+remap_basepri_70:
+	movs	r2, #0x70
+	msr	basepri, r2
+	b	remap_with_clock
+
+	.thumb_func
+pendsv:				/* the jump, made from the handler */
+	b	remap_with_clock
 
 remap_masked:
 	cpsid	i			/* left disabled: the ROM's USB DFU cannot work */

@@ -18,29 +18,21 @@ fail() {
 	echo "FAIL: $*" >&2
 	exit 1
 }
-# status_is STATUS command...: the exit status; the output in $TMP/out
-status_is() {
-	want=$1
-	shift
-	"$@" > "$TMP/out" 2>&1
-	got=$?
-	[ "$got" -eq "$want" ] || fail "$* exited $got, expected $want: $(cat "$TMP/out")"
-}
-# expect STATUS NEEDLE command...: exit status and a message (a grep pattern)
+# expect [-F] STATUS NEEDLE command...: exit status and a message (a grep
+# pattern, or with -F text taken literally) on stdout/stderr
 expect() {
+	how=-q
+	if [ "$1" = -F ]; then
+		how=-qF
+		shift
+	fi
 	want=$1
 	needle=$2
 	shift 2
-	status_is "$want" "$@"
-	grep -q -- "$needle" "$TMP/out" || fail "$*: no '$needle' in: $(cat "$TMP/out")"
-}
-# expect_text STATUS TEXT command...: the same with TEXT taken literally
-expect_text() {
-	want=$1
-	text=$2
-	shift 2
-	status_is "$want" "$@"
-	grep -qF -- "$text" "$TMP/out" || fail "$*: no '$text' in: $(cat "$TMP/out")"
+	"$@" > "$TMP/out" 2>&1
+	got=$?
+	[ "$got" -eq "$want" ] || fail "$* exited $got, expected $want: $(cat "$TMP/out")"
+	grep $how -- "$needle" "$TMP/out" || fail "$*: no '$needle' in: $(cat "$TMP/out")"
 }
 
 expect 0 "application 1.2.3, .* bytes at 0x08002200" \
@@ -76,8 +68,8 @@ n=0
 "$MKBADIMG" list > "$TMP/kinds" || fail "mkbadimg list"
 while read -r kind status problem; do
 	"$MKBADIMG" "$FW/app-v2.img" "$kind" "$TMP/$kind.img" || fail "mkbadimg $kind"
-	expect_text 8 "$problem" "$SYSBOOT" image show "$TMP/$kind.img"
-	expect_text 3 "$problem" "$SYSBOOT" update "$TMP/$kind.img" --port "$TMP/no-such-port"
+	expect -F 8 "$problem" "$SYSBOOT" image show "$TMP/$kind.img"
+	expect -F 3 "$problem" "$SYSBOOT" update "$TMP/$kind.img" --port "$TMP/no-such-port"
 	n=$((n + 1))
 done < "$TMP/kinds"
 [ $n -ge 8 ] || fail "only $n kinds of malformed image"

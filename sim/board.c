@@ -420,6 +420,53 @@ int board_mem_write(struct board *b, uint32_t addr, const void *buf, uint32_t le
 	return 0;
 }
 
+/* A CPU data read of flash while some double word has an ECC error. */
+static void hook_ecc_read(uc_engine *uc, uc_mem_type type, uint64_t address, int size,
+			  int64_t value, void *user)
+{
+	struct board *b = user;
+	uint32_t addr = (uint32_t)address, off;
+
+	(void)uc;
+	(void)type;
+	(void)value;
+	if (addr < STM32_BOOT_ALIAS_SIZE) {
+		if (b->alias_mode != SYSCFG_MEM_MODE_FLASH)
+			return;
+		off = addr;
+	} else if (addr >= STM32_FLASH_BASE && addr - STM32_FLASH_BASE < STM32_FLASH_SIZE) {
+		off = addr - STM32_FLASH_BASE;
+	} else {
+		return;
+	}
+	if (b->alias_fb_mode)
+		off ^= STM32_FLASH_BANK_SIZE;
+	if (!flash_ecc_read(b, off) && size > 1 && ((off + (uint32_t)size - 1u) & ~7u) != (off & ~7u))
+		flash_ecc_read(b, off + (uint32_t)size - 1u);
+}
+
+void board_ecc_watch(struct board *b)
+{
+	bool want = flash_has_ecc_errors(b);
+
+	if (!b->uc || want == b->ecc_hooked)
+		return;
+	if (want) {
+		/*
+		 * One hook over flash and the boot alias, only while errors
+		 * exist: a read hook slows every load it covers.
+		 */
+		if (uc_hook_add(b->uc, &b->ecc_hook, UC_HOOK_MEM_READ, hook_ecc_read, b,
+				0, (uint64_t)STM32_FLASH_BASE + STM32_FLASH_SIZE - 1) != UC_ERR_OK)
+			return;
+	} else {
+		uc_hook_del(b->uc, b->ecc_hook);
+	}
+	b->ecc_hooked = want;
+	/* Code translated without (or with) the hook's calls must go. */
+	flush_translations(b);
+}
+
 void board_flash_changed(struct board *b, uint32_t addr, uint32_t len)
 {
 	(void)addr;
@@ -1216,6 +1263,27 @@ void sim_line_fault_counts(const struct sim_board *sb, uint64_t *dropped, uint64
 	*corrupted = lf->corrupted;
 }
 
+void sim_line_delays(struct sim_board *sb, uint32_t delay_ppm, sim_time_t delay,
+		     uint32_t stall_ppm, sim_time_t stall)
+{
+	struct sim_line_faults *lf = &board_of(sb)->line_faults;
+
+	lf->delay_ppm = delay_ppm;
+	lf->delay = delay;
+	lf->stall_ppm = stall_ppm;
+	lf->stall = stall;
+	if (!lf->rng)
+		lf->rng = 1u;
+}
+
+void sim_line_delay_counts(const struct sim_board *sb, uint64_t *delayed, uint64_t *stalled)
+{
+	const struct sim_line_faults *lf = &board_of_const(sb)->line_faults;
+
+	*delayed = lf->delayed;
+	*stalled = lf->stalled;
+}
+
 void sim_set_boot0(struct sim_board *sb, bool level)
 {
 	board_of(sb)->cfg.boot0 = level;
@@ -1345,6 +1413,8 @@ struct sim_board *sim_board_new(const struct sim_config *cfg, char *err, size_t 
 	uc_hook_add(b->uc, &h, UC_HOOK_MEM_WRITE_PROT, hook_write_prot, b, 1, 0);
 	uc_hook_add(b->uc, &h, UC_HOOK_MEM_UNMAPPED, hook_unmapped, b, 1, 0);
 	uc_hook_add(b->uc, &h, UC_HOOK_INTR, hook_intr, b, 1, 0);
+	/* A flash file may hold double words a power cut left with bad ECC. */
+	board_ecc_watch(b);
 
 	rcc_register(b);
 	cpu_register(b);

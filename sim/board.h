@@ -49,6 +49,12 @@ enum reset_kind {
  */
 void board_request_reset(struct board *b, enum sim_reset_cause cause);
 
+/*
+ * A point of the update path was reached (cutpoint.c): counts it and, when
+ * it is the one an armed trigger waits for, schedules the power cut.
+ */
+void board_cut_point(struct board *b, enum sim_cut_point p, uint32_t addr);
+
 /* ---- Peripheral register access ----------------------------------------- */
 /*
  * A memory-mapped peripheral. The core routes accesses within
@@ -92,6 +98,13 @@ void board_clock_changed(struct board *b);
  * bytes that may hold code it calls board_flash_changed().
  */
 void board_flash_changed(struct board *b, uint32_t addr, uint32_t len);
+
+/*
+ * The flash model's list of double words with an uncorrectable ECC error
+ * changed: CPU data reads of them must raise ECCD and the NMI (flash.c's
+ * flash_ecc_read()). Reinstalls the read hook that watches them.
+ */
+void board_ecc_watch(struct board *b);
 
 /* Read or write memory as a bus master other than the CPU (ROM model). */
 int board_mem_read(struct board *b, uint32_t addr, void *buf, uint32_t len);
@@ -216,6 +229,10 @@ struct board {
 	enum sim_stop_reason stop_reason;
 	uint64_t stop_at_insn;       /* 0: none */
 	struct sim_event power_cut;
+	struct sim_cut_trigger cut;  /* aimed power cut (cutpoint.c) */
+	bool cut_armed;
+	unsigned cut_matched;
+	unsigned long cut_counts[SIM_CUT_POINT_COUNT];
 
 	/* CPU bookkeeping. */
 	uint32_t last_pc;
@@ -281,10 +298,15 @@ struct board {
 	bool rom_entry;              /* the CPU reached the ROM's entry point */
 	uint32_t rom_entry_pc;
 
+	uc_hook ecc_hook;            /* data reads of flash while ECC errors exist */
+	bool ecc_hooked;
+
 	/* Faults injected on the ROM's serial line (sim_line_faults). */
 	struct sim_line_faults {
 		uint32_t drop_ppm, corrupt_ppm, rng;
-		uint64_t dropped, corrupted;
+		uint32_t delay_ppm, stall_ppm;   /* sim_line_delays */
+		sim_time_t delay, stall;
+		uint64_t dropped, corrupted, delayed, stalled;
 	} line_faults;
 
 	/* Symbols, sections and line tables of the loaded ELF files. */

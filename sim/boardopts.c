@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "boardopts.h"
+#include "sysboot/stm32l476.h"
 
 static int number(const char *arg, uint32_t *v, const char *opt, char *err, size_t errlen)
 {
@@ -64,6 +65,28 @@ int board_option(struct sim_config *cfg, int opt, const char *arg, char *err, si
 			cfg->rom_iwdg = SIM_ROM_IWDG_READY;
 		else {
 			snprintf(err, errlen, "bad --rom-iwdg '%s': use once, always or ready", arg);
+			return -1;
+		}
+		return 0;
+	case BOARD_OPT_OPTR:
+		if (number(arg, &v, "optr", err, errlen) < 0)
+			return -1;
+		if ((v & FLASH_OPTR_RDP) == FLASH_RDP_LEVEL2) {
+			snprintf(err, errlen, "--optr %s: RDP 0xCC is level 2, which disables the ROM "
+				 "bootloader for good; not set from the command line", arg);
+			return -1;
+		}
+		cfg->optr = v;
+		return 0;
+	case BOARD_OPT_TORN:
+		if (strcmp(arg, "none") == 0)
+			cfg->torn_program = SIM_TORN_NONE;
+		else if (strcmp(arg, "bits") == 0)
+			cfg->torn_program = SIM_TORN_BITS;
+		else if (strcmp(arg, "ecc") == 0)
+			cfg->torn_program = SIM_TORN_ECC;
+		else {
+			snprintf(err, errlen, "bad --torn-program '%s': use none, bits or ecc", arg);
 			return -1;
 		}
 		return 0;

@@ -19,6 +19,8 @@ enum {
 	BOARD_OPT_BLID,
 	BOARD_OPT_VBAT,
 	BOARD_OPT_ROM_IWDG,
+	BOARD_OPT_TORN,
+	BOARD_OPT_OPTR,
 	BOARD_OPT_ROM_USB_PRIORITY,
 	BOARD_OPT_END,
 };
@@ -32,6 +34,8 @@ enum {
 	{ "bootloader-id", required_argument, NULL, BOARD_OPT_BLID }, \
 	{ "vbat", no_argument, NULL, BOARD_OPT_VBAT }, \
 	{ "rom-iwdg", required_argument, NULL, BOARD_OPT_ROM_IWDG }, \
+	{ "torn-program", required_argument, NULL, BOARD_OPT_TORN }, \
+	{ "optr", required_argument, NULL, BOARD_OPT_OPTR }, \
 	{ "rom-usb-priority", required_argument, NULL, BOARD_OPT_ROM_USB_PRIORITY }
 
 #define BOARD_OPTIONS_USAGE \
@@ -45,6 +49,11 @@ enum {
 	"                        prescaler /256 and one reload at entry, refreshed once ready),\n" \
 	"                        always (refreshed all through its start-up), ready (untouched\n" \
 	"                        until its start-up is over); see docs/sim.md\n" \
+	"  --torn-program MODE   what a power cut leaves of a double word being programmed:\n" \
+	"                        none (unwritten, default), bits (partly programmed),\n" \
+	"                        ecc (partly programmed, bad ECC: reading it raises an NMI)\n" \
+	"  --optr VALUE          program the option bytes' OPTR before power-on (factory\n" \
+	"                        0xFFEFF8AA; e.g. 0xFFEEF8AA: IWDG_SW = 0, hardware watchdog)\n" \
 	"  --rom-usb-priority N  the NVIC priority level (0..15, default 6) the ROM gives its\n" \
 	"                        USB interrupt: BASEPRI or a handler at that level or more\n" \
 	"                        urgent at the jump stops USB DFU; see docs/sim.md\n"

@@ -6,7 +6,9 @@
  * one 64-bit double word at a time, never twice without an erase; pages and
  * banks erased as wholes, taking their datasheet time (DS10198); write
  * protection and readout protection from option bytes that load at power-on
- * or OBL_LAUNCH only; and an operation cut by a power loss left half done.
+ * or OBL_LAUNCH only; and an operation cut by a power loss left half done,
+ * including a double word left partly programmed whose ECC no longer
+ * matches, which the chip reports by an NMI when it is read (RM0351 3.3.8).
  *
  * The flash lives in a file mapped into memory when the board has one, so
  * a board keeps its content between runs like a chip, and a crash of the
@@ -34,6 +36,8 @@
 #define TRAILER_SIZE     0x1000u
 #define MAP_SIZE         (STM32_FLASH_SIZE + 2u * INFO_SIZE + TRAILER_SIZE)
 #define FILE_MAGIC       "sysboot-sim flash v1"
+#define TRAILER_ECC      0x40u        /* in the trailer: count, then offsets */
+#define ECC_MAX          64u
 #define WRP_DISABLED     0xFF00FFFFu  /* start 0xFF > end 0x00: no area */
 #define FLASH_ERRORS_PROG (FLASH_SR_PROGERR | FLASH_SR_WRPERR | FLASH_SR_PGAERR | \
 			   FLASH_SR_SIZERR | FLASH_SR_PGSERR | FLASH_SR_MISERR | FLASH_SR_FASTERR)
@@ -164,6 +168,9 @@ int flash_init(struct board *b, char *err, size_t errlen)
 		memset(trailer, 0, TRAILER_SIZE);
 		memcpy(trailer, FILE_MAGIC, sizeof(FILE_MAGIC));
 	}
+	/* The board's option bytes as set up for the run (hardware watchdog, ...). */
+	if (b->cfg.optr)
+		opt_store(b, 1, OPT_OPTR, b->cfg.optr);
 	sim_event_init(&f->op_done, "flash operation", NULL, NULL);
 	return 0;
 }
@@ -264,6 +271,79 @@ static void changed(struct board *b, uint32_t off, uint32_t len, bool otp)
 		board_flash_changed(b, STM32_FLASH_BASE + off, len);
 }
 
+/* ---- Uncorrectable ECC errors ----------------------------------------------------- */
+
+/*
+ * Double words a power cut left with inconsistent ECC, by offset in
+ * b->flash. Kept in the flash file's trailer so they outlive the run, as
+ * the bits do on a chip; erasing their page clears them.
+ */
+static uint32_t *ecc_list(struct board *b, uint32_t **count)
+{
+	uint8_t *trailer = b->info2 + INFO_SIZE;
+
+	*count = (uint32_t *)(void *)(trailer + TRAILER_ECC);
+	return *count + 1;
+}
+
+static void ecc_mark(struct board *b, uint32_t off)
+{
+	uint32_t *n, *list = ecc_list(b, &n);
+	uint32_t i;
+
+	for (i = 0; i < *n; i++)
+		if (list[i] == off)
+			return;
+	if (*n == ECC_MAX)
+		return;
+	list[(*n)++] = off;
+	board_ecc_watch(b);
+}
+
+static void ecc_clear(struct board *b, uint32_t off, uint32_t len)
+{
+	uint32_t *n, *list = ecc_list(b, &n);
+	uint32_t i, kept = 0, before = *n;
+
+	for (i = 0; i < *n; i++)
+		if (list[i] < off || list[i] >= off + len)
+			list[kept++] = list[i];
+	*n = kept;
+	if (kept != before)
+		board_ecc_watch(b);
+}
+
+bool flash_has_ecc_errors(struct board *b)
+{
+	uint32_t *n;
+
+	ecc_list(b, &n);
+	return *n != 0 && *n <= ECC_MAX;
+}
+
+bool flash_ecc_read(struct board *b, uint32_t off)
+{
+	struct flash_ctl *f = fc(b);
+	uint32_t *n, *list = ecc_list(b, &n);
+	uint32_t i, dw = off & ~7u;
+
+	for (i = 0; i < *n && i < ECC_MAX; i++) {
+		if (list[i] != dw)
+			continue;
+		/* RM0351 3.3.8: a second error while ECCD is set keeps the first address. */
+		if (!(f->eccr & FLASH_ECCR_ECCD))
+			f->eccr = (f->eccr & FLASH_ECCR_ECCIE) | FLASH_ECCR_ECCD |
+				  (dw >= STM32_FLASH_BANK_SIZE ? FLASH_ECCR_BK_ECC : 0) |
+				  (dw % STM32_FLASH_BANK_SIZE);
+		board_trace(b, SIM_TRACE_FLASH, b->last_pc,
+			    "uncorrectable ECC error reading the double word at 0x%08x (left partly programmed by a power cut): FLASH_ECCR.ECCD set, NMI",
+			    STM32_FLASH_BASE + dw);
+		nvic_set_pending(b, EXC_NMI);
+		return true;
+	}
+	return false;
+}
+
 /* ---- Operations ------------------------------------------------------------------ */
 
 static void set_error(struct board *b, uint32_t flag, const char *what)
@@ -279,6 +359,7 @@ static void set_error(struct board *b, uint32_t flag, const char *what)
 static void erase_range(struct board *b, uint32_t off, uint32_t len)
 {
 	memset(b->flash + off, 0xFF, len);
+	ecc_clear(b, off, len);
 	changed(b, off, len, false);
 }
 
@@ -296,6 +377,8 @@ static void op_finish(struct board *b)
 	switch (f->op) {
 	case FLASH_OP_PROGRAM:
 		memcpy((f->op_otp ? b->info : b->flash) + f->op_offset, f->op_data, 8);
+		if (!f->op_otp)
+			ecc_clear(b, f->op_offset, 8);
 		changed(b, f->op_offset, 8, f->op_otp);
 		break;
 	case FLASH_OP_ERASE_PAGE:
@@ -330,16 +413,76 @@ static void op_done_event(struct board *b, void *arg)
 	}
 }
 
+/* The point of an update an operation is, for aimed power cuts (cutpoint.c). */
+static void report_cut_point(struct board *b, enum flash_op op)
+{
+	struct flash_ctl *f = fc(b);
+	uint32_t off, len;
+
+	switch (op) {
+	case FLASH_OP_PROGRAM:
+		board_cut_point(b, SIM_CUT_PROGRAM,
+				(f->op_otp ? INFO_BASE : STM32_FLASH_BASE) + f->op_offset);
+		break;
+	case FLASH_OP_ERASE_PAGE:
+		board_cut_point(b, SIM_CUT_ERASE, STM32_FLASH_BASE + f->op_offset);
+		break;
+	case FLASH_OP_ERASE_BANK:
+		bank_range(f->op_bank, &off, &len);
+		board_cut_point(b, SIM_CUT_ERASE, STM32_FLASH_BASE + off);
+		break;
+	default:
+		break;
+	}
+}
+
 static void op_start(struct board *b, enum flash_op op, sim_time_t len)
 {
 	struct flash_ctl *f = fc(b);
 
+	report_cut_point(b, op);
 	f->op = op;
 	f->op_start = b->now;
 	f->op_len = len;
 	f->sr |= FLASH_SR_BSY;
 	f->op_done.fn = op_done_event;
 	sim_event_schedule(b, &f->op_done, len);
+}
+
+/*
+ * A double word being programmed when the power went: per the model
+ * parameter, nothing of it, or the first done/1000 of the bits it was to
+ * clear (in bit order), with or without its ECC left inconsistent.
+ */
+static void torn_program(struct board *b, unsigned done)
+{
+	struct flash_ctl *f = fc(b);
+	enum sim_torn_mode mode = b->cfg.torn_program;
+	uint8_t *mem = (f->op_otp ? b->info : b->flash) + f->op_offset;
+	unsigned bits = 0, k, i, j;
+	uint32_t addr = (f->op_otp ? INFO_BASE : STM32_FLASH_BASE) + f->op_offset;
+
+	for (i = 0; i < 8; i++)
+		bits += (unsigned)__builtin_popcount((unsigned)(mem[i] & (uint8_t)~f->op_data[i]));
+	k = mode == SIM_TORN_NONE ? 0 : bits * done / 1000u;
+	for (i = 0, j = 0; i < 64 && j < k; i++) {
+		uint8_t bit = (uint8_t)(1u << (i % 8));
+
+		if ((mem[i / 8] & bit) && !(f->op_data[i / 8] & bit)) {
+			mem[i / 8] &= (uint8_t)~bit;
+			j++;
+		}
+	}
+	if (k)
+		changed(b, f->op_offset, 8, f->op_otp);
+	if (mode == SIM_TORN_ECC && done > 0 && bits > 0 && !f->op_otp)
+		ecc_mark(b, f->op_offset);
+	board_trace(b, SIM_TRACE_FLASH, b->last_pc,
+		    "power lost while programming the double word at 0x%08x: %s (%u of %u bits programmed)",
+		    addr, mode == SIM_TORN_NONE ? "not written" :
+		    mode == SIM_TORN_BITS ? "partly programmed" :
+		    "partly programmed, its ECC no longer matches (reading it will raise an NMI)",
+		    k, bits);
 }
 
 void flash_power_cut(struct board *b)
@@ -354,17 +497,7 @@ void flash_power_cut(struct board *b)
 		done = 1000;
 	switch (f->op) {
 	case FLASH_OP_PROGRAM:
-		if (f->torn_program && !f->op_otp) {
-			unsigned i;
-
-			/* Some of the bits had been programmed (cleared) already. */
-			for (i = 0; i < 8; i++)
-				b->flash[f->op_offset + i] &= (uint8_t)(f->op_data[i] | (i < 4 ? 0x0F : 0xFF));
-			changed(b, f->op_offset, 8, false);
-		}
-		board_trace(b, SIM_TRACE_FLASH, b->last_pc,
-			    "power lost while programming the double word at offset 0x%05x: %s",
-			    f->op_offset, f->torn_program ? "partly programmed" : "not written");
+		torn_program(b, (unsigned)done);
 		break;
 	case FLASH_OP_ERASE_PAGE:
 	case FLASH_OP_ERASE_BANK:
@@ -674,7 +807,9 @@ void flash_reg_write(struct board *b, void *state, uint32_t off, unsigned size, 
 		}
 		return;
 	case FLASH_ECCR:
-		f->eccr &= ~(val & 0xC0000000u);
+		/* ECCC and ECCD clear by writing 1; ECCIE is read/write. */
+		f->eccr &= ~(val & (FLASH_ECCR_ECCC | FLASH_ECCR_ECCD));
+		f->eccr = (f->eccr & ~FLASH_ECCR_ECCIE) | (val & FLASH_ECCR_ECCIE);
 		return;
 	}
 	opt = option_reg(f, off);
@@ -780,6 +915,7 @@ static int run_op(struct board *b, enum flash_op op, sim_time_t len, char *why, 
 {
 	struct flash_ctl *f = fc(b);
 
+	report_cut_point(b, op);
 	f->op = op;
 	f->op_start = b->now;
 	f->op_len = len;
@@ -972,6 +1108,7 @@ void flash_debug_write(struct board *b, uint32_t addr, const uint8_t *data, size
 	uint32_t off = addr - STM32_FLASH_BASE;
 
 	memcpy(b->flash + off, data, len);
+	ecc_clear(b, off & ~7u, ((off + (uint32_t)len + 7u) & ~7u) - (off & ~7u));
 	changed(b, off, (uint32_t)len, false);
 }
 

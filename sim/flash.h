@@ -46,7 +46,6 @@ struct flash_ctl {
 	void *map;
 	size_t map_len;
 	int fd;
-	bool torn_program;           /* a cut program leaves some bits programmed */
 };
 
 /* Allocate (or map from cfg.flash_path) b->flash, b->info and b->info2. */
@@ -66,8 +65,20 @@ void flash_reg_write(struct board *b, void *state, uint32_t off, unsigned size, 
  */
 void flash_cpu_store(struct board *b, uint32_t addr, unsigned size, uint32_t val);
 
-/* Power is lost: leave any operation in progress as a real one could be. */
+/*
+ * Power is lost: leave any operation in progress as a real one could be
+ * (a double word being programmed per cfg.torn_program).
+ */
 void flash_power_cut(struct board *b);
+
+/*
+ * A CPU data read of the double word at offset off of b->flash: true when
+ * it has an uncorrectable ECC error, after setting FLASH_ECCR.ECCD with its
+ * address and pending the NMI (RM0351 3.3.8).
+ */
+bool flash_ecc_read(struct board *b, uint32_t off);
+/* Whether any double word has one (the core then watches flash reads). */
+bool flash_has_ecc_errors(struct board *b);
 
 /* For the native ROM bootloader: operations that take simulated time. */
 int flash_rom_program(struct board *b, uint32_t addr, const uint8_t *data, uint32_t len,

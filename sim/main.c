@@ -53,8 +53,12 @@ struct options {
 	double run_for_ms;
 	uint64_t cut_insn;
 	double cut_us;
+	bool cut_on_set;
+	struct sim_cut_trigger cut_on;
 	double button_at_ms, button_for_ms;
 	uint32_t line_drop, line_corrupt, line_seed;
+	uint32_t line_delay, line_stall;
+	double line_delay_us, line_stall_ms;
 };
 
 static void usage(FILE *out)
@@ -88,9 +92,16 @@ static void usage(FILE *out)
 		"  --until-rom           stop when the ROM bootloader is entered\n"
 		"  --power-cut-at-insn N cut power after N instructions\n"
 		"  --power-cut-at-us T   cut power at T microseconds of simulated time\n"
+		"  --power-cut-on POINT[@ADDR[-END]][#N][+US]\n"
+		"                        cut power US microseconds after the Nth time the board\n"
+		"                        reaches POINT (rom-entry, erase, program, block, go)\n"
+		"                        at an address in ADDR..END\n"
 		"  --button-at MS[:DUR]  press B1 at MS milliseconds for DUR ms (default: held)\n"
 		"  --line-drop PPM       the ROM's serial line drops bytes (per million, both ways)\n"
 		"  --line-corrupt PPM    ... or flips a bit in them; --line-seed N repeats a run\n"
+		"  --line-delay PPM[:US] ... or holds a byte back US microseconds (default 2000)\n"
+		"  --line-stall PPM[:MS] ... or stalls MS milliseconds (default 1500, past a\n"
+		"                        host's timeout)\n"
 		"  --control stdin|unix:PATH   accept commands while running (see docs/sim.md)\n"
 		"Output:\n"
 		"  --trace FILE|-        write the event trace to FILE (- for stderr)\n"
@@ -131,6 +142,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_CUT_INSN, OPT_CUT_US, OPT_BUTTON, OPT_CONTROL, OPT_TRACE, OPT_QUIET,
 		OPT_LINE_DROP, OPT_LINE_CORRUPT, OPT_LINE_SEED, OPT_INSTANT_HOST,
 		OPT_USB, OPT_USB_SERIAL, OPT_DFU_ALT, OPT_DFU_TAIL,
+		OPT_LINE_DELAY, OPT_LINE_STALL, OPT_CUT_ON,
 	};
 	static const struct option longopts[] = {
 		BOARD_LONGOPTS,
@@ -152,6 +164,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "line-drop", required_argument, NULL, OPT_LINE_DROP },
 		{ "line-corrupt", required_argument, NULL, OPT_LINE_CORRUPT },
 		{ "line-seed", required_argument, NULL, OPT_LINE_SEED },
+		{ "line-delay", required_argument, NULL, OPT_LINE_DELAY },
+		{ "line-stall", required_argument, NULL, OPT_LINE_STALL },
+		{ "power-cut-on", required_argument, NULL, OPT_CUT_ON },
 		{ "usb", required_argument, NULL, OPT_USB },
 		{ "usb-serial", required_argument, NULL, OPT_USB_SERIAL },
 		{ "dfu-alt", required_argument, NULL, OPT_DFU_ALT },
@@ -236,6 +251,32 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_LINE_SEED:
 			o->line_seed = (uint32_t)strtoul(optarg, &end, 0);
 			break;
+		case OPT_LINE_DELAY:
+		case OPT_LINE_STALL: {
+			uint32_t ppm = (uint32_t)strtoul(optarg, &end, 0);
+			double t = c == OPT_LINE_DELAY ? 2000 : 1500;
+
+			if (*end == ':')
+				t = strtod(end + 1, &end);
+			if (c == OPT_LINE_DELAY) {
+				o->line_delay = ppm;
+				o->line_delay_us = t;
+			} else {
+				o->line_stall = ppm;
+				o->line_stall_ms = t;
+			}
+			break;
+		}
+		case OPT_CUT_ON: {
+			char err[256];
+
+			if (sim_cut_trigger_parse(optarg, &o->cut_on, err, sizeof(err)) < 0) {
+				fprintf(stderr, "sysboot-sim: %s\n", err);
+				return -1;
+			}
+			o->cut_on_set = true;
+			break;
+		}
 		case OPT_USB:
 			if (strcmp(optarg, "none") == 0) {
 				o->cfg.usb.kind = SIM_USB_NONE;
@@ -429,6 +470,15 @@ static int control_command(struct control *c, struct sim_board *sb, char *line, 
 	} else if (strcmp(cmd, "power-cut-after-us") == 0 && arg) {
 		sim_power_cut_at_time(sb, sim_now(sb) + (sim_time_t)(strtod(arg, NULL) * 1e6));
 		reply(c, "ok");
+	} else if (strcmp(cmd, "power-cut-on") == 0 && arg) {
+		struct sim_cut_trigger t;
+
+		if (sim_cut_trigger_parse(arg, &t, err, sizeof(err)) < 0) {
+			reply(c, "error %s", err);
+		} else {
+			sim_power_cut_on(sb, &t);
+			reply(c, "ok");
+		}
 	} else if (strcmp(cmd, "button") == 0 && arg) {
 		sim_set_button(sb, strcmp(arg, "press") == 0);
 		reply(c, "ok button %s", arg);
@@ -451,7 +501,7 @@ static int control_command(struct control *c, struct sim_board *sb, char *line, 
 			reply(c, "ok %s", hex);
 		}
 	} else {
-		reply(c, "error unknown command '%s' (load, erase, power-on, power-off, reset, power-cut-at-insn, power-cut-after-us, button, boot0, read, status, quit)",
+		reply(c, "error unknown command '%s' (load, erase, power-on, power-off, reset, power-cut-at-insn, power-cut-after-us, power-cut-on, button, boot0, read, status, quit)",
 		      cmd);
 	}
 	return 0;
@@ -635,8 +685,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (o.cut_insn)
 		sim_power_cut_at_insn(sb, o.cut_insn);
-	if (o.line_drop || o.line_corrupt)
+	if (o.cut_on_set)
+		sim_power_cut_on(sb, &o.cut_on);
+	if (o.line_drop || o.line_corrupt || o.line_delay || o.line_stall)
 		sim_line_faults(sb, o.line_drop, o.line_corrupt, o.line_seed);
+	if (o.line_delay || o.line_stall)
+		sim_line_delays(sb, o.line_delay, (sim_time_t)(o.line_delay_us * 1e6),
+				o.line_stall, (sim_time_t)(o.line_stall_ms * 1e9));
 	sim_power_on(sb);
 	if (o.cut_us > 0)
 		sim_power_cut_at_time(sb, (sim_time_t)(o.cut_us * 1e6));
@@ -723,12 +778,22 @@ int main(int argc, char **argv)
 				(unsigned long long)rs.usb_transfers, (double)rs.usb_bus_time / 1e12,
 				(double)rs.usb_poll_wait / 1e12);
 	}
-	if (o.line_drop || o.line_corrupt) {
-		uint64_t dropped, corrupted;
+	if (!o.quiet) {
+		enum sim_cut_point p;
+
+		fprintf(stderr, "sysboot-sim: cut points reached:");
+		for (p = 0; p < SIM_CUT_POINT_COUNT; p++)
+			fprintf(stderr, " %s %lu%s", sim_cut_point_name(p), sim_cut_point_count(sb, p),
+				p + 1 < SIM_CUT_POINT_COUNT ? "," : "\n");
+	}
+	if (o.line_drop || o.line_corrupt || o.line_delay || o.line_stall) {
+		uint64_t dropped, corrupted, delayed, stalled;
 
 		sim_line_fault_counts(sb, &dropped, &corrupted);
-		fprintf(stderr, "sysboot-sim: line faults injected: %llu bytes dropped, %llu corrupted\n",
-			(unsigned long long)dropped, (unsigned long long)corrupted);
+		sim_line_delay_counts(sb, &delayed, &stalled);
+		fprintf(stderr, "sysboot-sim: line faults injected: %llu bytes dropped, %llu corrupted, %llu delayed, %llu stalled\n",
+			(unsigned long long)dropped, (unsigned long long)corrupted,
+			(unsigned long long)delayed, (unsigned long long)stalled);
 	}
 out:
 	sim_board_free(sb);

@@ -87,6 +87,12 @@ struct rom_state {
 	int active;                  /* USART index chosen by the first 0x7F, -1 before */
 	uint8_t pending[64];         /* read from the link, not yet on the wire */
 	size_t pending_len, pending_pos;
+	bool rx_arrived;             /* pending[pending_pos] is off the wire: */
+	uint8_t rx_byte;             /* ... as the line left it */
+	bool rx_drop;
+	sim_time_t rx_ready_at;      /* ... held back until then */
+	bool block_written;          /* a flash block is being acknowledged: */
+	uint32_t block_addr;         /* ... a cut point once it is (cutpoint.c) */
 
 	/* USB DFU. */
 	struct rom_dfu dfu;
@@ -111,20 +117,35 @@ static struct link *rom_link(struct board *b)
 	return rom_usart(b)->link;
 }
 
-/* A line fault (sim_line_faults) on one byte: true to drop it. */
-static bool line_fault(struct board *b, uint8_t *byte)
+static bool chance(struct sim_line_faults *lf, uint32_t ppm)
+{
+	lf->rng = lf->rng * 1103515245u + 12345u;
+	return (lf->rng >> 8) % 1000000u < ppm;
+}
+
+/*
+ * The line's faults (sim_line_faults, sim_line_delays) on one byte: true to
+ * drop it; *hold is how long it is held back on the wire.
+ */
+static bool line_fault(struct board *b, uint8_t *byte, sim_time_t *hold)
 {
 	struct sim_line_faults *lf = &b->line_faults;
 
+	*hold = 0;
+	if (lf->stall_ppm && chance(lf, lf->stall_ppm)) {
+		*hold = lf->stall;
+		lf->stalled++;
+	} else if (lf->delay_ppm && chance(lf, lf->delay_ppm)) {
+		*hold = lf->delay;
+		lf->delayed++;
+	}
 	if (!lf->drop_ppm && !lf->corrupt_ppm)
 		return false;
-	lf->rng = lf->rng * 1103515245u + 12345u;
-	if ((lf->rng >> 8) % 1000000u < lf->drop_ppm) {
+	if (chance(lf, lf->drop_ppm)) {
 		lf->dropped++;
 		return true;
 	}
-	lf->rng = lf->rng * 1103515245u + 12345u;
-	if ((lf->rng >> 8) % 1000000u < lf->corrupt_ppm) {
+	if (chance(lf, lf->corrupt_ppm)) {
 		*byte ^= (uint8_t)(1u << ((lf->rng >> 4) & 7u));
 		lf->corrupted++;
 	}
@@ -160,9 +181,27 @@ static int rom_program(struct board *b, uint32_t addr, const uint8_t *buf, uint3
 	int ret = flash_rom_program(b, addr, buf, len, r->why, sizeof(r->why));
 
 	r->session.program_time += b->now - t0;
-	if (ret < 0)
-		board_trace(b, kind, 0, "%s refused: %s", what, r->why);
+	if (ret < 0) {
+		if (b->powered)
+			board_trace(b, kind, 0, "%s refused: %s", what, r->why);
+		return ret;
+	}
+	board_trace(b, kind, 0, "%s: %u bytes programmed at 0x%08x", what, len, addr);
+	/* A cut point once the host has been told (rom_run, serve_usb). */
+	r->block_written = true;
+	r->block_addr = addr;
 	return ret;
+}
+
+/* The block programmed last has been acknowledged to the host. */
+static void block_acknowledged(struct board *b)
+{
+	struct rom_state *r = b->rom;
+
+	if (r->block_written) {
+		r->block_written = false;
+		board_cut_point(b, SIM_CUT_BLOCK, r->block_addr);
+	}
 }
 
 static bool in_options(uint32_t addr)
@@ -209,7 +248,8 @@ static int op_erase_pages(void *ctx, const uint16_t *pages, uint32_t count)
 
 	r->session.erase_time += b->now - t0;
 	if (ret < 0) {
-		board_trace(b, SIM_TRACE_ROM, 0, "erase refused: %s", r->why);
+		if (b->powered)
+			board_trace(b, SIM_TRACE_ROM, 0, "erase refused: %s", r->why);
 		return -1;
 	}
 	return 0;
@@ -224,7 +264,8 @@ static int op_erase_bank(void *ctx, int bank)
 
 	r->session.erase_time += b->now - t0;
 	if (ret < 0) {
-		board_trace(b, SIM_TRACE_ROM, 0, "mass erase refused: %s", r->why);
+		if (b->powered)
+			board_trace(b, SIM_TRACE_ROM, 0, "mass erase refused: %s", r->why);
 		return -1;
 	}
 	return 0;
@@ -257,6 +298,7 @@ static void op_go(void *ctx, uint32_t addr)
 	char why[64];
 
 	snprintf(why, sizeof(why), "Go 0x%08x", addr);
+	board_cut_point(b, SIM_CUT_GO, addr);
 	rom_jump(b, addr, why);
 }
 
@@ -318,13 +360,15 @@ static void op_tx(void *ctx, const uint8_t *buf, uint32_t len)
 
 	for (i = 0; i < len; i++) {
 		uint8_t c = buf[i];
+		sim_time_t hold;
+		bool drop = line_fault(b, &c, &hold);
 
-		if (!board_advance(b, byte_time(r)))
+		if (!board_advance(b, byte_time(r) + hold))
 			return;
 		r->session.bytes_out++;
 		r->sent_last = true;
 		rom_usart(b)->tx_last = b->now;
-		if (!line_fault(b, &c))
+		if (!drop)
 			link_write(rom_link(b), &c, 1);
 	}
 }
@@ -425,6 +469,7 @@ static void dfu_leave(void *ctx, uint32_t addr)
 		return;
 	}
 	snprintf(why, sizeof(why), "DFU leave to 0x%08x", addr);
+	board_cut_point(b, SIM_CUT_GO, addr);
 	rom_jump(b, addr, why);
 }
 
@@ -620,6 +665,12 @@ static bool serve_usb(struct board *b)
 	if (res == ROM_DFU_STALL && !dfu)
 		board_trace(b, SIM_TRACE_USB, 0, "USB stall: %s", rom_usb_last_stall(&r->usbdev));
 	usb_link_complete(b->usb, x, res == ROM_DFU_ACK ? 0 : -EPIPE, len);
+	/*
+	 * A block programmed by an earlier request's work has now been
+	 * reported to the host (its GETSTATUS); this one's waits for the next.
+	 */
+	if (r->block_written)
+		block_acknowledged(b);
 	/* What the answered GETSTATUS started: flash work, leave, detach. */
 	rom_dfu_complete(&r->dfu);
 	return true;
@@ -666,6 +717,7 @@ void rom_enter(struct board *b, uint32_t entry_pc)
 	r->left = false;
 	board_trace(b, SIM_TRACE_ROM, entry_pc, "ROM bootloader entered (0x0 shows %s)",
 		    mem_mode == SYSCFG_MEM_MODE_SYSMEM ? "system memory" : "not system memory");
+	board_cut_point(b, SIM_CUT_ROM_ENTRY, entry_pc);
 
 	if (flash_rdp_level(b) == 2) {
 		board_fault(b, entry_pc, "readout protection level 2: the ROM bootloader is disabled (AN2606)");
@@ -871,9 +923,13 @@ static void usart_byte(struct board *b, uint8_t c)
 {
 	struct rom_state *r = b->rom;
 
+	uint64_t nacks = rom_usart_nacks(&r->engine);
+
 	if (r->selected == IFACE_USB)
 		return;              /* the host chose USB DFU: the USARTs are not listened to */
 	rom_usart_rx(&r->engine, c);
+	if (rom_usart_nacks(&r->engine) != nacks)
+		board_trace(b, SIM_TRACE_ROM, 0, "NACK: %s", rom_usart_last_nack(&r->engine));
 	if (r->selected == IFACE_NONE && rom_usart_synced(&r->engine)) {
 		r->selected = IFACE_USART;
 		usb_detach(b, "the host spoke on a USART first: the ROM uses that interface");
@@ -911,21 +967,38 @@ enum sim_stop_reason rom_run(struct board *b)
 		if (r->pending_pos == r->pending_len)
 			fetch_input(b);
 		if (r->pending_pos < r->pending_len) {
-			if (!r->session.first_byte)
-				r->session.first_byte = b->now;
-			if (r->sent_last)
-				r->session.turnarounds++;
-			r->sent_last = false;
-			/* The byte has crossed the wire once its last bit arrived. */
-			if (!board_advance(b, byte_time(r)))
-				break;
-			r->session.bytes_in++;
-			{
-				uint8_t c = r->pending[r->pending_pos++];
+			if (!r->rx_arrived) {
+				sim_time_t hold;
 
-				if (!line_fault(b, &c))
-					usart_byte(b, c);
+				if (!r->session.first_byte)
+					r->session.first_byte = b->now;
+				if (r->sent_last)
+					r->session.turnarounds++;
+				r->sent_last = false;
+				/* The byte has crossed the wire once its last bit arrived. */
+				if (!board_advance(b, byte_time(r)))
+					break;
+				r->session.bytes_in++;
+				r->rx_byte = r->pending[r->pending_pos];
+				r->rx_drop = line_fault(b, &r->rx_byte, &hold);
+				r->rx_ready_at = b->now + hold;
+				r->rx_arrived = true;
 			}
+			if (b->now < r->rx_ready_at) {
+				/* Held back on the line: wait for it, within the run's limit. */
+				sim_time_t target = r->rx_ready_at;
+
+				if (lim && lim->until_time && lim->until_time < target)
+					target = lim->until_time;
+				if (target > b->now && !board_advance(b, target - b->now))
+					break;
+				continue;
+			}
+			r->pending_pos++;
+			r->rx_arrived = false;
+			if (!r->rx_drop)
+				usart_byte(b, r->rx_byte);
+			block_acknowledged(b);
 			/* AN3155: the ROM acknowledges, then the option bytes reload (reset). */
 			if (r->reset_after_reply) {
 				r->reset_after_reply = false;
@@ -947,6 +1020,8 @@ void rom_reset(struct board *b)
 	r->ready = false;
 	r->left = false;
 	r->pending_len = r->pending_pos = 0;
+	r->rx_arrived = false;
+	r->block_written = false;
 	r->reset_after_reply = false;
 	r->active = -1;
 	r->selected = IFACE_NONE;

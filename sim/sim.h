@@ -93,6 +93,18 @@ struct sim_timing {
 	sim_time_t usb_bit;               /* one bit on a full-speed bus: 1 / 12 MHz */
 };
 
+/*
+ * What a power cut leaves of a double word being programmed. RM0351 does not
+ * say; the chip programs the 64 data bits and 8 ECC bits together, so a cut
+ * can leave any part of them programmed (UNCERTAIN: a model parameter).
+ */
+enum sim_torn_mode {
+	SIM_TORN_NONE,           /* nothing of it is written (default) */
+	SIM_TORN_BITS,           /* part of its bits are programmed, ECC still consistent */
+	SIM_TORN_ECC,            /* part programmed, ECC inconsistent: reading it is an
+				  * uncorrectable error (FLASH_ECCR.ECCD, NMI; RM0351 3.3.8) */
+};
+
 /* Where the ROM's USB device (USB OTG FS, PA11/PA12) goes when it attaches. */
 enum sim_usb_kind {
 	SIM_USB_NONE,            /* nothing on the USB connector */
@@ -146,6 +158,9 @@ struct sim_config {
 	const char *dfu_alt_names[SIM_DFU_ALTS]; /* DfuSe memory layout strings; NULL: defaults */
 	enum sim_dfu_tail dfu_tail;
 	struct sim_timing timing;
+	enum sim_torn_mode torn_program; /* a power cut during a double-word program */
+	uint32_t optr;           /* program the OPTR option bytes to this before power-on, as a
+				  * debugger would (0: as the flash file holds them) */
 	FILE *trace_out;         /* also print trace lines here when not NULL */
 };
 
@@ -188,6 +203,40 @@ void sim_reset(struct sim_board *sb, enum sim_reset_cause cause);
 void sim_power_cut_at_insn(struct sim_board *sb, uint64_t insns);
 void sim_power_cut_at_time(struct sim_board *sb, sim_time_t when);
 void sim_set_button(struct sim_board *sb, bool pressed);
+
+/*
+ * Points of the update path a power cut can be aimed at, whatever the
+ * host's timing: each model reports them as they happen, with the address
+ * concerned, and a trigger cuts the power a given time after the nth one
+ * whose address is in range.
+ */
+enum sim_cut_point {
+	SIM_CUT_ROM_ENTRY,       /* the CPU reached the ROM bootloader's entry point */
+	SIM_CUT_ERASE,           /* a page or bank erase starts (its first address) */
+	SIM_CUT_PROGRAM,         /* a double word starts programming (its address) */
+	SIM_CUT_BLOCK,           /* the ROM acknowledged a block written to flash (its address) */
+	SIM_CUT_GO,              /* the ROM starts code (AN3155 Go; its address) */
+	SIM_CUT_POINT_COUNT,
+};
+
+struct sim_cut_trigger {
+	enum sim_cut_point point;
+	uint32_t lo, hi;         /* only events at an address in [lo, hi] */
+	unsigned nth;            /* the nth such event since the board was created, from 1 */
+	sim_time_t delay;        /* from the event to the cut */
+};
+
+/*
+ * Parse "POINT[@ADDR[-END]][#N][+MICROSECONDS]", POINT one of rom-entry,
+ * erase, program, block, go (e.g. "program@0x08002000-0x0800203f#3+40").
+ * Returns 0, or -1 with a message in err.
+ */
+int sim_cut_trigger_parse(const char *spec, struct sim_cut_trigger *t, char *err, size_t errlen);
+/* Arm a trigger (one at a time; a new one replaces the last). */
+void sim_power_cut_on(struct sim_board *sb, const struct sim_cut_trigger *t);
+/* How many times each point was reached, and its name in trigger syntax. */
+unsigned long sim_cut_point_count(const struct sim_board *sb, enum sim_cut_point p);
+const char *sim_cut_point_name(enum sim_cut_point p);
 void sim_set_boot0(struct sim_board *sb, bool level);
 
 struct sim_run_limits {
@@ -321,6 +370,15 @@ const char *sim_uart_pty(const struct sim_board *sb, unsigned n);
  */
 void sim_line_faults(struct sim_board *sb, uint32_t drop_ppm, uint32_t corrupt_ppm, uint32_t seed);
 void sim_line_fault_counts(const struct sim_board *sb, uint64_t *dropped, uint64_t *corrupted);
+/*
+ * A slow line, on top of the faults above: a byte is held back by delay
+ * with probability delay_ppm / 10^6, or by stall (longer than a host's
+ * timeout) with probability stall_ppm / 10^6; the bytes behind it wait too,
+ * as on a wire.
+ */
+void sim_line_delays(struct sim_board *sb, uint32_t delay_ppm, sim_time_t delay,
+		     uint32_t stall_ppm, sim_time_t stall);
+void sim_line_delay_counts(const struct sim_board *sb, uint64_t *delayed, uint64_t *stalled);
 
 /*
  * The ROM's USB device as an in-process host sees it (SIM_USB_MEMORY).

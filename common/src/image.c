@@ -159,6 +159,8 @@ const char *sysboot_image_status_str(enum sysboot_image_status status)
 		return "image body CRC mismatch (incomplete or corrupted update)";
 	case SYSBOOT_IMAGE_BAD_VECTORS:
 		return "image vector table invalid (stack pointer or reset vector)";
+	case SYSBOOT_IMAGE_ECC_ERROR:
+		return "uncorrectable flash ECC error while reading the image (a double word left half-programmed by an interrupted write)";
 	}
 	return "unknown image status";
 }

@@ -8,7 +8,11 @@
  * the ROM; after an update it looks for the banner "sysboot reference
  * application vX.Y.Z" to confirm the new version runs.
  *
- * The version comes from the build (-DAPP_VERSION="\"1.0.0\"").
+ * The version comes from the build (-DAPP_VERSION="\"1.0.0\""). An
+ * application must keep a running independent watchdog refreshed, whether
+ * the option bytes start it at reset (IWDG_SW = 0) or it starts it itself:
+ * this one refreshes it in its main loop, and the variant built with
+ * -DAPP_WATCHDOG_MS=N starts it with a timeout of about N ms (RM0351 32).
  */
 #include <stdint.h>
 
@@ -26,6 +30,7 @@
 #define LINE_MAX         32u
 
 #define USART(reg)       MMIO32(USART2_BASE + (reg))
+#define IWDG(reg)        MMIO32(IWDG_BASE + (reg))
 #define GPIO(port, reg)  MMIO32((port) + (reg))
 
 static volatile uint32_t ticks;
@@ -117,10 +122,33 @@ static void board_init(void)
 	USART(USART_CR1) = USART_CR1_TE | USART_CR1_RE | USART_CR1_UE;
 }
 
+/*
+ * A refresh when no watchdog runs changes nothing (only 0xCCCC starts it),
+ * so the application refreshes whichever watchdog the board has.
+ */
+static void watchdog_refresh(void)
+{
+	IWDG(IWDG_KR) = IWDG_KR_REFRESH;
+}
+
+#ifdef APP_WATCHDOG_MS
+/* LSI 32 kHz / 32: one count per ms, reload up to 4095 (RM0351 32.3). */
+static void watchdog_start(void)
+{
+	IWDG(IWDG_KR) = IWDG_KR_ENABLE;
+	IWDG(IWDG_KR) = IWDG_KR_ACCESS;
+	IWDG(IWDG_PR) = 3u;                       /* /32 */
+	IWDG(IWDG_RLR) = (APP_WATCHDOG_MS) - 1u;
+	while (IWDG(IWDG_SR))                     /* PVU, RVU: the values are taken */
+		;
+	watchdog_refresh();
+}
+#endif
+
 static void uart_putc(char c)
 {
 	while (!(USART(USART_ISR) & USART_ISR_TXE))
-		;
+		watchdog_refresh();
 	USART(USART_TDR) = (uint8_t)c;
 }
 
@@ -134,7 +162,7 @@ static void uart_puts(const char *s)
 static void uart_flush(void)
 {
 	while (!(USART(USART_ISR) & USART_ISR_TC))
-		;
+		watchdog_refresh();
 }
 
 static int str_eq(const char *a, const char *b)
@@ -204,6 +232,9 @@ int main(void)
 	sysboot_quiesce();
 	clock_init();
 	board_init();
+#ifdef APP_WATCHDOG_MS
+	watchdog_start();
+#endif
 	__enable_irq();
 
 	uart_puts("sysboot reference application v" APP_VERSION " (boot cause: ");
@@ -213,6 +244,7 @@ int main(void)
 	for (;;) {
 		uint32_t now = ticks;
 
+		watchdog_refresh();
 		poll_uart();
 		if (now - last_blink >= BLINK_MS) {
 			last_blink = now;

@@ -16,8 +16,10 @@
  *   BKP0R  request   SYSBOOT_REQ_MAGIC | reason (16 bits)
  *   BKP1R  check     ~BKP0R; a request whose check differs is ignored
  *   BKP2R  entered   SYSBOOT_ROM_MARKER | why (8 bits), written just
- *                    before the jump into the ROM; sysboot_boot_cause()
- *                    reports SYSBOOT_CAUSE_ROM_RETURN from it and clears it
+ *                    before the jump into the ROM (and, with its
+ *                    complement, in the last 8 bytes of SRAM2 for a host,
+ *                    sysboot/romentry.h); sysboot_boot_cause() reports
+ *                    SYSBOOT_CAUSE_ROM_RETURN from it and clears it
  *   BKP3R  reason    the 16-bit reason of the request consumed last
  *
  * The request is cleared before the jump, so a request is used at most
@@ -46,14 +48,8 @@
 #define SYSBOOT_REASON_COMMAND   0x0001u       /* host asked over the serial port */
 #define SYSBOOT_REASON_BUTTON    0x0002u       /* user button held */
 
-/* BKP2R: why the ROM was entered (low byte). */
-#define SYSBOOT_ROM_MARKER       0x5B0AE000u
-#define SYSBOOT_ROM_MARKER_MASK  0xFFFFFF00u
-#define SYSBOOT_ROM_WHY_MASK     0x000000FFu
-#define SYSBOOT_ROM_WHY_REQUEST  0x01u         /* a valid request after a software reset */
-#define SYSBOOT_ROM_WHY_BUTTON   0x02u         /* stub: B1 held at reset */
-/* stub: image refused; low nibble = enum sysboot_image_status (image.h) */
-#define SYSBOOT_ROM_WHY_IMAGE(st) (0x10u | ((uint32_t)(st) & 0xFu))
+/* BKP2R (and the SRAM2 record): why the ROM was entered, SYSBOOT_ROM_*. */
+#include "sysboot/romentry.h"
 
 enum sysboot_boot_cause {
 	SYSBOOT_CAUSE_POWER_ON = 0,     /* power-on or brown-out reset */

@@ -25,11 +25,14 @@ void sysboot_quiesce(void)
 
 void sysboot_enter_rom(uint32_t why)
 {
-	uint32_t sp, pc;
+	uint32_t word = SYSBOOT_ROM_MARKER | (why & SYSBOOT_ROM_WHY_MASK), sp, pc;
 
 	__disable_irq();
 	backup_unlock();
-	BKP(SYSBOOT_BKP_ENTERED) = SYSBOOT_ROM_MARKER | (why & SYSBOOT_ROM_WHY_MASK);
+	BKP(SYSBOOT_BKP_ENTERED) = word;
+	/* The same for a host, in RAM the ROM can read (romentry.h). */
+	MMIO32(SYSBOOT_ROM_RECORD_ADDR) = word;
+	MMIO32(SYSBOOT_ROM_RECORD_ADDR + 4u) = ~word;
 	/* The reset flags told us this was our reset; the next boot starts clean. */
 	MMIO32(RCC_BASE + RCC_CSR) |= RCC_CSR_RMVF;
 

@@ -26,12 +26,17 @@
 #define DEFAULT_RETRIES        3u
 #define DEFAULT_ACK_TIMEOUT_MS 1000u
 #define RESYNC_QUIET_MS        30u
-#define RESYNC_BYTE_MS         20u
-#define RESYNC_BYTES           300u   /* > 256 data + count + checksum */
+#define RESYNC_BYTE_MS         50u
+#define RESYNC_PROBES          4u
+#define RESYNC_FILL            0xFFu  /* see resync() */
+#define RESYNC_CHUNK           128u   /* 11 ms at 115200: the overshoot is harmless */
+#define RESYNC_FILL_MAX        300u   /* > 256 data + length + checksum */
+#define RESYNC_FILL_ERASE      (2u * 65536u + 4096u) /* a garbled page count, and bytes lost */
 #define ERASE_CHUNK            32u    /* pages per Extended Erase */
 #define PAGE_ERASE_MS          25u    /* DS10198: 22 ms typical, 24.5 max */
 #define MASS_ERASE_TIMEOUT_MS  30000u
 #define OPTION_RESET_MS        5000u
+
 /*
  * Synchronising with a ROM that is starting (AN2606: 55 ms with an LSE,
  * 2.56 s without): a 0x7F every SYNC_FAST_MS for the first
@@ -51,6 +56,7 @@ struct attempt {
 	uint32_t addr;
 	const char *step;       /* which part was NACKed or timed out */
 	bool data_sent;         /* a Write Memory got as far as its data */
+	bool maybe_done;        /* the ROM may have acted on it: no retry */
 };
 
 void an3155_init(struct an3155 *an, struct transport *tp)
@@ -240,16 +246,79 @@ enum an_status an3155_sync_startup(struct an3155 *an, unsigned total_ms)
 	return no_answer(an, attempts);
 }
 
-/* Bring the ROM back to "waiting for a command" after a failed attempt. */
-static enum an_status resync(struct an3155 *an)
+/*
+ * Feed the ROM filler bytes, paced by the line, until it answers or max
+ * bytes went out; *answered says which.
+ */
+static enum an_status fill_until_answer(struct an3155 *an, size_t max, bool *answered)
+{
+	uint8_t fill[RESYNC_CHUNK], b;
+	size_t sent = 0, got;
+	enum an_status st;
+	enum tp_status ts;
+
+	memset(fill, RESYNC_FILL, sizeof(fill));
+	*answered = false;
+	while (sent < max) {
+		size_t n = max - sent < sizeof(fill) ? max - sent : sizeof(fill);
+
+		st = tx(an, fill, n);
+		if (st != AN_OK)
+			return st;
+		/* Wait for them to leave, so the fill stops soon after the answer. */
+		st = from_tp(an, transport_drain(an->tp));
+		if (st != AN_OK)
+			return st;
+		sent += n;
+		got = 0;
+		ts = transport_read(an->tp, &b, 1, 1, &got);
+		if (got) {
+			*answered = true;
+			return AN_OK;
+		}
+		if (ts != TP_ERR_TIMEOUT)
+			return from_tp(an, ts);
+	}
+	return AN_OK;
+}
+
+/*
+ * Bring the ROM back to "waiting for a command" after a failed attempt.
+ *
+ * Where the attempt broke off, the ROM may still be collecting the rest of
+ * a frame and answer nothing until it has it: up to 258 bytes of a Write
+ * Memory whose data lost a byte, or, when a damaged byte made an Extended
+ * Erase page count huge, up to 2 * 65536 + 1 (fill_max says how many the
+ * failed command can need). Sending single 0x7F bytes and waiting for each
+ * takes seconds there, so the fill goes out as a paced stream of 0xFF,
+ * stopping at the ROM's first answer: the frame completed, its checksum
+ * failed, NACK. Then one or two 0x7F probes (a 0x7F taken as a command
+ * byte is NACKed at the next one, a ROM that reset ACKs it) leave it idle.
+ *
+ * 0xFF because it completes every frame without forming a harmful one:
+ * as a command it is unknown; as an address or length its XOR or
+ * complement check fails; as an Extended Erase count it reads 0xFFFF, the
+ * mass erase code, whose checksum must be 0x00, and the next byte is 0xFF
+ * again; as a Write Memory length it is 256 bytes of 0xFF with a matching
+ * checksum, which programs the erased value and leaves flash as it was
+ * (RM0351 3.3.7 refuses only double words that are not 0xFF).
+ */
+static enum an_status resync(struct an3155 *an, size_t fill_max)
 {
 	enum an_status st;
+	bool answered;
 	unsigned i;
 
 	st = wait_quiet(an, RESYNC_QUIET_MS);
 	if (st != AN_OK)
 		return st;
-	for (i = 0; i < RESYNC_BYTES; i++) {
+	st = fill_until_answer(an, fill_max, &answered);
+	if (st != AN_OK)
+		return st;
+	st = wait_quiet(an, RESYNC_QUIET_MS);
+	if (st != AN_OK)
+		return st;
+	for (i = 0; i < RESYNC_PROBES; i++) {
 		uint8_t b = AN3155_SYNC;
 
 		st = tx(an, &b, 1);
@@ -261,9 +330,22 @@ static enum an_status resync(struct an3155 *an)
 			continue;
 		if (st != AN_OK)
 			return st;
-		return wait_quiet(an, RESYNC_QUIET_MS);
+		/* Anything else is not the ROM (an application's chatter). */
+		if (b == AN3155_ACK || b == AN3155_NACK)
+			return wait_quiet(an, RESYNC_QUIET_MS);
 	}
 	return AN_ERR_TIMEOUT;
+}
+
+enum an_status an3155_resync(struct an3155 *an)
+{
+	enum an_status st = resync(an, RESYNC_FILL_ERASE);
+
+	if (st == AN_ERR_TIMEOUT)
+		set_err(an, "no answer from the ROM bootloader on %s after %u filler "
+			"bytes and %u probes: it no longer listens (reset the board)",
+			transport_name(an->tp), RESYNC_FILL_ERASE, RESYNC_PROBES);
+	return st;
 }
 
 /* Final message for an attempt that failed every time. */
@@ -289,9 +371,10 @@ static enum an_status report(struct an3155 *an, const struct attempt *at,
 		break;
 	case AN_ERR_TIMEOUT:
 		set_err(an, "timeout: no answer from the ROM bootloader on %s to "
-			"%s%s (waiting for the answer to %s, %u attempt%s)",
+			"%s%s (waiting for the answer to %s, %u attempt%s)%s",
 			transport_name(an->tp), an3155_cmd_name(at->cmd), where,
-			at->step, tries, tries == 1 ? "" : "s");
+			at->step, tries, tries == 1 ? "" : "s",
+			at->maybe_done ? ": it may have carried it out" : "");
 		break;
 	case AN_ERR_PROTOCOL:
 		set_err(an, "the ROM bootloader on %s gave an answer AN3155 does "
@@ -314,26 +397,35 @@ static enum an_status run(struct an3155 *an, struct attempt *at, once_fn once,
 	enum an_status st = AN_ERR_ARG;
 	unsigned tries;
 
-	for (tries = 1; tries <= an->retries + 1; tries++) {
+	for (tries = 1;; tries++) {
 		st = once(an, at, ctx);
 		if (st == AN_OK || st == AN_ERR_LINK || st == AN_ERR_INTR ||
 		    st == AN_ERR_ARG)
 			return st;
-		if (tries == an->retries + 1)
+		/* Done perhaps: a resync or a retry would reach what it started. */
+		if (at->maybe_done)
 			break;
-		an->retry_count++;
-		if (st == AN_ERR_NACK) {
-			/* The ROM is back to waiting for a command. */
-			enum an_status q = wait_quiet(an, RESYNC_QUIET_MS);
-
-			if (q == AN_ERR_LINK || q == AN_ERR_INTR)
-				return q;
-		} else {
-			enum an_status r = resync(an);
+		{
+			/*
+			 * Back in step, for the retry or for whatever command
+			 * comes next. Even a NACK may not be for this attempt:
+			 * when the line lost a byte of the last command, the
+			 * ROM took this one's first bytes to finish that one,
+			 * and is now a byte out of step. Probes find its step
+			 * again; only a ROM that stopped answering needs the
+			 * fill.
+			 */
+			size_t fill = st == AN_ERR_NACK ? 0 :
+				      at->cmd == AN3155_CMD_EXT_ERASE ? RESYNC_FILL_ERASE :
+				      RESYNC_FILL_MAX;
+			enum an_status r = resync(an, fill);
 
 			if (r == AN_ERR_LINK || r == AN_ERR_INTR)
 				return r;
 		}
+		if (tries == an->retries + 1)
+			break;
+		an->retry_count++;
 	}
 	return report(an, at, st, tries);
 }
@@ -594,9 +686,12 @@ enum an_status an3155_write(struct an3155 *an, uint32_t addr,
 	st = run(an, &at, write_once, &mc);
 	if (st != AN_ERR_NACK || !mc.timed_out_after_data)
 		return st;
-	/* Maybe only the ACK was lost and the retry hit programmed flash. */
+	/*
+	 * Maybe only the ACK was lost and the retry hit programmed flash
+	 * (run() left the ROM in step).
+	 */
 	memcpy(saved, an->err, sizeof(saved));
-	if (resync(an) == AN_OK && an3155_read(an, addr, back, len) == AN_OK &&
+	if (an3155_read(an, addr, back, len) == AN_OK &&
 	    memcmp(back, buf, len) == 0)
 		return AN_OK;
 	memcpy(an->err, saved, sizeof(saved));
@@ -702,7 +797,14 @@ static enum an_status go_once(struct an3155 *an, struct attempt *at, void *ctx)
 	st = send_cmd(an, at);
 	if (st != AN_OK)
 		return st;
-	return send_addr(an, at);
+	st = send_addr(an, at);
+	/*
+	 * No ACK (or a damaged one) to the address: the ROM may well have
+	 * jumped, and a second Go would only reach the code it started.
+	 */
+	if (st == AN_ERR_TIMEOUT || st == AN_ERR_PROTOCOL)
+		at->maybe_done = true;
+	return st;
 }
 
 enum an_status an3155_go(struct an3155 *an, uint32_t addr)

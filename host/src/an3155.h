@@ -63,6 +63,14 @@ enum an_status an3155_sync(struct an3155 *an, unsigned attempts,
 enum an_status an3155_sync_startup(struct an3155 *an, unsigned total_ms);
 unsigned an3155_startup_attempts(unsigned total_ms);
 
+/*
+ * Bring a ROM that this host had synchronised back in step, whatever
+ * command a broken line may have left it inside (filler bytes until it
+ * answers, then 0x7F probes; see an3155.c). Not for a ROM that has not seen
+ * its 0x7F yet: it measures the baud rate on the first byte it gets.
+ */
+enum an_status an3155_resync(struct an3155 *an);
+
 /* Get (0x00): protocol version and the command list into an. */
 enum an_status an3155_get(struct an3155 *an);
 

@@ -25,6 +25,63 @@ static uint32_t le32(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
+void image_problem(const struct image_report *r, char *buf, size_t n)
+{
+	const struct sysboot_image_header *h = &r->hdr;
+
+	switch (r->status) {
+	case SYSBOOT_IMAGE_OK:
+		snprintf(buf, n, "valid image");
+		return;
+	case SYSBOOT_IMAGE_NO_HEADER:
+		snprintf(buf, n, "no image header at 0x%08x: its first word is 0x%08x%s, not the "
+			 "magic 0x%08x (\"SYBI\")", SYSBOOT_HEADER_ADDR, h->magic,
+			 h->magic == 0xFFFFFFFFu ? " (erased)" : "", SYSBOOT_IMAGE_MAGIC);
+		return;
+	case SYSBOOT_IMAGE_BAD_HEADER_CRC:
+		snprintf(buf, n, "the image header at 0x%08x is damaged: its CRC-32 says 0x%08x, "
+			 "its bytes give 0x%08x (a torn or edited header)", SYSBOOT_HEADER_ADDR,
+			 h->header_crc32, r->header_crc_computed);
+		return;
+	case SYSBOOT_IMAGE_BAD_FORMAT:
+		snprintf(buf, n, "image header format %u with %u header bytes: the stub knows "
+			 "format %u with %u", h->format, h->header_size, SYSBOOT_IMAGE_FORMAT,
+			 SYSBOOT_IMAGE_HEADER_SIZE);
+		return;
+	case SYSBOOT_IMAGE_BAD_ADDRESS:
+		snprintf(buf, n, "the header puts the application at 0x%08x, but the stub starts "
+			 "it at 0x%08x only (link it there)", h->load_address, SYSBOOT_APP_BASE);
+		return;
+	case SYSBOOT_IMAGE_BAD_SIZE:
+		if (h->image_size >= 8 && h->image_size % STM32_FLASH_DWORD == 0)
+			snprintf(buf, n, "the header's application size of %u bytes runs past "
+				 "the end of flash (at most %u bytes fit after 0x%08x)", h->image_size,
+				 SYSBOOT_APP_MAX_SIZE, SYSBOOT_APP_BASE);
+		else
+			snprintf(buf, n, "the header's application size of %u bytes %s", h->image_size,
+				 h->image_size < 8 ? "is too small (at least one double word)" :
+				 "is not a multiple of 8 (flash double words)");
+		return;
+	case SYSBOOT_IMAGE_BAD_CRC:
+		snprintf(buf, n, "the application does not match its header: CRC-32 0x%08x in the "
+			 "header, 0x%08x computed over its %u bytes (an incomplete or corrupted image)",
+			 h->image_crc32, r->body_crc_computed, h->image_size);
+		return;
+	case SYSBOOT_IMAGE_BAD_VECTORS:
+		if (sysboot_image_check_vectors(h, r->initial_sp, SYSBOOT_APP_BASE + 1u) != SYSBOOT_IMAGE_OK)
+			snprintf(buf, n, "its initial stack pointer 0x%08x is not a word-aligned "
+				 "address in SRAM1 or SRAM2", r->initial_sp);
+		else
+			snprintf(buf, n, "its reset vector 0x%08x is not an odd (Thumb) address inside "
+				 "the application, 0x%08x-0x%08x", r->reset_vector, SYSBOOT_APP_BASE,
+				 SYSBOOT_APP_BASE + h->image_size - 1);
+		return;
+	case SYSBOOT_IMAGE_ECC_ERROR:
+		break;
+	}
+	snprintf(buf, n, "%s", sysboot_image_status_str(r->status));
+}
+
 bool image_parse_version(const char *text, uint32_t *version)
 {
 	unsigned long v[3];

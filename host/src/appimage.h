@@ -49,6 +49,13 @@ struct image_report {
 /* Check the image in s (header at SYSBOOT_HEADER_ADDR); never fails. */
 void image_inspect(const struct segments *s, struct image_report *r);
 
+/*
+ * What is wrong with an inspected image, in one sentence with the values
+ * that make it so (the magic found, both CRCs, the address, the size, the
+ * vector), for the messages of `image show` and `update`.
+ */
+void image_problem(const struct image_report *r, char *buf, size_t n);
+
 /* "1.2.3" into SYSBOOT_VERSION(); false if not three numbers in range. */
 bool image_parse_version(const char *text, uint32_t *version);
 

@@ -86,6 +86,11 @@ enum op_status an3155_session_open(struct session *s, const struct connect_opts 
 		return ts == TP_ERR_CLOSED ? OP_ERR_LINK : OP_ERR_PORT;
 	s->app = s->tp;
 	an3155_init(&s->an, s->tp);
+	if (co->resume) {
+		st = an3155_resync(&s->an);
+		if (st != AN_OK)
+			goto fail_an;
+	}
 	if (!no_enter) {
 		if (transport_write(s->tp, cmd, strlen(cmd)) != TP_OK ||
 		    transport_drain(s->tp) != TP_OK) {
@@ -222,6 +227,7 @@ const struct bl_ops an3155_bl_ops = {
 	.readout_unprotect = an_readout_unprotect,
 	.rom_back = an_rom_back,
 	.passive_watch = false,
+	.split_failed_blocks = true,
 	.retries = an_retries,
 	.close = an_close,
 };

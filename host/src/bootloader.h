@@ -48,6 +48,8 @@ struct connect_opts {
 	unsigned baud;              /* for the ROM; default 115200 */
 	const char *enter_cmd;      /* NULL: "bootloader\r\n" */
 	bool no_enter;              /* the board already runs the ROM */
+	bool resume;                /* ... and this host had it synchronised: it
+				     * may be inside a command (an3155_resync) */
 	unsigned rom_startup_ms;    /* wait after the enter command */
 	unsigned sync_ms;           /* how long to keep trying 0x7F */
 	/* USB: the application's serial line that gets enter_cmd (NULL: none). */
@@ -113,6 +115,11 @@ struct bl_ops {
 	 */
 	bool (*rom_back)(struct session *s, unsigned timeout_ms);
 	bool passive_watch;
+	/*
+	 * A block that fails after the backend's retries is worth trying in
+	 * smaller pieces: a serial line spoils long frames more often.
+	 */
+	bool split_failed_blocks;
 	unsigned (*retries)(const struct session *s);
 	void (*close)(struct session *s);
 };

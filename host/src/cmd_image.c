@@ -244,9 +244,11 @@ static int image_show_cmd(int argc, char **argv, bool json)
 	else
 		show_human(path, &r);
 	if (r.status != SYSBOOT_IMAGE_OK) {
-		/* The result object above already says why. */
-		fprintf(stderr, "sysboot: error: %s: %s\n", path,
-			sysboot_image_status_str(r.status));
+		char why[256];
+
+		/* The result object above already says which check failed. */
+		image_problem(&r, why, sizeof(why));
+		fprintf(stderr, "sysboot: error: %s: %s\n", path, why);
 		return SB_EXIT_VERIFY;
 	}
 	return SB_EXIT_OK;

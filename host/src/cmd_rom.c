@@ -17,11 +17,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "boardstate.h"
 #include "dfuse.h"
 #include "formats.h"
 #include "sysboot/an3155.h"
 #include "sysboot/dfuse.h"
 #include "sysboot/image.h"
+#include "sysboot/romentry.h"
 #include "sysboot/stm32l476.h"
 #include "usb.h"
 
@@ -203,6 +205,23 @@ int rom_common_opt(struct rom_common *rc, const char *cmd, int c, const char *ar
 	return 0;
 }
 
+/*
+ * A refusal (NACK) that readout protection explains: say what it means,
+ * with what the ROM answered, and leave the protection alone (lifting it
+ * would erase everything, which only `unprotect --readout
+ * --yes-erase-everything` does). The session is still open.
+ */
+static void explain_refusal(struct session *s, const char *cmd, enum op_status st,
+			    char *err, size_t errlen)
+{
+	char was[768];
+
+	if (st != OP_ERR_NACK || !board_readout_protected(s))
+		return;
+	snprintf(was, sizeof(was), "%s", err);
+	snprintf(err, errlen, "cannot %s: %s (the ROM: %.300s)", cmd, board_rdp1_text, was);
+}
+
 int rom_check_connect(const struct rom_common *rc, const char *cmd)
 {
 	if (!rc->co.port) {
@@ -359,27 +378,66 @@ static void read_option_bytes(struct session *s, struct optbytes *ob)
 
 static const char *protected_text(const char *port)
 {
-	static char buf[400];
+	static char buf[900];
 
-	snprintf(buf, sizeof(buf), "readout:      PROTECTED (RDP level 1): the ROM "
-		 "bootloader refuses to read memory, so the option bytes and the "
-		 "flash cannot be read. sysboot unprotect --readout "
-		 "--yes-erase-everything --port %s lifts it and erases the flash.",
-		 port);
+	snprintf(buf, sizeof(buf), "readout:      PROTECTED (RDP level 1): %s --port %s.",
+		 board_rdp1_detail, port);
 	return buf;
+}
+
+/* Why the board is in the ROM, when sysboot's record says (boardstate.h). */
+struct rom_entry_info {
+	bool ok;
+	uint32_t why;
+	char text[160];
+};
+
+static void read_rom_entry(struct session *s, struct rom_entry_info *re)
+{
+	re->ok = board_rom_entry(s, &re->why);
+	if (re->ok)
+		board_rom_entry_str(re->why, re->text, sizeof(re->text));
+}
+
+static void rom_entry_json(const struct rom_entry_info *re)
+{
+	printf(",\"rom_entry\":");
+	if (!re->ok) {
+		printf("null");
+		return;
+	}
+	printf("{\"why\":\"0x%02x\",\"reason\":", (unsigned)re->why);
+	json_str(stdout, re->text);
+	printf("}");
+}
+
+static void rom_entry_text(const struct rom_entry_info *re)
+{
+	if (re->ok)
+		printf("entered by:   %s (record 0x%02x at 0x%08x)\n", re->text,
+		       (unsigned)re->why, SYSBOOT_ROM_RECORD_ADDR);
+}
+
+static void protected_json(void)
+{
+	printf(",\"option_bytes\":null,\"rdp_level\":1,\"readout_protection\":");
+	json_str(stdout, board_rdp1_text);
 }
 
 static void info_an3155(const struct rom_common *rc, struct session *s)
 {
 	struct optbytes ob = { 0 };
+	struct rom_entry_info re = { 0 };
 	uint8_t idbyte = 0;
 	bool id_ok;
 	unsigned i;
 
 	/* AN2606: the bootloader ID byte; refused under RDP level 1. */
 	id_ok = s->ops->read(s, STM32_BOOTLOADER_ID_ADDR, &idbyte, 1) == OP_OK;
-	if (id_ok)
+	if (id_ok) {
 		read_option_bytes(s, &ob);
+		read_rom_entry(s, &re);
+	}
 	if (rc->json) {
 		printf("{\"command\":\"info\",\"ok\":true,\"port\":");
 		json_str(stdout, rc->co.port);
@@ -397,10 +455,11 @@ static void info_an3155(const struct rom_common *rc, struct session *s)
 		for (i = 0; i < s->an.ncmds; i++)
 			printf("%s\"0x%02x\"", i ? "," : "", s->an.cmds[i]);
 		printf("]},\"readable\":%s", id_ok ? "true" : "false");
+		rom_entry_json(&re);
 		if (ob.ok)
 			ob_json(&ob);
 		else
-			printf(",\"option_bytes\":null,\"rdp_level\":1");
+			protected_json();
 		printf("}\n");
 		return;
 	}
@@ -426,6 +485,7 @@ static void info_an3155(const struct rom_common *rc, struct session *s)
 		printf("%s\n", protected_text(rc->co.port));
 		return;
 	}
+	rom_entry_text(&re);
 	ob_text(&ob);
 }
 
@@ -445,6 +505,7 @@ static void info_dfuse(const struct rom_common *rc, struct session *s)
 	const struct usb_device_info *u = dfuse_session_device(s);
 	struct dfuse *d = dfuse_session_client(s);
 	struct optbytes ob = { 0 };
+	struct rom_entry_info re = { 0 };
 	uint8_t cmds[16], probe[8];
 	size_t ncmds = 0, i;
 	bool readable, cmds_ok;
@@ -457,6 +518,7 @@ static void info_dfuse(const struct rom_common *rc, struct session *s)
 		read_option_bytes(s, &ob);
 		if (!ob.ok)
 			snprintf(ob_why, sizeof(ob_why), "%s", s->err);
+		read_rom_entry(s, &re);
 	}
 	if (rc->json) {
 		printf("{\"command\":\"info\",\"ok\":true,\"port\":");
@@ -487,10 +549,13 @@ static void info_dfuse(const struct rom_common *rc, struct session *s)
 			printf("}");
 		}
 		printf("],\"readable\":%s", readable ? "true" : "false");
+		rom_entry_json(&re);
 		if (ob.ok)
 			ob_json(&ob);
+		else if (readable)
+			printf(",\"option_bytes\":null");
 		else
-			printf(",\"option_bytes\":null%s", readable ? "" : ",\"rdp_level\":1");
+			protected_json();
 		printf("}\n");
 		return;
 	}
@@ -519,6 +584,7 @@ static void info_dfuse(const struct rom_common *rc, struct session *s)
 		printf("%s\n", protected_text(rc->co.port));
 		return;
 	}
+	rom_entry_text(&re);
 	if (!ob.ok) {
 		printf("option bytes: not readable over DFU (%s)\n", ob_why);
 		return;
@@ -640,6 +706,7 @@ int cmd_read(int argc, char **argv)
 	}
 	st = flash_read(&s, (uint32_t)addr, buf, len, &po, err, sizeof(err));
 	if (st != OP_OK) {
+		explain_refusal(&s, argv[0], st, err, sizeof(err));
 		session_close(&s);
 		ret = rom_fail(&rc, argv[0], st, err);
 		goto out;
@@ -743,6 +810,8 @@ int cmd_write(int argc, char **argv)
 	}
 	st = flash_write_image(&s, &im, NULL, NULL, &po, NULL, &ws, err,
 			       sizeof(err));
+	if (st != OP_OK)
+		explain_refusal(&s, argv[0], st, err, sizeof(err));
 	session_close(&s);
 	if (st != OP_OK) {
 		ret = rom_fail(&rc, argv[0], st, err);
@@ -858,7 +927,9 @@ int cmd_erase(int argc, char **argv)
 		snprintf(what, sizeof(what), "bank %lu", bank);
 	}
 	if (st != OP_OK) {
-		ret = rom_fail(&rc, argv[0], st, s.err);
+		snprintf(err, sizeof(err), "%s", s.err);
+		explain_refusal(&s, argv[0], st, err, sizeof(err));
+		ret = rom_fail(&rc, argv[0], st, err);
 		goto out;
 	}
 	if (rc.json)

@@ -17,8 +17,8 @@
 
 #include "sysboot/image.h"
 
-/* Whole updates run when the stub refuses what was written (AN3155 has no
- * end-to-end check; the stub's CRC is it). */
+/* Whole updates run when one breaks off on a bad line or the stub refuses
+ * what was written (AN3155 has no end-to-end check; the stub's CRC is it). */
 #define UPDATE_ATTEMPTS 3u
 
 static volatile sig_atomic_t interrupted;
@@ -143,17 +143,27 @@ int cmd_update(int argc, char **argv)
 	sigaction(SIGINT, &sa, &old);
 	st = update_run(argv[optind], &uo, &res, err, sizeof(err));
 	/*
-	 * The stub refused what was written (a line that damaged data the ROM
-	 * accepted): the board waits in the ROM, so write everything again.
+	 * The board waits in the ROM with no valid header: write everything
+	 * again, bringing the ROM back in step first.
 	 */
-	for (attempts = 1; st == OP_ERR_VERIFY && res.rejected && attempts < UPDATE_ATTEMPTS &&
+	for (attempts = 1; update_worth_redoing(st, &res) && attempts < UPDATE_ATTEMPTS &&
 	     !interrupted; attempts++) {
 		if (!rc.quiet && !rc.json)
-			fprintf(stderr, "sysboot update: %s; writing the image again\n", err);
+			fprintf(stderr, "sysboot update: %s; running the update again\n", err);
 		uo.co.no_enter = true;
+		uo.co.resume = true;
 		st = update_run(argv[optind], &uo, &res, err, sizeof(err));
+		res.erase_started = true;
 	}
 	res.attempts = attempts;
+	if (st != OP_OK && attempts > 1 && st != OP_ERR_INTERRUPTED) {
+		char last[sizeof(err)];
+
+		memcpy(last, err, sizeof(last));
+		snprintf(err, sizeof(err), "%.700s (after %u attempts at the whole update); "
+			 "the board holds no image its stub accepts, so it stays in the "
+			 "ROM bootloader and the same command can be run again", last, attempts);
+	}
 	sigaction(SIGINT, &old, NULL);
 
 	if (st == OP_ERR_INTERRUPTED) {

@@ -70,6 +70,13 @@ int segments_load(struct segments *s, const char *path,
 		  const struct load_opts *o, struct load_info *info,
 		  struct sb_error *e);
 
+/*
+ * The same for a file already in memory, buf[len] a NUL as fw_read_file()
+ * leaves it; path names it in messages and by its extension.
+ */
+int segments_parse(struct segments *s, const uint8_t *buf, size_t len, const char *path,
+		   const struct load_opts *o, struct load_info *info, struct sb_error *e);
+
 /* The value of a hexadecimal digit, -1 for anything else. */
 int hex_digit(char c);
 

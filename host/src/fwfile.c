@@ -141,22 +141,18 @@ out:
 	return ret;
 }
 
-int segments_load(struct segments *s, const char *path,
-		  const struct load_opts *o, struct load_info *info,
-		  struct sb_error *e)
+int segments_parse(struct segments *s, const uint8_t *buf, size_t len, const char *path,
+		   const struct load_opts *o, struct load_info *info, struct sb_error *e)
 {
 	struct dfu_info dfu;
 	enum fw_format f;
-	uint8_t *buf = NULL;
-	size_t len;
 	int ret;
 
 	segments_init(s);
 	if (info)
 		memset(info, 0, sizeof(*info));
-	ret = fw_read_file(path, &buf, &len, e);
-	if (ret < 0)
-		return ret;
+	if (len == 0)
+		return sb_error_set(e, -EINVAL, "%s is empty", path);
 	f = fw_detect(buf, len, path, o);
 	if (info)
 		info->format = f;
@@ -199,6 +195,24 @@ int segments_load(struct segments *s, const char *path,
 		ret = segments_sort(s, path, e);
 	if (ret < 0)
 		segments_free(s);
+	return ret;
+}
+
+int segments_load(struct segments *s, const char *path,
+		  const struct load_opts *o, struct load_info *info,
+		  struct sb_error *e)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	int ret;
+
+	segments_init(s);
+	if (info)
+		memset(info, 0, sizeof(*info));
+	ret = fw_read_file(path, &buf, &len, e);
+	if (ret < 0)
+		return ret;
+	ret = segments_parse(s, buf, len, path, o, info, e);
 	free(buf);
 	return ret;
 }

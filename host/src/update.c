@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "appimage.h"
+#include "boardstate.h"
 #include "formats.h"
 #include "sysboot/crc32.h"
 #include "sysboot/dfuse.h"
@@ -130,6 +132,8 @@ static void pend(const struct progress_ops *po)
 		po->end(po->ctx);
 }
 
+#define SMALL_BLOCK 64u
+
 static bool all_ff(const uint8_t *p, size_t n)
 {
 	size_t i;
@@ -140,15 +144,43 @@ static bool all_ff(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* Write one block, padded with 0xFF to whole double words. */
+/* The flash already holds these bytes (the answer to an earlier write was lost). */
+static bool already_written(struct session *s, uint32_t addr, const uint8_t *buf, size_t n)
+{
+	uint8_t back[SMALL_BLOCK];
+
+	return s->ops->read(s, addr, back, n) == OP_OK && memcmp(back, buf, n) == 0;
+}
+
+/*
+ * Write one block, padded with 0xFF to whole double words. A serial line
+ * that damages one byte in a thousand spoils a quarter of all 256-byte
+ * frames but a sixteenth of 64-byte ones, so over such a line
+ * (split_failed_blocks) a block that fails after the backend's retries is
+ * tried again in SMALL_BLOCK pieces.
+ */
 static enum op_status write_block(struct session *s, const struct flash_image *im,
 				  uint8_t *buf, uint32_t addr, size_t n)
 {
-	size_t padded = (n + STM32_FLASH_DWORD - 1) & ~(size_t)(STM32_FLASH_DWORD - 1);
+	size_t padded = (n + STM32_FLASH_DWORD - 1) & ~(size_t)(STM32_FLASH_DWORD - 1), off;
+	enum op_status st;
 
 	memset(buf, 0xFF, s->block);
 	memcpy(buf, im->data + (addr - im->base), n);
-	return s->ops->write(s, addr, buf, padded);
+	st = s->ops->write(s, addr, buf, padded);
+	if ((st != OP_ERR_NACK && st != OP_ERR_TIMEOUT && st != OP_ERR_PROTOCOL) ||
+	    padded <= SMALL_BLOCK || !s->ops->split_failed_blocks)
+		return st;
+	for (off = 0; off < padded; off += SMALL_BLOCK) {
+		size_t len = padded - off < SMALL_BLOCK ? padded - off : SMALL_BLOCK;
+
+		st = s->ops->write(s, addr + (uint32_t)off, buf + off, len);
+		if (st == OP_ERR_NACK && already_written(s, addr + (uint32_t)off, buf + off, len))
+			st = OP_OK;
+		if (st != OP_OK)
+			return st;
+	}
+	return OP_OK;
 }
 
 /*
@@ -405,9 +437,10 @@ enum op_status update_check_image(const struct flash_image *im, const char *path
 				  struct sysboot_image_header *hdr,
 				  char *err, size_t errlen)
 {
-	const uint8_t *raw, *body;
-	enum sysboot_image_status ist;
-	uint32_t sp, rv;
+	struct image_report r;
+	struct segments segs;
+	struct sb_error e;
+	char why[256];
 
 	if (im->base > SYSBOOT_HEADER_ADDR ||
 	    im->base + im->len < SYSBOOT_HEADER_ADDR + SYSBOOT_IMAGE_HEADER_SIZE) {
@@ -417,19 +450,25 @@ enum op_status update_check_image(const struct flash_image *im, const char *path
 			 SYSBOOT_HEADER_ADDR);
 		return OP_ERR_INPUT;
 	}
-	raw = im->data + (SYSBOOT_HEADER_ADDR - im->base);
-	ist = sysboot_image_check_header(raw, hdr);
-	if (ist != SYSBOOT_IMAGE_OK) {
-		snprintf(err, errlen, "%s is not a sysboot application image: "
-			 "no valid image header at 0x%08x (%s); build one with "
-			 "sysboot image build", path, SYSBOOT_HEADER_ADDR,
-			 sysboot_image_status_str(ist));
-		return OP_ERR_INPUT;
-	}
 	if (!in_flash(im->base, im->len)) {
 		snprintf(err, errlen, "%s does not fit the flash: 0x%08x-0x%08zx "
 			 "goes past 0x%08x", path, im->base,
 			 im->base + im->len - 1, FLASH_END - 1);
+		return OP_ERR_INPUT;
+	}
+	/* The same checks as `image show` and the stub (appimage.c, image.c). */
+	segments_init(&segs);
+	if (segments_add(&segs, im->base, im->data, (uint32_t)im->len, &e) < 0) {
+		snprintf(err, errlen, "%s", e.msg);
+		return OP_ERR_INTERNAL;
+	}
+	image_inspect(&segs, &r);
+	segments_free(&segs);
+	*hdr = r.hdr;
+	image_problem(&r, why, sizeof(why));
+	if (!r.body_checked) {
+		snprintf(err, errlen, "%s is not a sysboot application image: %s; build "
+			 "one with sysboot image build", path, why);
 		return OP_ERR_INPUT;
 	}
 	if (hdr->load_address + hdr->image_size > im->base + im->len) {
@@ -439,20 +478,10 @@ enum op_status update_check_image(const struct flash_image *im, const char *path
 			 im->base + im->len);
 		return OP_ERR_INPUT;
 	}
-	body = im->data + (hdr->load_address - im->base);
-	if (sysboot_crc32(body, hdr->image_size) != hdr->image_crc32) {
-		snprintf(err, errlen, "%s is corrupt: the body does not match the "
-			 "CRC-32 in its header", path);
-		return OP_ERR_INPUT;
-	}
-	sp = (uint32_t)body[0] | (uint32_t)body[1] << 8 |
-	     (uint32_t)body[2] << 16 | (uint32_t)body[3] << 24;
-	rv = (uint32_t)body[4] | (uint32_t)body[5] << 8 |
-	     (uint32_t)body[6] << 16 | (uint32_t)body[7] << 24;
-	ist = sysboot_image_check_vectors(hdr, sp, rv);
-	if (ist != SYSBOOT_IMAGE_OK) {
-		snprintf(err, errlen, "%s would not start: %s", path,
-			 sysboot_image_status_str(ist));
+	if (r.status != SYSBOOT_IMAGE_OK) {
+		snprintf(err, errlen, "%s %s: %s", path,
+			 r.status == SYSBOOT_IMAGE_BAD_VECTORS ? "would not start" : "is corrupt",
+			 why);
 		return OP_ERR_INPUT;
 	}
 	if (im->base < SYSBOOT_HEADER_ADDR && !allow_stub_erase) {
@@ -494,6 +523,9 @@ static bool find_version(const char *text, const char *banner, char *version,
 /* The stub refused the image: say so for the port the ROM came back on. */
 static enum op_status rejected(struct session *s, char *err, size_t errlen)
 {
+	char text[160];
+	uint32_t why;
+
 	if (port_is_usb(s->port))
 		snprintf(err, errlen, "image rejected by the boot stub: after "
 			 "leaving DFU for 0x%08x the ROM bootloader's DFU device "
@@ -505,6 +537,12 @@ static enum op_status rejected(struct session *s, char *err, size_t errlen)
 			 "0x%08x the ROM bootloader answers on %s instead of the "
 			 "application (run sysboot info --no-enter to look at the "
 			 "board)", SYSBOOT_STUB_BASE, s->port);
+	if (board_rom_entry(s, &why)) {
+		size_t used = strlen(err);
+
+		board_rom_entry_str(why, text, sizeof(text));
+		snprintf(err + used, errlen - used, "; the board says why: %s", text);
+	}
 	return OP_ERR_VERIFY;
 }
 
@@ -567,6 +605,14 @@ enum op_status wait_banner(struct session *s, const char *banner,
 
 /* ---- The update -------------------------------------------------------- */
 
+bool update_worth_redoing(enum op_status st, const struct update_result *res)
+{
+	if (st == OP_ERR_VERIFY)
+		return res->rejected;
+	return res->erase_started &&
+	       (st == OP_ERR_TIMEOUT || st == OP_ERR_NACK || st == OP_ERR_PROTOCOL);
+}
+
 enum op_status update_run(const char *path, const struct update_opts *uo,
 			  struct update_result *res, char *err, size_t errlen)
 {
@@ -578,6 +624,7 @@ enum op_status update_run(const char *path, const struct update_opts *uo,
 	double t_start = now_s(), t0;
 	char want[32];
 	uint8_t *back = NULL;
+	bool go_unsure;
 
 	memset(res, 0, sizeof(*res));
 	memset(&s, 0, sizeof(s));
@@ -621,6 +668,15 @@ enum op_status update_run(const char *path, const struct update_opts *uo,
 	res->erase_started = true;
 	ret = flash_write_image(&s, &im, &header, &header, uo->po, uo->stop,
 				&res->ws, err, errlen);
+	/*
+	 * Refused from the first erase on: under readout protection the ROM
+	 * refuses everything, and the board is as it was (nothing to redo).
+	 */
+	if (ret == OP_ERR_NACK && res->ws.pages_erased == 0 && board_readout_protected(&s)) {
+		snprintf(err, errlen, "cannot update: %s", board_rdp1_text);
+		res->erase_started = false;
+		goto out;
+	}
 	if (ret != OP_OK)
 		goto out;
 
@@ -650,7 +706,12 @@ enum op_status update_run(const char *path, const struct update_opts *uo,
 		res->confirmed = true;
 	}
 	ret = s.ops->go(&s, SYSBOOT_STUB_BASE);
-	if (ret != OP_OK) {
+	/*
+	 * A Go whose last answer the line lost may well have started the
+	 * stub: what answers next tells, the application's banner or the ROM.
+	 */
+	go_unsure = uo->verify == VERIFY_STUB && (ret == OP_ERR_TIMEOUT || ret == OP_ERR_PROTOCOL);
+	if (ret != OP_OK && !go_unsure) {
 		snprintf(err, errlen, "%s", s.err);
 		goto out;
 	}
@@ -672,6 +733,10 @@ enum op_status update_run(const char *path, const struct update_opts *uo,
 				  res->running_version,
 				  sizeof(res->running_version), &rom, err, errlen);
 		res->rejected = rom;
+		if (ret != OP_OK && rom && go_unsure)
+			snprintf(err, errlen, "the ROM bootloader did not acknowledge Go "
+				 "0x%08x and still answers on %s: the image was written but "
+				 "not started", SYSBOOT_STUB_BASE, s.port);
 		if (ret != OP_OK)
 			goto out;
 		if (strcmp(res->running_version, want) != 0) {

@@ -107,7 +107,7 @@ struct update_result {
 	bool erase_started;          /* the old header is gone */
 	bool confirmed;              /* banner seen with the right version */
 	bool rejected;               /* the stub refused the image: the ROM answers */
-	unsigned attempts;           /* whole updates run (a rejected one is redone) */
+	unsigned attempts;           /* whole updates run (see update_worth_redoing) */
 	char running_version[32];    /* what the banner said */
 	double connect_s, verify_s, total_s;
 	struct chip_info chip;
@@ -125,6 +125,15 @@ enum op_status update_check_image(const struct flash_image *im, const char *path
 
 enum op_status update_run(const char *path, const struct update_opts *uo,
 			  struct update_result *res, char *err, size_t errlen);
+
+/*
+ * Whether an update that ended with st is worth running again on a board
+ * that stays in the ROM: the stub refused what was written (the line
+ * damaged data the ROM accepted), or the ROM stopped answering or kept
+ * refusing in the middle of it (a line losing bytes). Either way the header
+ * is not valid, so the board is safe and the next attempt starts over.
+ */
+bool update_worth_redoing(enum op_status st, const struct update_result *res);
 
 /*
  * After a Go, look for the banner on the application's line (s->app) at

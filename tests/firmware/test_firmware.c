@@ -11,10 +11,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "badimage.h"
 #include "board.h"
 #include "harness.h"
 #include "sysboot.h"
 #include "sysboot/an3155.h"
+#include "sysboot/crc32.h"
 #include "sysboot/image.h"
 
 #define BANNER "sysboot reference application v"
@@ -157,6 +159,269 @@ static void torn_header_falls_back_to_the_rom(void **state)
 	sim_board_free(sb);
 }
 
+/*
+ * Rewrite the image's first 0x400 bytes as an interrupted update would,
+ * with the power cut half way through the double word at cut_addr: the
+ * header is whole, the body torn there (and erased after it).
+ */
+static struct sim_board *board_torn_at(enum sim_torn_mode mode, uint32_t cut_addr)
+{
+	struct sim_config cfg;
+	struct sim_board *sb;
+	struct sim_cut_trigger t;
+	uint8_t img[0x400];
+	uint16_t page = (uint16_t)((SYSBOOT_HEADER_ADDR - STM32_FLASH_BASE) / STM32_FLASH_PAGE_SIZE);
+	char why[128], spec[64];
+	FILE *f = fopen(fw_path("app-v1.img"), "rb");
+
+	assert_non_null(f);
+	assert_int_equal(fread(img, 1, sizeof(img), f), sizeof(img));
+	fclose(f);
+	sim_config_default(&cfg);
+	cfg.torn_program = mode;
+	sb = board_new(&cfg);
+	board_load(sb, "stub.elf", 0);
+	board_load(sb, "app-v1.img", SYSBOOT_HEADER_ADDR);
+	sim_power_on(sb);
+	assert_int_equal(flash_rom_erase_pages(board_of(sb), &page, 1, why, sizeof(why)), 0);
+	snprintf(spec, sizeof(spec), "program@0x%08x+41", cut_addr);
+	assert_int_equal(sim_cut_trigger_parse(spec, &t, why, sizeof(why)), 0);
+	sim_power_cut_on(sb, &t);
+	assert_int_equal(flash_rom_program(board_of(sb), SYSBOOT_HEADER_ADDR, img, sizeof(img),
+					   why, sizeof(why)), -1);
+	sim_power_on(sb);
+	return sb;
+}
+
+static void ecc_error_in_the_image_falls_back_to_the_rom(void **state)
+{
+	struct sim_board *sb = board_torn_at(SIM_TORN_ECC, SYSBOOT_APP_BASE + 0x100);
+
+	(void)state;
+	/* RM0351 3.3.8: the stub's read of the torn double word raises an NMI. */
+	run_for(sb, 10);
+	assert_true(traced(sb, SIM_TRACE_FLASH, "uncorrectable ECC error reading the double word at 0x08002300"));
+	assert_true(rom_answers(sb));
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_ENTERED),
+			 SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(SYSBOOT_IMAGE_ECC_ERROR));
+	/* Cleared by the stub before the ROM runs. */
+	assert_int_equal(board_of(sb)->flashc.eccr & FLASH_ECCR_ECCD, 0);
+	sim_board_free(sb);
+}
+
+static void torn_bits_in_the_image_fail_its_crc(void **state)
+{
+	struct sim_board *sb = board_torn_at(SIM_TORN_BITS, SYSBOOT_APP_BASE + 0x100);
+
+	(void)state;
+	run_for(sb, 10);
+	assert_false(traced(sb, SIM_TRACE_FLASH, "uncorrectable ECC error"));
+	assert_true(rom_answers(sb));
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_ENTERED),
+			 SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(SYSBOOT_IMAGE_BAD_CRC));
+	sim_board_free(sb);
+}
+
+static void ecc_error_in_the_header_falls_back_to_the_rom(void **state)
+{
+	struct sim_board *sb = board_torn_at(SIM_TORN_ECC, SYSBOOT_HEADER_ADDR + 0x10);
+
+	(void)state;
+	run_for(sb, 10);
+	assert_true(rom_answers(sb));
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_ENTERED),
+			 SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(SYSBOOT_IMAGE_ECC_ERROR));
+	sim_board_free(sb);
+}
+
+/* Every malformed image: the stub enters the ROM and records why in BKP2R. */
+static void malformed_images_are_refused_by_the_stub(void **state)
+{
+	static uint8_t good[0x1000], img[0x1000];
+	size_t len;
+	unsigned i;
+	FILE *f = fopen(fw_path("app-v1.img"), "rb");
+
+	(void)state;
+	assert_non_null(f);
+	len = fread(good, 1, sizeof(good), f);
+	fclose(f);
+	for (i = 0; i < badimage_nkinds; i++) {
+		const struct badimage_kind *k = &badimage_kinds[i];
+		struct sim_board *sb = board_with_app(NULL);
+		char err[256];
+
+		memcpy(img, good, len);
+		assert_non_null(badimage_make(img, len, k->name));
+		assert_int_equal(sim_load_bytes(sb, SYSBOOT_HEADER_ADDR, img, len, err, sizeof(err)), 0);
+		sim_power_on(sb);
+		run_for(sb, 10);
+		if (!rom_answers(sb))
+			fail_msg("%s: the stub did not fall back to the ROM", k->name);
+		if (bkp(sb, SYSBOOT_BKP_ENTERED) != (SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(k->status)))
+			fail_msg("%s: BKP2R 0x%08x, expected 0x%08x", k->name, bkp(sb, SYSBOOT_BKP_ENTERED),
+				 SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(k->status));
+		/* The same word for a host, with its complement, at the end of SRAM2. */
+		assert_int_equal(sim_read32(sb, SYSBOOT_ROM_RECORD_ADDR),
+				 SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(k->status));
+		assert_int_equal(sim_read32(sb, SYSBOOT_ROM_RECORD_ADDR + 4),
+				 ~(SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_IMAGE(k->status)));
+		sim_board_free(sb);
+	}
+}
+
+static void other_nmi_in_the_stub_enters_the_rom(void **state)
+{
+	struct sim_board *sb = board_with_app("app-v1.img");
+
+	(void)state;
+	/* 2 ms in, the stub is computing the CRC: an NMI that is no ECC error. */
+	sim_power_on(sb);
+	run_for(sb, 2);
+	assert_false(sim_in_rom(sb));
+	nvic_set_pending(board_of(sb), EXC_NMI);
+	run_for(sb, 10);
+	assert_true(rom_answers(sb));
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_ENTERED), SYSBOOT_ROM_MARKER | SYSBOOT_ROM_WHY_NMI);
+	sim_board_free(sb);
+}
+
+/* ---- The independent watchdog ------------------------------------------------ */
+
+#define OPTR_HW_WATCHDOG (FLASH_OPTR_DEFAULT & ~FLASH_OPTR_IWDG_SW)
+
+static struct sim_board *watchdog_board(uint32_t optr, const char *image)
+{
+	struct sim_config cfg;
+	struct sim_board *sb;
+
+	sim_config_default(&cfg);
+	cfg.optr = optr;
+	sb = board_new(&cfg);
+	board_load(sb, "stub.elf", 0);
+	if (image)
+		board_load(sb, image, SYSBOOT_HEADER_ADDR);
+	return sb;
+}
+
+static unsigned resets(struct sim_board *sb, const char *cause)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sim_trace_count(sb); i++) {
+		const struct sim_trace_entry *e = sim_trace_get(sb, i);
+
+		n += e->kind == SIM_TRACE_RESET && strstr(e->text, cause) != NULL;
+	}
+	return n;
+}
+
+/* Run with the application up, ask it for the ROM, stay in the ROM: no watchdog reset. */
+static void enter_the_rom_under_a_watchdog(struct sim_board *sb, const char *banner)
+{
+	sim_power_on(sb);
+	assert_true(run_until_uart(sb, banner, 500));
+	run_for(sb, 2000);                   /* 4 times the 512 ms reset timeout */
+	sim_uart_send(sb, 2, "bootloader\r\n", 12);
+	assert_true(run_until_uart(sb, "entering bootloader", 100));
+	run_for(sb, 20);
+	assert_true(rom_answers(sb));
+	run_for(sb, 3000);
+	assert_true(sim_in_rom(sb));
+	assert_false(traced(sb, SIM_TRACE_WATCHDOG, "expired"));
+	assert_int_equal(resets(sb, "independent watchdog"), 0);
+}
+
+static void hardware_watchdog_application_and_rom(void **state)
+{
+	struct sim_board *sb = watchdog_board(OPTR_HW_WATCHDOG, "app-v1.img");
+
+	(void)state;
+	/* IWDG_SW = 0: it runs from every reset; the application refreshes it. */
+	enter_the_rom_under_a_watchdog(sb, BANNER "1.0.0");
+	assert_true(traced(sb, SIM_TRACE_WATCHDOG, "independent watchdog started"));
+	/* AN2606: the ROM takes it over (prescaler to its maximum, refreshed). */
+	assert_true(traced(sb, SIM_TRACE_WATCHDOG, "the ROM sets the watchdog prescaler to /256"));
+	sim_board_free(sb);
+}
+
+static void application_started_watchdog(void **state)
+{
+	struct sim_board *sb = watchdog_board(0, "app-wdg-v1.img");
+
+	(void)state;
+	enter_the_rom_under_a_watchdog(sb, BANNER "1.0.0");
+	assert_true(traced(sb, SIM_TRACE_WATCHDOG, "independent watchdog started"));
+	sim_board_free(sb);
+}
+
+static void unrefreshed_watchdog_would_reset(void **state)
+{
+	struct sim_board *sb = watchdog_board(OPTR_HW_WATCHDOG, NULL);
+
+	(void)state;
+	/* The check above can fail: an image-less board spins in nothing but the ROM... */
+	sim_power_on(sb);
+	run_for(sb, 10);
+	assert_true(rom_answers(sb));
+	sim_board_free(sb);
+	/* ...while a board whose code never refreshes is reset by it. */
+	sb = watchdog_board(OPTR_HW_WATCHDOG, NULL);
+	board_load(sb, "tests/systick.elf", 0);
+	sim_power_on(sb);
+	run_for(sb, 1200);
+	assert_true(traced(sb, SIM_TRACE_WATCHDOG, "expired"));
+	sim_board_free(sb);
+}
+
+/* The stub's refreshes of the watchdog (its code is the first 8 KB of flash). */
+static void count_stub_refresh(void *ctx, struct sim_board *sb, const struct sim_access *a)
+{
+	(void)sb;
+	if (a->write && a->addr == IWDG_BASE + IWDG_KR && a->value == IWDG_KR_REFRESH &&
+	    a->pc >= STM32_FLASH_BASE && a->pc < STM32_FLASH_BASE + SYSBOOT_STUB_SIZE)
+		++*(unsigned *)ctx;
+}
+
+/*
+ * A large image can take the stub longer to check than the hardware
+ * watchdog's 512 ms (a byte-fed CRC took 0.8 s for 640 KB at 4 MHz; fed
+ * words it takes 0.17 s here, but a real part needs more cycles per
+ * instruction): it must refresh as it goes, at least once per 4 KB.
+ */
+static void stub_refreshes_the_watchdog_through_a_large_image(void **state)
+{
+	static uint8_t img[SYSBOOT_HEADER_SLOT + 640u * 1024u];
+	struct sysboot_image_header hdr;
+	uint8_t *body = img + SYSBOOT_HEADER_SLOT;
+	uint32_t size = sizeof(img) - SYSBOOT_HEADER_SLOT, i;
+	struct sim_board *sb = watchdog_board(OPTR_HW_WATCHDOG, NULL);
+	size_t len;
+	char err[256];
+	unsigned refreshes = 0;
+	FILE *f = fopen(fw_path("app-v1.img"), "rb");
+
+	(void)state;
+	assert_non_null(f);
+	len = fread(img, 1, sizeof(img), f);
+	fclose(f);
+	for (i = (uint32_t)len - SYSBOOT_HEADER_SLOT; i < size; i++)
+		body[i] = (uint8_t)(i * 31u);
+	sysboot_image_header_decode(&hdr, img);
+	sysboot_image_header_init(&hdr, size, sysboot_crc32(body, size), hdr.app_version);
+	sysboot_image_header_encode(img, &hdr);
+	assert_int_equal(sim_load_bytes(sb, SYSBOOT_HEADER_ADDR, img, sizeof(img), err, sizeof(err)), 0);
+	sim_observe(sb, &(struct sim_observer){ .ctx = &refreshes, .access = count_stub_refresh });
+	sim_power_on(sb);
+	if (!run_until_uart(sb, BANNER "1.0.0", 3000)) {
+		dump_trace(sb);
+		fail_msg("no banner");
+	}
+	assert_true(refreshes >= size / 4096u);
+	assert_false(traced(sb, SIM_TRACE_WATCHDOG, "expired"));
+	sim_board_free(sb);
+}
+
 static void button_held_at_reset_enters_the_rom(void **state)
 {
 	struct sim_board *sb = board_with_app("app-v1.img");
@@ -262,6 +527,15 @@ int main(void)
 		cmocka_unit_test(missing_application_falls_back_to_the_rom),
 		cmocka_unit_test(corrupt_body_falls_back_to_the_rom),
 		cmocka_unit_test(torn_header_falls_back_to_the_rom),
+		cmocka_unit_test(ecc_error_in_the_image_falls_back_to_the_rom),
+		cmocka_unit_test(torn_bits_in_the_image_fail_its_crc),
+		cmocka_unit_test(ecc_error_in_the_header_falls_back_to_the_rom),
+		cmocka_unit_test(malformed_images_are_refused_by_the_stub),
+		cmocka_unit_test(other_nmi_in_the_stub_enters_the_rom),
+		cmocka_unit_test(hardware_watchdog_application_and_rom),
+		cmocka_unit_test(application_started_watchdog),
+		cmocka_unit_test(unrefreshed_watchdog_would_reset),
+		cmocka_unit_test(stub_refreshes_the_watchdog_through_a_large_image),
 		cmocka_unit_test(button_held_at_reset_enters_the_rom),
 		cmocka_unit_test(go_from_the_rom_starts_the_application),
 		cmocka_unit_test(request_with_a_wrong_check_is_ignored),

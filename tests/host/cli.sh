@@ -41,7 +41,7 @@ expect 0 '"ok":true' "$SYSBOOT" image build "$TMP/app.hex" --version 1.2.3 -o "$
 # Exit 8 with the status string when the stub would refuse the image.
 cp "$TMP/a.img" "$TMP/bad.img"
 printf '\001' | dd of="$TMP/bad.img" bs=1 seek=520 conv=notrunc 2>/dev/null
-expect 8 "sysboot: error: $TMP/bad.img: image body CRC mismatch" "$SYSBOOT" image show "$TMP/bad.img"
+expect 8 "sysboot: error: $TMP/bad.img: the application does not match its header: CRC-32" "$SYSBOOT" image show "$TMP/bad.img"
 expect 8 '"ok":false' "$SYSBOOT" image show "$TMP/bad.img" --json
 cp "$TMP/a.img" "$TMP/hdr.img"
 printf '\001' | dd of="$TMP/hdr.img" bs=1 seek=20 conv=notrunc 2>/dev/null

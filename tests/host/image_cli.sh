@@ -1,11 +1,15 @@
 #!/bin/sh
 # image_cli.sh - `sysboot image` and the tool's own usage errors: exit codes
-# and messages, on the firmware the build produced.
+# and messages, on the firmware the build produced; and every malformed
+# image (badimage.c, made by MKBADIMG) refused with a message that says what
+# is wrong: `image show` exits 8 (the image does not verify), `update`
+# exits 3 (unacceptable input) before it opens the port at all.
 #
-# usage: image_cli.sh SYSBOOT FIRMWARE_DIR
+# usage: image_cli.sh SYSBOOT FIRMWARE_DIR MKBADIMG
 set -u
 SYSBOOT=$1
 FW=$2
+MKBADIMG=$3
 # The firmware is cross-built separately (make firmware): skip without it.
 [ -f "$FW/app-v1.elf" ] && [ -f "$FW/stub.elf" ] || { echo "no firmware in $FW: skipped"; exit 77; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sysboot-image.XXXXXX")
@@ -14,15 +18,21 @@ fail() {
 	echo "FAIL: $*" >&2
 	exit 1
 }
-# expect STATUS NEEDLE command...: exit status and a message on stdout/stderr
+# expect [-F] STATUS NEEDLE command...: exit status and a message (a grep
+# pattern, or with -F text taken literally) on stdout/stderr
 expect() {
+	how=-q
+	if [ "$1" = -F ]; then
+		how=-qF
+		shift
+	fi
 	want=$1
 	needle=$2
 	shift 2
 	"$@" > "$TMP/out" 2>&1
 	got=$?
 	[ "$got" -eq "$want" ] || fail "$* exited $got, expected $want: $(cat "$TMP/out")"
-	grep -q -- "$needle" "$TMP/out" || fail "$*: no '$needle' in: $(cat "$TMP/out")"
+	grep $how -- "$needle" "$TMP/out" || fail "$*: no '$needle' in: $(cat "$TMP/out")"
 }
 
 expect 0 "application 1.2.3, .* bytes at 0x08002200" \
@@ -53,4 +63,14 @@ expect 0 "valid image" "$SYSBOOT" image show "$FW/app-v1.img"
 expect 2 "unknown command 'frobnicate'" "$SYSBOOT" frobnicate
 expect 2 "usage: sysboot .*COMMAND" "$SYSBOOT"
 expect 0 "exit codes" "$SYSBOOT" --help
-echo "sysboot image: all checks passed"
+# Every malformed image; the port does not exist: opening it would exit 4.
+n=0
+"$MKBADIMG" list > "$TMP/kinds" || fail "mkbadimg list"
+while read -r kind status problem; do
+	"$MKBADIMG" "$FW/app-v2.img" "$kind" "$TMP/$kind.img" || fail "mkbadimg $kind"
+	expect -F 8 "$problem" "$SYSBOOT" image show "$TMP/$kind.img"
+	expect -F 3 "$problem" "$SYSBOOT" update "$TMP/$kind.img" --port "$TMP/no-such-port"
+	n=$((n + 1))
+done < "$TMP/kinds"
+[ $n -ge 8 ] || fail "only $n kinds of malformed image"
+echo "sysboot image: all checks passed, $n kinds of malformed image refused by image show and update"

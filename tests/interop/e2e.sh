@@ -82,8 +82,11 @@ info)
 	run 0 info --port "$PORT" --no-enter
 	expect_out 'device ID 0x415'
 	expect_out 'RDP:       0xaa, level 0'
+	# The stub's record in SRAM2 says why the board is in the ROM.
+	expect_out 'entered by:   the boot stub refused the application image: no image header (erased or never written) (record 0x11 at 0x10007ff8)'
 	run 0 info --port "$PORT" --no-enter --json
 	expect_out '"device_id":"0x415"'
+	expect_out '"rom_entry":{"why":"0x11","reason":"the boot stub refused the application image: no image header'
 	;;
 readwrite)
 	start_sim "$FW/stub.elf"
@@ -158,6 +161,70 @@ whole-bank)
 	[ "$(grep -c 'page [0-9]* erased' "$TMP/trace")" -eq 252 ] || fail "bank 1 was not erased page by page"
 	grep -q 'bank 2 erased' "$TMP/trace" || fail "no bank 2 erase in the trace"
 	grep -q 'page [0-3] erased' "$TMP/trace" && fail "a page of the boot stub was erased"
+	;;
+watchdog-hw)
+	# OPTR.IWDG_SW = 0: the watchdog runs from every reset (512 ms); the
+	# application refreshes it, the ROM takes it over (AN2606), the stub
+	# refreshes it while it checks the new image.
+	start_sim --optr 0xFFEEF8AA --trace "$TMP/trace" "$FW/stub.elf" "$v1@0x08002000"
+	sleep 1.5
+	run 0 update "$v2" --port "$PORT"
+	expect_out 'confirmed: the board runs v2.0.0'
+	sleep 1
+	stop_sim
+	grep -q "the ROM sets the watchdog prescaler to /256" "$TMP/trace" || fail "the ROM did not take the watchdog over"
+	! grep -q "watchdog expired" "$TMP/trace" || fail "a watchdog reset: $(grep expired "$TMP/trace")"
+	;;
+watchdog-sw)
+	# An application that starts its own watchdog (50 ms), updated to
+	# another that does too.
+	start_sim --trace "$TMP/trace" "$FW/stub.elf" "$FW/app-wdg-v1.img@0x08002000"
+	sleep 1
+	run 0 update "$FW/app-wdg-v2.img" --port "$PORT"
+	expect_out 'confirmed: the board runs v2.0.0'
+	sleep 1
+	stop_sim
+	[ "$(grep -c "independent watchdog started" "$TMP/trace")" -eq 2 ] || fail "v1 and v2 did not both start their watchdog"
+	! grep -q "watchdog expired" "$TMP/trace" || fail "a watchdog reset: $(grep expired "$TMP/trace")"
+	;;
+rdp)
+	# Readout protection level 1: every command says what it means, and
+	# nothing erases the flash without --yes-erase-everything.
+	start_sim "$FW/stub.elf" "$v1@0x08002000"
+	sleep 1
+	run 0 protect --readout --port "$PORT"
+	sleep 1                               # option byte reload: the stub starts v1 again
+	rdp1="readout-protected (RDP level 1): its ROM bootloader answers only Get, Get Version and Get ID"
+	erases="Removing the protection mass-erases the whole flash, the boot stub included"
+	run 0 info --port "$PORT"
+	expect_out "readout:      PROTECTED (RDP level 1): its ROM bootloader answers only Get, Get Version and Get ID"
+	expect_out "$erases"
+	expect_out 'sysboot unprotect --readout --yes-erase-everything does it'
+	run 0 info --port "$PORT" --no-enter --json
+	expect_out '"rdp_level":1,"readout_protection":"the chip is readout-protected'
+	run 6 read 0x08002000 64 -o "$TMP/r.bin" --port "$PORT" --no-enter
+	expect_err "sysboot read: cannot read: the chip is $rdp1"
+	run 6 update "$v2" --port "$PORT" --no-enter
+	expect_err "sysboot update: cannot update: the chip is $rdp1"
+	expect_err "$erases"
+	run 6 write "$v2" --address 0x08002000 --port "$PORT" --no-enter
+	expect_err "cannot write: the chip is $rdp1"
+	run 6 erase --pages 10-10 --port "$PORT" --no-enter
+	expect_err "cannot erase: the chip is $rdp1"
+	run 2 unprotect --readout --port "$PORT" --no-enter
+	expect_err 'MASS-ERASES THE WHOLE FLASH'
+	# The flash file holds v1 and the stub as before, and the board still runs v1.
+	stop_sim
+	cmp -s -n "$(wc -c < "$v1")" -i 8192:0 "$TMP/board.bin" "$v1" || fail "the image changed under RDP level 1"
+	start_sim
+	sleep 1
+	run 0 info --port "$PORT"
+	expect_out 'PROTECTED'
+	# With the flag: protection gone, and the flash with it.
+	run 0 unprotect --readout --yes-erase-everything --port "$PORT" --no-enter
+	expect_out 'the flash has been mass-erased'
+	stop_sim
+	[ "$(head -c 16384 "$TMP/board.bin" | tr -d '\377' | wc -c)" -eq 0 ] || fail "the flash was not erased"
 	;;
 interrupt)
 	start_sim "$FW/stub.elf" "$v1@0x08002000"

@@ -13,6 +13,7 @@
 #include "sysboot/an3155.h"
 #include "sysboot/crc32.h"
 #include "sysboot/image.h"
+#include "sysboot/romentry.h"
 #include "sysboot/stm32l476.h"
 
 
@@ -53,9 +54,20 @@ static bool rx_addr(struct fake_rom *r, uint32_t *addr)
 
 static uint8_t *flash_at(struct fake_rom *r, uint32_t addr, size_t len)
 {
+	if (addr == SYSBOOT_ROM_RECORD_ADDR && len <= sizeof(r->rom_record))
+		return r->rom_record;
 	if (addr < STM32_FLASH_BASE || addr - STM32_FLASH_BASE + len > FAKE_FLASH_SIZE)
 		return NULL;
 	return r->flash + (addr - STM32_FLASH_BASE);
+}
+
+/* What sysboot_enter_rom() leaves in SRAM2 for the host. */
+static void record_rom_entry(struct fake_rom *r, uint32_t why)
+{
+	uint32_t word = SYSBOOT_ROM_MARKER | why, check = ~word;
+
+	memcpy(r->rom_record, &word, 4);
+	memcpy(r->rom_record + 4, &check, 4);
 }
 
 
@@ -80,17 +92,22 @@ static void boot_stub(struct fake_rom *r)
 {
 	struct sysboot_image_header hdr;
 	const uint8_t *raw = r->flash + (SYSBOOT_HEADER_ADDR - STM32_FLASH_BASE);
+	enum sysboot_image_status st;
 	char banner[80];
 	int n;
 
 	if (r->go_addr != STM32_FLASH_BASE)
 		return;
-	if (sysboot_image_check_header(raw, &hdr) != SYSBOOT_IMAGE_OK ||
-	    hdr.load_address + hdr.image_size > STM32_FLASH_BASE + FAKE_FLASH_SIZE ||
-	    sysboot_crc32(r->flash + (hdr.load_address - STM32_FLASH_BASE),
-			  hdr.image_size) != hdr.image_crc32) {
+	st = sysboot_image_check_header(raw, &hdr);
+	if (st == SYSBOOT_IMAGE_OK &&
+	    (hdr.load_address + hdr.image_size > STM32_FLASH_BASE + FAKE_FLASH_SIZE ||
+	     sysboot_crc32(r->flash + (hdr.load_address - STM32_FLASH_BASE),
+			   hdr.image_size) != hdr.image_crc32))
+		st = SYSBOOT_IMAGE_BAD_CRC;
+	if (st != SYSBOOT_IMAGE_OK) {
 		r->synced = false;   /* the stub starts the ROM bootloader */
 		r->stub_rejected++;
+		record_rom_entry(r, SYSBOOT_ROM_WHY_IMAGE(st));
 		return;
 	}
 	r->app_mode = true;
@@ -250,6 +267,13 @@ void *fake_rom_main(void *arg)
 				txb(r, AN3155_NACK);
 				break;
 			}
+			for (i = 0; i < n && r->erase_nack_page; i++)
+				if (((unsigned)buf[2 + 2 * i] << 8 | buf[3 + 2 * i]) == r->erase_nack_page)
+					break;
+			if (r->erase_nack_page && i < n) {
+				txb(r, AN3155_NACK);
+				break;
+			}
 			for (i = 0; i < n; i++) {
 				unsigned pg = (unsigned)buf[2 + 2 * i] << 8 | buf[3 + 2 * i];
 
@@ -266,6 +290,8 @@ void *fake_rom_main(void *arg)
 			txb(r, AN3155_ACK);
 			if (!rx_addr(r, &addr))
 				break;
+			if (r->drop_go_ack)
+				break;   /* the ACK lost on the line, the Go never done */
 			r->go_addr = addr;
 			txb(r, AN3155_ACK);
 			boot_stub(r);

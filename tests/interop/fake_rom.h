@@ -26,7 +26,9 @@ struct fake_rom {
 	int drop_write_ack;      /* swallow the ACK of this many writes (done) */
 	int drop_read_bytes;     /* send one byte short on this many reads */
 	int ignore_syncs;        /* ignore this many 0x7F before syncing */
+	bool drop_go_ack;        /* Go: no second ACK, no jump (the ROM stays) */
 	uint8_t wrp_page;        /* writes to this page are NACKed (0 = none) */
+	uint8_t erase_nack_page; /* an erase of this page is NACKed (0 = none) */
 	unsigned cmds_seen;
 	unsigned entered;        /* times the application entered the ROM */
 	unsigned stub_rejected;  /* times the stub fell back to the ROM */
@@ -39,6 +41,7 @@ struct fake_rom {
 	char line[64];
 	unsigned line_len;
 	uint8_t flash[FAKE_FLASH_SIZE];
+	uint8_t rom_record[8];   /* the stub's ROM entry record (sysboot/romentry.h) */
 };
 
 /* Thread body: serve r->fd until it is closed. */

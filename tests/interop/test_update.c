@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fake_dfu.h"
+#include "cmd_rom.h"
 #include "fake_rom.h"
 #include "formats.h"
 #include "update.h"
@@ -180,7 +181,64 @@ static void test_stub_rejects(void **state)
 	assert_int_equal(update_run(f->image, &uo, &res, err, sizeof(err)),
 			 OP_ERR_VERIFY);
 	assert_non_null(strstr(err, "image rejected by the boot stub"));
+	/* The stub's record in SRAM2, read through the ROM. */
+	assert_non_null(strstr(err, "; the board says why: the boot stub refused the application "
+			       "image: image body CRC mismatch"));
 	assert_int_equal(f->rom.stub_rejected, 1);
+}
+
+static void test_go_without_ack(void **state)
+{
+	struct fx *f = *state;
+	struct update_opts uo;
+	struct update_result res;
+	char err[1024] = "";
+
+	/* The Go's last ACK lost: the banner decides, and the ROM still answers. */
+	f->rom.drop_go_ack = true;
+	start(f);
+	opts(&uo, f);
+	assert_int_equal(update_run(f->image, &uo, &res, err, sizeof(err)), OP_ERR_VERIFY);
+	assert_true(res.rejected);
+	assert_non_null(strstr(err, "the ROM bootloader did not acknowledge Go 0x08000000 and "
+			       "still answers on"));
+	assert_non_null(strstr(err, ": the image was written but not started"));
+	assert_true(update_worth_redoing(OP_ERR_VERIFY, &res));
+}
+
+/* `sysboot update` itself: what it says when every whole update breaks off. */
+static void test_redone_update_says_so(void **state)
+{
+	struct fx *f = *state;
+	char *argv[] = { "update", f->image, "--port", f->port, "--quiet", NULL };
+	char out[2048] = "", path[128];
+	FILE *fp;
+	int saved, code;
+
+	/* The erase of the body's second page is refused, every time. */
+	f->rom.erase_nack_page = 5;
+	start(f);
+	snprintf(path, sizeof(path), "%s/stderr", f->dir);
+	fflush(stderr);
+	saved = dup(2);
+	fp = freopen(path, "w", stderr);
+	assert_non_null(fp);
+	code = cmd_update(5, argv);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	out[fread(out, 1, sizeof(out) - 1, fp)] = '\0';
+	fclose(fp);
+	unlink(path);
+	assert_int_equal(code, 6);
+	assert_int_equal(f->rom.entered, 1);     /* asked once, then resumed in the ROM */
+	assert_non_null(strstr(out, "sysboot update: the ROM bootloader refused Extended Erase at "
+			       "0x08002800 (NACK to the page list, 4 attempts)"));
+	assert_non_null(strstr(out, "(after 3 attempts at the whole update); the board holds no "
+			       "image its stub accepts, so it stays in the ROM bootloader and the "
+			       "same command can be run again"));
 }
 
 static volatile sig_atomic_t stop;
@@ -566,6 +624,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_readback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stub_rejects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_go_without_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redone_update_says_so, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupt_leaves_no_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_an_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overlaps_stub, setup, teardown),

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "memtarget.h"
 #include "rom/rom_usart.h"
 #include "sysboot/stm32l476.h"
 
@@ -24,195 +25,8 @@
 
 /* ---- Test double: flash with double-word programming, SRAM, RDP ----------- */
 
-#define DWORDS (STM32_FLASH_SIZE / STM32_FLASH_DWORD)
-
-struct target {
-	uint8_t flash[STM32_FLASH_SIZE];
-	bool programmed[DWORDS];   /* a double word written since its erase */
-	uint8_t sram1[STM32_SRAM1_SIZE];
-	uint8_t sram2[STM32_SRAM2_SIZE];
-	int rdp;
-	bool fail_ops;             /* erase, protect and unprotect ops fail */
-
-	uint32_t go_addr;
-	int go_calls;
-	uint32_t last_write_len;
-	uint16_t erased[ROM_USART_MAX_PAGES];
-	uint32_t erased_count;
-	int bank_erased;           /* -1: none */
-	uint8_t wp_pages[256];
-	uint32_t wp_count;
-	int unprotects, rdp_sets, rdp_clears;
-
-	uint8_t tx[4096];
-	size_t txlen;
-};
-
-static struct target t;
+static struct memtarget t;
 static struct rom_usart rom;
-
-static bool span(uint32_t addr, uint32_t len, uint32_t base, uint32_t size)
-{
-	return addr >= base && addr - base < size && len <= size - (addr - base);
-}
-
-static uint8_t *mem(uint32_t addr, uint32_t len)
-{
-	if (span(addr, len, STM32_FLASH_BASE, STM32_FLASH_SIZE))
-		return &t.flash[addr - STM32_FLASH_BASE];
-	if (span(addr, len, STM32_SRAM1_BASE, STM32_SRAM1_SIZE))
-		return &t.sram1[addr - STM32_SRAM1_BASE];
-	if (span(addr, len, STM32_SRAM2_BASE, STM32_SRAM2_SIZE))
-		return &t.sram2[addr - STM32_SRAM2_BASE];
-	return NULL;
-}
-
-static int t_read(void *ctx, uint32_t addr, uint8_t *buf, uint32_t len)
-{
-	uint8_t *p = mem(addr, len);
-
-	assert_ptr_equal(ctx, &t);
-	if (!p)
-		return -1;
-	memcpy(buf, p, len);
-	return 0;
-}
-
-static int t_write(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
-{
-	uint8_t *p = mem(addr, len);
-	uint32_t i;
-
-	(void)ctx;
-	t.last_write_len = len;
-	if (!p)
-		return -1;
-	if (span(addr, len, STM32_FLASH_BASE, STM32_FLASH_SIZE)) {
-		uint32_t first = (addr - STM32_FLASH_BASE) / STM32_FLASH_DWORD;
-		uint32_t last = (addr - STM32_FLASH_BASE + len - 1) / STM32_FLASH_DWORD;
-
-		for (i = first; i <= last; i++)
-			if (t.programmed[i])
-				return -1;
-		for (i = first; i <= last; i++)
-			t.programmed[i] = true;
-	}
-	memcpy(p, buf, len);
-	return 0;
-}
-
-static void erase_page(uint16_t page)
-{
-	uint32_t off = (uint32_t)page * STM32_FLASH_PAGE_SIZE;
-
-	memset(&t.flash[off], 0xFF, STM32_FLASH_PAGE_SIZE);
-	memset(&t.programmed[off / STM32_FLASH_DWORD], 0,
-	       STM32_FLASH_PAGE_SIZE / STM32_FLASH_DWORD * sizeof(bool));
-}
-
-static int t_erase_pages(void *ctx, const uint16_t *pages, uint32_t count)
-{
-	uint32_t i;
-
-	(void)ctx;
-	if (t.fail_ops)
-		return -1;
-	for (i = 0; i < count; i++) {
-		assert_true(pages[i] < 512);
-		erase_page(pages[i]);
-		t.erased[t.erased_count++] = pages[i];
-	}
-	return 0;
-}
-
-static int t_erase_bank(void *ctx, int bank)
-{
-	uint16_t p;
-
-	(void)ctx;
-	if (t.fail_ops)
-		return -1;
-	for (p = 0; p < 512; p++)
-		if (bank == 0 || (bank == 1 && p < 256) || (bank == 2 && p >= 256))
-			erase_page(p);
-	t.bank_erased = bank;
-	return 0;
-}
-
-static void t_go(void *ctx, uint32_t addr)
-{
-	(void)ctx;
-	t.go_addr = addr;
-	t.go_calls++;
-}
-
-static int t_write_protect(void *ctx, const uint8_t *pages, uint32_t count)
-{
-	(void)ctx;
-	if (t.fail_ops)
-		return -1;
-	memcpy(t.wp_pages, pages, count);
-	t.wp_count = count;
-	return 0;
-}
-
-static int t_write_unprotect(void *ctx)
-{
-	(void)ctx;
-	if (t.fail_ops)
-		return -1;
-	t.unprotects++;
-	return 0;
-}
-
-static int t_readout_protect(void *ctx)
-{
-	(void)ctx;
-	if (t.fail_ops)
-		return -1;
-	t.rdp_sets++;
-	t.rdp = 1;
-	return 0;
-}
-
-static int t_readout_unprotect(void *ctx)
-{
-	(void)ctx;
-	if (t.fail_ops)
-		return -1;
-	t.rdp_clears++;
-	t.rdp = 0;
-	t_erase_bank(ctx, 0);
-	return 0;
-}
-
-static int t_rdp_level(void *ctx)
-{
-	(void)ctx;
-	return t.rdp;
-}
-
-static void t_tx(void *ctx, const uint8_t *buf, uint32_t len)
-{
-	(void)ctx;
-	assert_true(t.txlen + len <= sizeof(t.tx));
-	memcpy(&t.tx[t.txlen], buf, len);
-	t.txlen += len;
-}
-
-static const struct rom_target_ops ops = {
-	.read = t_read,
-	.write = t_write,
-	.erase_pages = t_erase_pages,
-	.erase_bank = t_erase_bank,
-	.go = t_go,
-	.write_protect = t_write_protect,
-	.write_unprotect = t_write_unprotect,
-	.readout_protect = t_readout_protect,
-	.readout_unprotect = t_readout_unprotect,
-	.rdp_level = t_rdp_level,
-	.tx = t_tx,
-};
 
 /* ---- Helpers --------------------------------------------------------------- */
 
@@ -227,6 +41,7 @@ static void feed(const uint8_t *b, size_t n)
 /* Assert the bytes sent since the last check, then forget them. */
 static void expect(const uint8_t *b, size_t n)
 {
+	assert_false(t.tx_overflow);
 	if (t.txlen != n || (n && memcmp(t.tx, b, n))) {
 		size_t i;
 
@@ -259,10 +74,8 @@ static void start(const struct rom_usart_config *extra)
 		cfg.misaligned = extra->misaligned;
 		cfg.flash_tail = extra->flash_tail;
 	}
-	memset(&t, 0, sizeof(t));
-	memset(t.flash, 0xFF, sizeof(t.flash));
-	t.bank_erased = -1;
-	rom_usart_init(&rom, &cfg, &ops, &t);
+	memtarget_reset(&t);
+	rom_usart_init(&rom, &cfg, &memtarget_ops, &t);
 	FEED(AN3155_SYNC);
 	EXPECT(ACK);
 }
@@ -694,7 +507,7 @@ static void test_nack_write_non_erased_flash(void **state)
 	EXPECT(ACK, ACK, ACK);
 	FEED(0x31, 0xCE);
 	feed_addr(0x08000100);
-	feed_data(BYTES(0, 0, 0, 0, 0, 0, 0, 0), 8, 0);
+	feed_data(BYTES(9, 10, 11, 12, 13, 14, 15, 16), 8, 0);
 	EXPECT(ACK, ACK, NACK);
 	expect_nack("write: the target refused 8 bytes at 0x08000100");
 	assert_int_equal(t.flash[0x100], 1);

@@ -61,13 +61,16 @@ grep -q "last ROM bootloader session: 0.055191 s simulated (1 bytes in, 1 out, e
 	"$TMP/instant" || fail "the instant host's session is not start-up plus wire time: $(cat "$TMP/instant")"
 
 # 3. The control channel on standard input.
-printf 'status\nread 0x08000000 8\nbutton press\nbogus\nquit\n' |
+printf 'status\nread 0x08000000 8\nbutton press\nbogus\npower-cut-on erase#0\npower-cut-on go+10\nquit\n' |
 	"$SIM" --usart2 none --control stdin --quiet "$FW/tests/systick.elf" > "$TMP/ctl" ||
 	fail "control session failed"
 grep -q "^ok time=.* mode=cpu" "$TMP/ctl" || fail "no status line: $(cat "$TMP/ctl")"
 grep -q "^ok [0-9a-f]\{16\}$" "$TMP/ctl" || fail "read did not answer 8 bytes in hex: $(cat "$TMP/ctl")"
 grep -q "^ok 00800120" "$TMP/ctl" || fail "read 0x08000000 is not the initial SP 0x20018000: $(cat "$TMP/ctl")"
 grep -q "^error unknown command 'bogus'" "$TMP/ctl" || fail "unknown command not refused: $(cat "$TMP/ctl")"
+grep -q "^error bad cut trigger 'erase#0': POINT\[@ADDR\[-END\]\]\[#N\]\[+MICROSECONDS\]" "$TMP/ctl" ||
+	fail "a bad cut trigger not refused: $(cat "$TMP/ctl")"
+[ "$(grep -c "^ok$" "$TMP/ctl")" -eq 1 ] || fail "power-cut-on go+10 not accepted: $(cat "$TMP/ctl")"
 grep -q "^ok bye" "$TMP/ctl" || fail "quit not acknowledged"
 
 # 4. Usage errors are specific.
@@ -98,4 +101,27 @@ grep -q "bad --dfu-tail 'some': use lost, pad or error" "$TMP/usage" || fail "un
 grep -q "cannot write the USB environment to $TMP/no/such/dir/env: No such file or directory" "$TMP/envfile" ||
 	fail "unclear error: $(cat "$TMP/envfile")"
 
-echo "sysboot-sim command line: 4 checks passed"
+# The reliability options: their errors, and what they inject.
+"$SIM" --power-cut-on bogus 2> "$TMP/usage"
+[ $? -eq 2 ] || fail "a bad --power-cut-on did not exit 2"
+grep -q "unknown cut point in 'bogus': use rom-entry, erase, program, block or go" "$TMP/usage" ||
+	fail "unclear usage error: $(cat "$TMP/usage")"
+"$SIM" --torn-program half 2> "$TMP/usage"
+[ $? -eq 2 ] || fail "a bad --torn-program did not exit 2"
+grep -q "bad --torn-program 'half': use none, bits or ecc" "$TMP/usage" || fail "unclear usage error: $(cat "$TMP/usage")"
+"$SIM" --optr 0xFFEFF8CC 2> "$TMP/usage"
+[ $? -eq 2 ] || fail "--optr with RDP level 2 did not exit 2"
+grep -q "RDP 0xCC is level 2, which disables the ROM bootloader for good" "$TMP/usage" ||
+	fail "unclear usage error: $(cat "$TMP/usage")"
+"$SIM" --line-delay 10:abc 2> "$TMP/usage"
+[ $? -eq 2 ] || fail "a bad --line-delay did not exit 2"
+grep -q "bad number '10:abc'" "$TMP/usage" || fail "unclear usage error: $(cat "$TMP/usage")"
+"$SIM" --boot0 --usart2 none --optr 0xFFEEF8AA --power-cut-on rom-entry+5000 --line-delay 1000 \
+	--run-for 100 --trace "$TMP/rel.trace" 2> "$TMP/rel" || fail "a run with the reliability options failed"
+grep -q "power cut aimed at rom-entry #1 (0x1fff0f68) in 5000.0 us" "$TMP/rel.trace" ||
+	fail "the aimed cut did not fire: $(cat "$TMP/rel.trace")"
+grep -q "cut points reached: rom-entry 1, erase 0, program 0, block 0, go 0" "$TMP/rel" ||
+	fail "no cut point counts: $(cat "$TMP/rel")"
+grep -q "independent watchdog started" "$TMP/rel.trace" || fail "--optr did not start the hardware watchdog"
+
+echo "sysboot-sim command line: 5 checks passed"

@@ -402,6 +402,39 @@ static void line_faults_drop_and_corrupt_bytes(void **state)
 	sim_board_free(sb);
 }
 
+static void line_delays_hold_bytes_back(void **state)
+{
+	struct sim_board *sb;
+	const uint8_t sync = AN3155_SYNC;
+	uint64_t delayed, stalled;
+	uint8_t in[8];
+
+	(void)state;
+	sb = boot0_board(true, false);
+	run_for(sb, 60);
+	/* Every byte held 3 ms: the 0x7F is answered, but not within 2 ms. */
+	sim_line_delays(sb, 1000000, SIM_MS(3), 0, 0);
+	assert_int_equal(exchange(sb, &sync, 1, in, sizeof(in), 2), 0);
+	run_for(sb, 10);
+	assert_int_equal(sim_uart_take(sb, 2, (char *)in, sizeof(in)), 1);
+	assert_int_equal(in[0], AN3155_ACK);
+	sim_line_delay_counts(sb, &delayed, &stalled);
+	assert_int_equal(delayed, 2);           /* the 0x7F in, the ACK out */
+	assert_int_equal(stalled, 0);
+	/* A stall outlasts a host's 1 s timeout; the byte is not lost. */
+	sim_line_delays(sb, 0, 0, 1000000, SIM_MS(1500));
+	assert_int_equal(exchange(sb, &sync, 1, in, sizeof(in), 1000), 0);
+	sim_line_delays(sb, 0, 0, 0, 0);
+	/* 0x7F then 0x80 is command 0x7F with a good complement: unknown, NACK. */
+	assert_int_equal(exchange(sb, &(uint8_t){ 0x80 }, 1, in, sizeof(in), 400), 0);
+	run_for(sb, 200);
+	assert_int_equal(sim_uart_take(sb, 2, (char *)in, sizeof(in)), 1);
+	assert_int_equal(in[0], AN3155_NACK);
+	sim_line_delay_counts(sb, &delayed, &stalled);
+	assert_int_equal(stalled, 1);
+	sim_board_free(sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +453,7 @@ int main(void)
 		cmocka_unit_test(rom_leaves_the_watchdog_alone_until_ready),
 		cmocka_unit_test(rom_listens_on_usart1_too),
 		cmocka_unit_test(line_faults_drop_and_corrupt_bytes),
+		cmocka_unit_test(line_delays_hold_bytes_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

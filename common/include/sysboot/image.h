@@ -67,6 +67,7 @@ enum sysboot_image_status {
 	SYSBOOT_IMAGE_BAD_SIZE,       /* empty, unaligned or past the flash end */
 	SYSBOOT_IMAGE_BAD_CRC,        /* body does not match image_crc32 */
 	SYSBOOT_IMAGE_BAD_VECTORS,    /* initial SP not in SRAM or reset vector not Thumb code in the image */
+	SYSBOOT_IMAGE_ECC_ERROR,      /* reading it raised an uncorrectable flash ECC error (the stub) */
 };
 
 /* Decode a header from its 64 raw bytes (no alignment needed). */

@@ -208,6 +208,12 @@
 #define FLASH_CR_OPTLOCK         (1u << 30)
 #define FLASH_CR_LOCK            (1u << 31)
 #define FLASH_ECCR               0x18u
+#define FLASH_ECCR_ADDR_ECC      0x7FFFFu      /* byte offset in its bank */
+#define FLASH_ECCR_BK_ECC        (1u << 19)
+#define FLASH_ECCR_SYSF_ECC      (1u << 20)
+#define FLASH_ECCR_ECCIE         (1u << 24)
+#define FLASH_ECCR_ECCC          (1u << 30)    /* single error corrected */
+#define FLASH_ECCR_ECCD          (1u << 31)    /* double error detected: NMI */
 #define FLASH_OPTR               0x20u
 #define FLASH_OPTR_RDP           (0xFFu << 0)
 #define FLASH_OPTR_IWDG_SW       (1u << 16)

@@ -952,8 +952,7 @@ static void print_entry(const struct results *res)
 			printf("| %s | %.3f | %.3f |\n", links[l].name,
 			       (double)(cfg.timing.rom_startup_lse + (links[l].usb ? cfg.timing.rom_usb_connect : 0)) / 1e12,
 			       res->entry_s[l]);
-	printf("\nSeconds after the ROM was entered (the application's reset); %s.\n\n",
-	       "with an LSE, as on the Nucleo");
+	printf("\nSeconds after the ROM was entered (the application's reset), with an LSE as on the Nucleo.\n\n");
 }
 
 /*

@@ -291,6 +291,7 @@ static void other_nmi_in_the_stub_enters_the_rom(void **state)
 #define UNKNOWN_TAIL "\" (commands: version, bootloader, reset)\r\n"
 #define TOO_LONG     "unknown command (line too long)\r\n"
 #define DROPPED      "line dropped (receive error)\r\n"
+#define VERSION      "version 1.0.0\r\n"
 /* app.c RX_RING_SIZE: the bytes the application holds while it prints. */
 #define APP_RX_RING  128u
 
@@ -304,20 +305,24 @@ static void take_output(struct sim_board *sb, char *out, size_t cap)
 	out[len] = '\0';
 }
 
-/* Each of the n texts appears in out, each after the one before. */
-static void assert_in_order(const char *out, const char *const *texts, size_t n)
+/* The texts (NULL-terminated list) appear in out, each after the one before. */
+static void assert_in_order(const char *out, ...)
 {
-	const char *at = out;
-	size_t i;
+	const char *at = out, *text;
+	unsigned i = 0;
+	va_list ap;
 
-	for (i = 0; i < n; i++) {
-		const char *p = strstr(at, texts[i]);
+	va_start(ap, out);
+	while ((text = va_arg(ap, const char *)) != NULL) {
+		const char *p = strstr(at, text);
 
+		i++;
 		if (!p)
-			fail_msg("\"%s\" (%zu of %zu) not found after offset %zu of:\n%s", texts[i],
-				 i + 1, n, (size_t)(at - out), out);
-		at = p + strlen(texts[i]);
+			fail_msg("\"%s\" (text %u) not found after offset %zu of:\n%s", text, i,
+				 (size_t)(at - out), out);
+		at = p + strlen(text);
 	}
+	va_end(ap);
 }
 
 static unsigned count_of(const char *out, const char *text)
@@ -329,13 +334,23 @@ static unsigned count_of(const char *out, const char *text)
 	return n;
 }
 
-/* Power on and run until the banner line is complete. */
+/* A line was dropped, and the one command after it ran. */
+static void assert_dropped_then_version(const char *out)
+{
+	assert_in_order(out, DROPPED, VERSION, NULL);
+	assert_int_equal(count_of(out, "version 1.0.0"), 1);
+}
+
+/* Power on and run until the banner line is complete; what it printed is taken. */
 static struct sim_board *app_running(const char *image)
 {
 	struct sim_board *sb = board_with_app(image);
+	char banner[256];
 
 	sim_power_on(sb);
 	assert_true(run_until_uart(sb, "(boot cause: power-on)\r\n", 500));
+	while (sim_uart_take(sb, 2, banner, sizeof(banner)))
+		;
 	return sb;
 }
 
@@ -344,27 +359,26 @@ static bool sent_yet(struct sim_board *sb, const char *text)
 	return usart_output_contains(&board_of(sb)->usart[1], 0, text);
 }
 
+/* "version" sent while the application has still to print pending: answered. */
+static void version_sent_before(struct sim_board *sb, const char *pending)
+{
+	assert_false(sent_yet(sb, pending));
+	sim_uart_send(sb, 2, "version\r", 8);
+	assert_true(run_until_uart(sb, VERSION, 100));
+}
+
 static void command_sent_during_the_banner_is_executed(void **state)
 {
 	struct sim_board *sb = board_with_app("app-v1.img");
-	static char out[1024];
+	char out[1024] = "";
 
 	(void)state;
-	out[0] = '\0';
 	sim_power_on(sb);
 	assert_true(run_until_uart(sb, BANNER, 500));
 	/* The banner is still on its way out: about 30 characters, 2.6 ms. */
-	assert_false(sent_yet(sb, "(boot cause: power-on)\r\n"));
-	sim_uart_send(sb, 2, "version\r", 8);
-	assert_true(run_until_uart(sb, "version 1.0.0\r\n", 100));
+	version_sent_before(sb, "(boot cause: power-on)\r\n");
 	take_output(sb, out, sizeof(out));
-	{
-		static const char *const want[] = {
-			BANNER "1.0.0 (boot cause: power-on)\r\n", "version 1.0.0\r\n",
-		};
-
-		assert_in_order(out, want, 2);
-	}
+	assert_in_order(out, BANNER "1.0.0 (boot cause: power-on)\r\n", VERSION, NULL);
 	sim_board_free(sb);
 }
 
@@ -372,47 +386,32 @@ static void command_sent_during_a_long_answer_is_executed(void **state)
 {
 	static const char junk[] = "abcdefghijklmnopqrstuvwxyz0123\r";
 	struct sim_board *sb = app_running("app-v1.img");
-	static char out[1024];
+	char out[1024] = "";
 
 	(void)state;
-	out[0] = '\0';
 	sim_uart_send(sb, 2, junk, sizeof(junk) - 1);
 	assert_true(run_until_uart(sb, "unknown command \"", 100));
 	/* About 90 characters of answer, 8 ms: most of it still to come. */
-	assert_false(sent_yet(sb, UNKNOWN_TAIL));
-	sim_uart_send(sb, 2, "version\r", 8);
-	assert_true(run_until_uart(sb, "version 1.0.0\r\n", 100));
+	version_sent_before(sb, UNKNOWN_TAIL);
 	take_output(sb, out, sizeof(out));
-	{
-		static const char *const want[] = {
-			"unknown command \"abcdefghijklmnopqrstuvwxyz0123" UNKNOWN_TAIL,
-			"version 1.0.0\r\n",
-		};
-
-		assert_in_order(out, want, 2);
-	}
+	assert_in_order(out, "unknown command \"abcdefghijklmnopqrstuvwxyz0123" UNKNOWN_TAIL,
+			VERSION, NULL);
 	sim_board_free(sb);
 }
 
 static void burst_of_commands_runs_in_order(void **state)
 {
 	static const char burst[] = "version\rnope\nversion\r\n\r\nwhat\rversion\r";
-	static const char *const want[] = {
-		"version 1.0.0\r\n", "unknown command \"nope" UNKNOWN_TAIL, "version 1.0.0\r\n",
-		"unknown command \"what" UNKNOWN_TAIL, "version 1.0.0\r\n",
-	};
 	struct sim_board *sb = app_running("app-v1.img");
-	static char out[2048];
+	char out[2048] = "";
 
 	(void)state;
-	out[0] = '\0';
-	take_output(sb, out, sizeof(out));
-	out[0] = '\0';
 	/* Back to back, as a script or a paste sends them. */
 	sim_uart_send(sb, 2, burst, sizeof(burst) - 1);
 	run_for(sb, 50);
 	take_output(sb, out, sizeof(out));
-	assert_in_order(out, want, sizeof(want) / sizeof(want[0]));
+	assert_in_order(out, VERSION, "unknown command \"nope" UNKNOWN_TAIL, VERSION,
+			"unknown command \"what" UNKNOWN_TAIL, VERSION, NULL);
 	assert_int_equal(count_of(out, "version 1.0.0"), 3);
 	assert_int_equal(count_of(out, "unknown command"), 2);
 	assert_null(strstr(out, "line dropped"));
@@ -420,38 +419,27 @@ static void burst_of_commands_runs_in_order(void **state)
 	sim_uart_send(sb, 2, "nope\rbootloader\r\n", 17);
 	assert_true(run_until_uart(sb, "entering bootloader\r\n", 100));
 	run_for(sb, 20);
+	out[0] = '\0';
 	take_output(sb, out, sizeof(out));
-	{
-		static const char *const last[] = {
-			"unknown command \"nope" UNKNOWN_TAIL, "entering bootloader\r\n",
-		};
-
-		assert_in_order(out, last, 2);
-	}
+	assert_in_order(out, "unknown command \"nope" UNKNOWN_TAIL, "entering bootloader\r\n", NULL);
 	assert_true(rom_answers(sb));
 	sim_board_free(sb);
 }
 
 static void line_longer_than_the_buffers_is_refused(void **state)
 {
-	static char line[3 * APP_RX_RING + 16], out[1024];
+	static char line[3 * APP_RX_RING + 16];
 	struct sim_board *sb = app_running("app-v1.img");
+	char out[1024] = "";
 
 	(void)state;
-	out[0] = '\0';
-	take_output(sb, out, sizeof(out));
-	out[0] = '\0';
 	/* Longer than the line (32) and than the receive buffer, then a command at once. */
 	memset(line, 'a', 3 * APP_RX_RING);
 	memcpy(line + 3 * APP_RX_RING, "\rversion\r", 9);
 	sim_uart_send(sb, 2, line, 3 * APP_RX_RING + 9);
 	run_for(sb, 80);
 	take_output(sb, out, sizeof(out));
-	{
-		static const char *const want[] = { TOO_LONG, "version 1.0.0\r\n" };
-
-		assert_in_order(out, want, 2);
-	}
+	assert_in_order(out, TOO_LONG, VERSION, NULL);
 	assert_int_equal(count_of(out, "unknown command"), 1);
 	assert_null(strstr(out, "line dropped"));
 	sim_board_free(sb);
@@ -466,8 +454,6 @@ static void input_beyond_the_buffer_drops_the_broken_line(void **state)
 
 	(void)state;
 	out[0] = '\0';
-	take_output(sb, out, sizeof(out));
-	out[0] = '\0';
 	/* Each "x\r" takes 0.17 ms to arrive and its answer 5 ms to leave. */
 	for (i = 0; i < lines; i++)
 		memcpy(burst + 2 * i, "x\r", 2);
@@ -475,7 +461,7 @@ static void input_beyond_the_buffer_drops_the_broken_line(void **state)
 	run_for(sb, 500);
 	/* The broken line may have lost its end: a line end, then a command. */
 	sim_uart_send(sb, 2, "\rversion\r", 9);
-	assert_true(run_until_uart(sb, "version 1.0.0\r\n", 100));
+	assert_true(run_until_uart(sb, VERSION, 100));
 	take_output(sb, out, sizeof(out));
 	answered = count_of(out, "unknown command \"x" UNKNOWN_TAIL);
 	dropped = count_of(out, DROPPED);
@@ -483,11 +469,7 @@ static void input_beyond_the_buffer_drops_the_broken_line(void **state)
 	assert_in_range(answered, APP_RX_RING / 2 - 2, lines - 1);
 	assert_true(dropped >= 1);
 	assert_true(answered + dropped <= lines);
-	{
-		static const char *const want[] = { DROPPED, "version 1.0.0\r\n" };
-
-		assert_in_order(out, want, 2);
-	}
+	assert_dropped_then_version(out);
 	sim_board_free(sb);
 }
 
@@ -495,17 +477,14 @@ static void input_beyond_the_buffer_drops_the_broken_line(void **state)
 static void line_with_a_framing_error_or_noise_is_dropped(void **state)
 {
 	static const unsigned errors[] = { USART_ERR_FE, USART_ERR_NF };
-	static char out[1024];
 	unsigned i;
 
 	(void)state;
 	for (i = 0; i < 2; i++) {
 		struct sim_board *sb = app_running("app-v1.img");
 		struct board *b = board_of(sb);
+		char out[1024] = "";
 
-		out[0] = '\0';
-		take_output(sb, out, sizeof(out));
-		out[0] = '\0';
 		sim_uart_send(sb, 2, "ver", 3);
 		run_for(sb, 2);
 		usart_inject_error(b, &b->usart[1], 's', errors[i]);
@@ -513,12 +492,7 @@ static void line_with_a_framing_error_or_noise_is_dropped(void **state)
 		sim_uart_send(sb, 2, "ion\rversion\r", 12);
 		run_for(sb, 20);
 		take_output(sb, out, sizeof(out));
-		{
-			static const char *const want[] = { DROPPED, "version 1.0.0\r\n" };
-
-			assert_in_order(out, want, 2);
-		}
-		assert_int_equal(count_of(out, "version 1.0.0"), 1);
+		assert_dropped_then_version(out);
 		assert_int_equal(b->usart[1].isr & (USART_ISR_FE | USART_ISR_NF), 0);
 		sim_board_free(sb);
 	}
@@ -534,12 +508,9 @@ static void overrun_drops_the_line_and_reception_goes_on(void **state)
 {
 	struct sim_board *sb = app_running("app-v1.img");
 	struct board *b = board_of(sb);
-	static char out[1024];
+	char out[1024] = "";
 
 	(void)state;
-	out[0] = '\0';
-	take_output(sb, out, sizeof(out));
-	out[0] = '\0';
 	sim_uart_send(sb, 2, "version\r", 8);
 	usart_poll(b, &b->usart[1]);
 	assert_true(board_advance(b, SIM_MS(2)));       /* the core does not run */
@@ -547,12 +518,7 @@ static void overrun_drops_the_line_and_reception_goes_on(void **state)
 	sim_uart_send(sb, 2, "\rversion\r", 9);
 	run_for(sb, 20);
 	take_output(sb, out, sizeof(out));
-	{
-		static const char *const want[] = { DROPPED, "version 1.0.0\r\n" };
-
-		assert_in_order(out, want, 2);
-	}
-	assert_int_equal(count_of(out, "version 1.0.0"), 1);
+	assert_dropped_then_version(out);
 	assert_int_equal(b->usart[1].isr & USART_ISR_ORE, 0);
 	sim_board_free(sb);
 }
@@ -759,9 +725,7 @@ static void go_from_the_rom_starts_the_application(void **state)
 	/* Go jumps to the stub without a reset; the stub starts the image. */
 	assert_true(run_until_uart(sb, BANNER, 500));
 	/* It receives again, at 8N1, while its banner is still going out. */
-	assert_false(sent_yet(sb, "(boot cause: returned from ROM bootloader)\r\n"));
-	sim_uart_send(sb, 2, "version\r", 8);
-	assert_true(run_until_uart(sb, "version 1.0.0\r\n", 100));
+	version_sent_before(sb, "(boot cause: returned from ROM bootloader)\r\n");
 	assert_true(sent_yet(sb, BANNER "1.0.0 (boot cause: returned from ROM bootloader)\r\nversion 1.0.0\r\n"));
 	sim_board_free(sb);
 }

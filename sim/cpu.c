@@ -504,7 +504,14 @@ static void scs_write(struct board *b, void *state, uint32_t off, unsigned size,
 					b->nvic.pending[n] = 1;
 					break;
 				case 0x180:
-					b->nvic.pending[n] = 0;
+					/*
+					 * A level-sensitive line still asserted
+					 * keeps its interrupt pending (PM0214,
+					 * NVIC: hardware and software control
+					 * of interrupts).
+					 */
+					if (!b->nvic.level[n])
+						b->nvic.pending[n] = 0;
 					break;
 				}
 			}

@@ -19,6 +19,9 @@
  * - TEACK/REACK follow TE/RE at once; the idle frame sent when TE is set,
  *   IDLE, the receiver timeout, LIN, smartcard, IrDA, auto baud rate,
  *   hardware flow control and DMA requests are not modelled;
+ * - an overrun (ORE) loses the word that found RXNE set and every word
+ *   after it until software clears ORE, as RM0351 40.5.3 says; with OVRDIS
+ *   a new word replaces the unread one;
  * - a frame already on the line completes when TE is cleared; clearing UE
  *   discards it, and resets the ISR flags while keeping the configuration;
  * - the bits RM0351 lets software write only while UE=0 (word length,
@@ -299,11 +302,20 @@ static void rx_done(struct board *b, void *arg)
 			trace(b, u, "byte 0x%02x arrived while the receiver is disabled (UE/RE clear): lost (further losses until RE is set are not traced)",
 			      c);
 		u->rx_lost_traced = true;
-	} else if ((u->isr & USART_ISR_RXNE) && !(u->cr3 & USART_CR3_OVRDIS)) {
-		/* RM0351 40.5.3: the new word is lost, RDR keeps the unread one. */
+	} else if ((u->isr & (USART_ISR_RXNE | USART_ISR_ORE)) && !(u->cr3 & USART_CR3_OVRDIS)) {
+		/*
+		 * RM0351 40.5.3: the new word is lost, RDR keeps the unread one,
+		 * and every word received after it is lost too until software
+		 * clears ORE (ICR.ORECF), even once RDR has been read.
+		 */
 		u->rx_lost++;
 		if (!(u->isr & USART_ISR_ORE))
 			trace(b, u, "overrun: byte 0x%02x lost, RDR was not read in time (ORE set)", c);
+		else if (!(u->isr & USART_ISR_RXNE) && !u->ore_block_traced) {
+			trace(b, u, "byte 0x%02x lost: ORE is still set, and nothing is received until ICR.ORECF clears it",
+			      c);
+			u->ore_block_traced = true;
+		}
 		u->isr |= USART_ISR_ORE;
 	} else {
 		/* With OVRDIS an unread word is simply replaced. */
@@ -432,6 +444,7 @@ static void write_cr1(struct board *b, struct usart *u, uint32_t val)
 			u->shifting = false;
 			u->tdr_full = false;
 			u->isr = ISR_RESET;
+			u->ore_block_traced = false;
 			u->traced_baud = u->traced_frame = 0;
 		}
 		return;
@@ -487,8 +500,10 @@ void usart_reg_write(struct board *b, void *state, uint32_t off, unsigned size, 
 			u->isr &= ~USART_ISR_FE;
 		if (val & USART_ICR_NCF)
 			u->isr &= ~USART_ISR_NF;
-		if (val & USART_ICR_ORECF)
+		if (val & USART_ICR_ORECF) {
 			u->isr &= ~USART_ISR_ORE;
+			u->ore_block_traced = false;
+		}
 		if (val & USART_ICR_IDLECF)
 			u->isr &= ~USART_ISR_IDLE;
 		if (val & USART_ICR_TCCF)
@@ -556,7 +571,7 @@ void usart_reset(struct board *b, struct usart *u)
 	u->rdr = u->tdr = u->shift = 0;
 	u->isr = ISR_RESET;
 	u->tdr_full = u->shifting = u->receiving = false;
-	u->tx_lost_traced = u->rx_lost_traced = false;
+	u->tx_lost_traced = u->rx_lost_traced = u->ore_block_traced = false;
 	u->traced_baud = u->traced_frame = 0;
 	/* Bytes already on their way keep arriving, at a receiver that is off. */
 	start_receive(b, u);

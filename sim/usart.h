@@ -51,6 +51,7 @@ struct usart {
 	bool receiving;              /* the head of the line is being shifted in */
 	struct sim_event rx_done;
 	bool rx_lost_traced;         /* bytes lost while disabled: told once per episode */
+	bool ore_block_traced;       /* bytes lost while ORE stays set: told once per overrun */
 	uint64_t rx_lost;            /* bytes lost (disabled or overrun) */
 
 	/* Configuration last traced, to tell changes (clock changes included). */

@@ -8,6 +8,12 @@
  * the ROM; after an update it looks for the banner "sysboot reference
  * application vX.Y.Z" to confirm the new version runs.
  *
+ * It receives with USART2's RXNE interrupt into a ring buffer and prints
+ * with busy waits: the L476's USART holds one received byte (RDR, no
+ * FIFO), so a command arriving while the application prints (its banner
+ * right after a reset, an answer) would otherwise overrun after its first
+ * byte and be lost.
+ *
  * The version comes from the build (-DAPP_VERSION="\"1.0.0\""). An
  * application must keep a running independent watchdog refreshed, whether
  * the option bytes start it at reset (IWDG_SW = 0) or it starts it itself:
@@ -28,12 +34,30 @@
 #define BLINK_MS         500u
 #define BUTTON_HOLD_MS   2000u
 #define LINE_MAX         32u
+/*
+ * Received bytes wait here while the main loop prints. The longest answer
+ * (an unknown command of LINE_MAX characters, 91 bytes) lasts as long as
+ * 91 bytes take to arrive, so the ring holds them all; only a stream of
+ * commands each answered at length outruns it.
+ */
+#define RX_RING_SIZE     128u          /* a power of two: the indexes wrap */
+#define RX_BROKEN        0x100u        /* in the ring: bytes lost or damaged here */
 
 #define USART(reg)       MMIO32(USART2_BASE + (reg))
 #define IWDG(reg)        MMIO32(IWDG_BASE + (reg))
 #define GPIO(port, reg)  MMIO32((port) + (reg))
 
+typedef char rx_ring_size_is_a_power_of_two[(RX_RING_SIZE & (RX_RING_SIZE - 1u)) ? -1 : 1];
+
 static volatile uint32_t ticks;
+
+/* Written by USART2_IRQHandler only: head and the entries before it. */
+static volatile uint16_t rx_ring[RX_RING_SIZE];
+static volatile uint32_t rx_head;
+/* Written by the main loop only. */
+static volatile uint32_t rx_tail;
+/* The interrupt found the ring full since its last RX_BROKEN. */
+static int rx_lost;
 
 void SysTick_Handler(void)
 {
@@ -119,7 +143,14 @@ static void board_init(void)
 	USART(USART_CR3) = 0;
 	USART(USART_BRR) = (HCLK_HZ + BAUD / 2u) / BAUD;  /* RM0351 40.5.4 */
 	USART(USART_ICR) = 0xFFFFFFFFu;
-	USART(USART_CR1) = USART_CR1_TE | USART_CR1_RE | USART_CR1_UE;
+	/*
+	 * A receive interrupt the ROM's USART latched in the NVIC before CR1
+	 * was cleared stays pending (PM0214): drop it, then take our own.
+	 */
+	MMIO32(NVIC_BASE + NVIC_ICPR(IRQ_USART2 / 32u)) = 1u << (IRQ_USART2 % 32u);
+	USART(USART_CR1) = USART_CR1_TE | USART_CR1_RE | USART_CR1_RXNEIE |
+			   USART_CR1_UE;
+	MMIO32(NVIC_BASE + NVIC_ISER(IRQ_USART2 / 32u)) = 1u << (IRQ_USART2 % 32u);
 }
 
 /*
@@ -144,6 +175,74 @@ static void watchdog_start(void)
 	watchdog_refresh();
 }
 #endif
+
+/*
+ * Queue v, or remember that it was lost. Where bytes went missing the ring
+ * gets an RX_BROKEN as soon as it has room; a byte lost right behind that
+ * mark needs no other, the line it ends is broken already.
+ */
+static void rx_put(uint16_t v)
+{
+	uint32_t head = rx_head;
+
+	if (rx_lost && head - rx_tail < RX_RING_SIZE) {
+		rx_ring[head++ % RX_RING_SIZE] = RX_BROKEN;
+		rx_lost = 0;
+		if (head - rx_tail == RX_RING_SIZE) {
+			rx_head = head;
+			return;
+		}
+	}
+	if (head - rx_tail < RX_RING_SIZE)
+		rx_ring[head++ % RX_RING_SIZE] = v;
+	else
+		rx_lost = 1;
+	rx_head = head;
+}
+
+/*
+ * RXNEIE raises this for RXNE and for ORE (RM0351 40.8.1). Only the error
+ * flags seen are cleared: one set after the ISR read keeps the line up and
+ * brings the handler back. ORE must be cleared or the receiver takes
+ * nothing more (RM0351 40.5.3).
+ */
+void USART2_IRQHandler(void)
+{
+	uint32_t isr = USART(USART_ISR);
+	uint32_t clear = 0;
+
+	/* RDR first: after an overrun its byte came before the lost ones. */
+	if (isr & USART_ISR_RXNE) {
+		uint16_t c = (uint16_t)(USART(USART_RDR) & 0xFFu);
+
+		/* FE and NF are raised with RXNE and describe this byte. */
+		if (!(isr & (USART_ISR_FE | USART_ISR_NF)))
+			rx_put(c);
+	}
+	if (isr & USART_ISR_ORE)
+		clear |= USART_ICR_ORECF;
+	if (isr & USART_ISR_FE)
+		clear |= USART_ICR_FECF;
+	if (isr & USART_ISR_NF)
+		clear |= USART_ICR_NCF;
+	if (clear) {
+		USART(USART_ICR) = clear;
+		rx_put(RX_BROKEN);
+	}
+}
+
+/* The next entry of the ring, or -1 when it is empty. */
+static int rx_get(void)
+{
+	uint32_t tail = rx_tail;
+	int v;
+
+	if (tail == rx_head)
+		return -1;
+	v = rx_ring[tail % RX_RING_SIZE];
+	rx_tail = tail + 1u;
+	return v;
+}
 
 static void uart_putc(char c)
 {
@@ -193,32 +292,33 @@ static void run_command(const char *line)
 	}
 }
 
-static void poll_uart(void)
+/* One entry from the ring into the line; a complete line is answered. */
+static void take_input(void)
 {
 	static char line[LINE_MAX + 1];
 	static unsigned len;
-	static int overflow;
-	uint32_t isr = USART(USART_ISR);
-	char c;
+	static int too_long, broken;
+	int v = rx_get();
 
-	if (isr & (USART_ISR_ORE | USART_ISR_FE | USART_ISR_NF))
-		USART(USART_ICR) = USART_ICR_ORECF | USART_ICR_FECF |
-				   USART_ICR_NCF;
-	if (!(isr & USART_ISR_RXNE))
+	if (v < 0)
 		return;
-	c = (char)USART(USART_RDR);
-	if (c == '\r' || c == '\n') {
+	if (v == RX_BROKEN) {
+		broken = 1;
+	} else if (v == '\r' || v == '\n') {
 		line[len] = '\0';
-		if (overflow)
+		if (broken)
+			uart_puts("line dropped (receive error)\r\n");
+		else if (too_long)
 			uart_puts("unknown command (line too long)\r\n");
 		else if (len)
 			run_command(line);
 		len = 0;
-		overflow = 0;
+		too_long = 0;
+		broken = 0;
 	} else if (len < LINE_MAX) {
-		line[len++] = c;
+		line[len++] = (char)v;
 	} else {
-		overflow = 1;
+		too_long = 1;
 	}
 }
 
@@ -245,7 +345,7 @@ int main(void)
 		uint32_t now = ticks;
 
 		watchdog_refresh();
-		poll_uart();
+		take_input();
 		if (now - last_blink >= BLINK_MS) {
 			last_blink = now;
 			GPIO(GPIOA_BASE, GPIO_ODR) ^= 1u << NUCLEO_LD2_PIN;

@@ -95,7 +95,7 @@ static void bootloader_command_enters_the_rom(void **state)
 	(void)state;
 	sim_power_on(sb);
 	assert_true(run_until_uart(sb, BANNER "2.0.0", 500));
-	run_for(sb, 20);                 /* let the banner line finish */
+	run_for(sb, 20);                 /* an idle application (the banner is out) */
 	sim_uart_send(sb, 2, "bootloader\r\n", 12);
 	assert_true(run_until_uart(sb, "entering bootloader", 100));
 	run_for(sb, 20);
@@ -286,6 +286,291 @@ static void other_nmi_in_the_stub_enters_the_rom(void **state)
 	sim_board_free(sb);
 }
 
+/* ---- The reference application's serial line ---------------------------------- */
+
+#define UNKNOWN_TAIL "\" (commands: version, bootloader, reset)\r\n"
+#define TOO_LONG     "unknown command (line too long)\r\n"
+#define DROPPED      "line dropped (receive error)\r\n"
+#define VERSION      "version 1.0.0\r\n"
+/* app.c RX_RING_SIZE: the bytes the application holds while it prints. */
+#define APP_RX_RING  128u
+
+/* Append what USART2 sent since the last call to out (NUL-terminated). */
+static void take_output(struct sim_board *sb, char *out, size_t cap)
+{
+	size_t len = strlen(out), n;
+
+	while (len + 1 < cap && (n = sim_uart_take(sb, 2, out + len, cap - 1 - len)) > 0)
+		len += n;
+	out[len] = '\0';
+}
+
+/* The texts (NULL-terminated list) appear in out, each after the one before. */
+static void assert_in_order(const char *out, ...)
+{
+	const char *at = out, *text;
+	unsigned i = 0;
+	va_list ap;
+
+	va_start(ap, out);
+	while ((text = va_arg(ap, const char *)) != NULL) {
+		const char *p = strstr(at, text);
+
+		i++;
+		if (!p)
+			fail_msg("\"%s\" (text %u) not found after offset %zu of:\n%s", text, i,
+				 (size_t)(at - out), out);
+		at = p + strlen(text);
+	}
+	va_end(ap);
+}
+
+static unsigned count_of(const char *out, const char *text)
+{
+	unsigned n = 0;
+
+	for (; (out = strstr(out, text)) != NULL; out += strlen(text))
+		n++;
+	return n;
+}
+
+/* A line was dropped, and the one command after it ran. */
+static void assert_dropped_then_version(const char *out)
+{
+	assert_in_order(out, DROPPED, VERSION, NULL);
+	assert_int_equal(count_of(out, "version 1.0.0"), 1);
+}
+
+/* Power on and run until the banner line is complete; what it printed is taken. */
+static struct sim_board *app_running(const char *image)
+{
+	struct sim_board *sb = board_with_app(image);
+	char banner[256];
+
+	sim_power_on(sb);
+	assert_true(run_until_uart(sb, "(boot cause: power-on)\r\n", 500));
+	while (sim_uart_take(sb, 2, banner, sizeof(banner)))
+		;
+	return sb;
+}
+
+static bool sent_yet(struct sim_board *sb, const char *text)
+{
+	return usart_output_contains(&board_of(sb)->usart[1], 0, text);
+}
+
+/* "version" sent while the application has still to print pending: answered. */
+static void version_sent_before(struct sim_board *sb, const char *pending)
+{
+	assert_false(sent_yet(sb, pending));
+	sim_uart_send(sb, 2, "version\r", 8);
+	assert_true(run_until_uart(sb, VERSION, 100));
+}
+
+static void command_sent_during_the_banner_is_executed(void **state)
+{
+	struct sim_board *sb = board_with_app("app-v1.img");
+	char out[1024] = "";
+
+	(void)state;
+	sim_power_on(sb);
+	assert_true(run_until_uart(sb, BANNER, 500));
+	/* The banner is still on its way out: about 30 characters, 2.6 ms. */
+	version_sent_before(sb, "(boot cause: power-on)\r\n");
+	take_output(sb, out, sizeof(out));
+	assert_in_order(out, BANNER "1.0.0 (boot cause: power-on)\r\n", VERSION, NULL);
+	sim_board_free(sb);
+}
+
+static void command_sent_during_a_long_answer_is_executed(void **state)
+{
+	static const char junk[] = "abcdefghijklmnopqrstuvwxyz0123\r";
+	struct sim_board *sb = app_running("app-v1.img");
+	char out[1024] = "";
+
+	(void)state;
+	sim_uart_send(sb, 2, junk, sizeof(junk) - 1);
+	assert_true(run_until_uart(sb, "unknown command \"", 100));
+	/* About 90 characters of answer, 8 ms: most of it still to come. */
+	version_sent_before(sb, UNKNOWN_TAIL);
+	take_output(sb, out, sizeof(out));
+	assert_in_order(out, "unknown command \"abcdefghijklmnopqrstuvwxyz0123" UNKNOWN_TAIL,
+			VERSION, NULL);
+	sim_board_free(sb);
+}
+
+static void burst_of_commands_runs_in_order(void **state)
+{
+	static const char burst[] = "version\rnope\nversion\r\n\r\nwhat\rversion\r";
+	struct sim_board *sb = app_running("app-v1.img");
+	char out[2048] = "";
+
+	(void)state;
+	/* Back to back, as a script or a paste sends them. */
+	sim_uart_send(sb, 2, burst, sizeof(burst) - 1);
+	run_for(sb, 50);
+	take_output(sb, out, sizeof(out));
+	assert_in_order(out, VERSION, "unknown command \"nope" UNKNOWN_TAIL, VERSION,
+			"unknown command \"what" UNKNOWN_TAIL, VERSION, NULL);
+	assert_int_equal(count_of(out, "version 1.0.0"), 3);
+	assert_int_equal(count_of(out, "unknown command"), 2);
+	assert_null(strstr(out, "line dropped"));
+	/* ...and a last one that leaves for the ROM after the others ran. */
+	sim_uart_send(sb, 2, "nope\rbootloader\r\n", 17);
+	assert_true(run_until_uart(sb, "entering bootloader\r\n", 100));
+	run_for(sb, 20);
+	out[0] = '\0';
+	take_output(sb, out, sizeof(out));
+	assert_in_order(out, "unknown command \"nope" UNKNOWN_TAIL, "entering bootloader\r\n", NULL);
+	assert_true(rom_answers(sb));
+	sim_board_free(sb);
+}
+
+static void line_longer_than_the_buffers_is_refused(void **state)
+{
+	static char line[3 * APP_RX_RING + 16];
+	struct sim_board *sb = app_running("app-v1.img");
+	char out[1024] = "";
+
+	(void)state;
+	/* Longer than the line (32) and than the receive buffer, then a command at once. */
+	memset(line, 'a', 3 * APP_RX_RING);
+	memcpy(line + 3 * APP_RX_RING, "\rversion\r", 9);
+	sim_uart_send(sb, 2, line, 3 * APP_RX_RING + 9);
+	run_for(sb, 80);
+	take_output(sb, out, sizeof(out));
+	assert_in_order(out, TOO_LONG, VERSION, NULL);
+	assert_int_equal(count_of(out, "unknown command"), 1);
+	assert_null(strstr(out, "line dropped"));
+	sim_board_free(sb);
+}
+
+/* More input than the application holds while it prints: the broken line is dropped. */
+static void input_beyond_the_buffer_drops_the_broken_line(void **state)
+{
+	static char burst[2 * (APP_RX_RING / 2 + 16)], out[16384];
+	struct sim_board *sb = app_running("app-v1.img");
+	unsigned lines = APP_RX_RING / 2 + 16, i, answered, dropped;
+
+	(void)state;
+	out[0] = '\0';
+	/* Each "x\r" takes 0.17 ms to arrive and its answer 5 ms to leave. */
+	for (i = 0; i < lines; i++)
+		memcpy(burst + 2 * i, "x\r", 2);
+	sim_uart_send(sb, 2, burst, 2 * lines);
+	run_for(sb, 500);
+	/* The broken line may have lost its end: a line end, then a command. */
+	sim_uart_send(sb, 2, "\rversion\r", 9);
+	assert_true(run_until_uart(sb, VERSION, 100));
+	take_output(sb, out, sizeof(out));
+	answered = count_of(out, "unknown command \"x" UNKNOWN_TAIL);
+	dropped = count_of(out, DROPPED);
+	/* What the buffer held was answered; what did not fit was lost and said so. */
+	assert_in_range(answered, APP_RX_RING / 2 - 2, lines - 1);
+	assert_true(dropped >= 1);
+	assert_true(answered + dropped <= lines);
+	assert_dropped_then_version(out);
+	sim_board_free(sb);
+}
+
+/* A framing error or noise on a byte: its line is dropped, the next one runs. */
+static void line_with_a_framing_error_or_noise_is_dropped(void **state)
+{
+	static const unsigned errors[] = { USART_ERR_FE, USART_ERR_NF };
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		struct sim_board *sb = app_running("app-v1.img");
+		struct board *b = board_of(sb);
+		char out[1024] = "";
+
+		sim_uart_send(sb, 2, "ver", 3);
+		run_for(sb, 2);
+		usart_inject_error(b, &b->usart[1], 's', errors[i]);
+		run_for(sb, 1);
+		sim_uart_send(sb, 2, "ion\rversion\r", 12);
+		run_for(sb, 20);
+		take_output(sb, out, sizeof(out));
+		assert_dropped_then_version(out);
+		assert_int_equal(b->usart[1].isr & (USART_ISR_FE | USART_ISR_NF), 0);
+		sim_board_free(sb);
+	}
+}
+
+/*
+ * An overrun: the core stops while a line arrives (a debugger's halt, or a
+ * flash erase in the bank the code runs from stalls it for 22 ms, RM0351
+ * 3.3.7). The application clears ORE, without which the USART receives
+ * nothing more (RM0351 40.5.3), and drops the line.
+ */
+static void overrun_drops_the_line_and_reception_goes_on(void **state)
+{
+	struct sim_board *sb = app_running("app-v1.img");
+	struct board *b = board_of(sb);
+	char out[1024] = "";
+
+	(void)state;
+	sim_uart_send(sb, 2, "version\r", 8);
+	usart_poll(b, &b->usart[1]);
+	assert_true(board_advance(b, SIM_MS(2)));       /* the core does not run */
+	assert_true(b->usart[1].isr & USART_ISR_ORE);
+	sim_uart_send(sb, 2, "\rversion\r", 9);
+	run_for(sb, 20);
+	take_output(sb, out, sizeof(out));
+	assert_dropped_then_version(out);
+	assert_int_equal(b->usart[1].isr & USART_ISR_ORE, 0);
+	sim_board_free(sb);
+}
+
+struct rom_entry_state {
+	unsigned entries;
+	unsigned irqs_enabled, irqs_pending;
+	uint32_t systick_csr, usart2_cr1;
+};
+
+static void note_rom_entry(void *ctx, struct sim_board *sb, uint32_t from_pc)
+{
+	struct rom_entry_state *s = ctx;
+	const struct board *b = board_of(sb);
+	unsigned i;
+
+	(void)from_pc;
+	s->entries++;
+	for (i = EXC_IRQ0; i < NVIC_EXC_COUNT; i++) {
+		s->irqs_enabled += b->nvic.enabled[i] != 0;
+		s->irqs_pending += b->nvic.pending[i] != 0;
+	}
+	s->systick_csr = b->systick.csr;
+	s->usart2_cr1 = b->usart[1].cr1;
+}
+
+/* The bench's race: sysboot's enter command while v1 still prints its banner. */
+static void bootloader_sent_during_the_banner_enters_the_rom(void **state)
+{
+	struct sim_board *sb = board_with_app("app-v1.img");
+	struct rom_entry_state s = { 0 };
+	struct sim_observer obs = { .ctx = &s, .rom_entry = note_rom_entry };
+
+	(void)state;
+	sim_observe(sb, &obs);
+	sim_power_on(sb);
+	assert_true(run_until_uart(sb, BANNER, 500));
+	assert_false(sent_yet(sb, "(boot cause: power-on)\r\n"));
+	sim_uart_send(sb, 2, "bootloader\r\n", 12);
+	assert_true(run_until_uart(sb, "entering bootloader\r\n", 100));
+	run_for(sb, 20);
+	assert_true(rom_answers(sb));
+	assert_int_equal(bkp(sb, SYSBOOT_BKP_REASON), SYSBOOT_REASON_COMMAND);
+	/* The jump came after the reset: no interrupt of the application's is live. */
+	assert_int_equal(s.entries, 1);
+	assert_int_equal(s.irqs_enabled, 0);
+	assert_int_equal(s.irqs_pending, 0);
+	assert_int_equal(s.systick_csr, 0);
+	assert_int_equal(s.usart2_cr1, 0);
+	sim_board_free(sb);
+}
+
 /* ---- The independent watchdog ------------------------------------------------ */
 
 #define OPTR_HW_WATCHDOG (FLASH_OPTR_DEFAULT & ~FLASH_OPTR_IWDG_SW)
@@ -451,7 +736,10 @@ static void go_from_the_rom_starts_the_application(void **state)
 	run_for(sb, 2);
 	sim_uart_send(sb, 2, addr, 5);
 	/* Go jumps to the stub without a reset; the stub starts the image. */
-	assert_true(run_until_uart(sb, "(boot cause: returned from ROM bootloader)", 500));
+	assert_true(run_until_uart(sb, BANNER, 500));
+	/* It receives again, at 8N1, while its banner is still going out. */
+	version_sent_before(sb, "(boot cause: returned from ROM bootloader)\r\n");
+	assert_true(sent_yet(sb, BANNER "1.0.0 (boot cause: returned from ROM bootloader)\r\nversion 1.0.0\r\n"));
 	sim_board_free(sb);
 }
 
@@ -532,6 +820,14 @@ int main(void)
 		cmocka_unit_test(ecc_error_in_the_header_falls_back_to_the_rom),
 		cmocka_unit_test(malformed_images_are_refused_by_the_stub),
 		cmocka_unit_test(other_nmi_in_the_stub_enters_the_rom),
+		cmocka_unit_test(command_sent_during_the_banner_is_executed),
+		cmocka_unit_test(command_sent_during_a_long_answer_is_executed),
+		cmocka_unit_test(burst_of_commands_runs_in_order),
+		cmocka_unit_test(line_longer_than_the_buffers_is_refused),
+		cmocka_unit_test(input_beyond_the_buffer_drops_the_broken_line),
+		cmocka_unit_test(line_with_a_framing_error_or_noise_is_dropped),
+		cmocka_unit_test(overrun_drops_the_line_and_reception_goes_on),
+		cmocka_unit_test(bootloader_sent_during_the_banner_enters_the_rom),
 		cmocka_unit_test(hardware_watchdog_application_and_rom),
 		cmocka_unit_test(application_started_watchdog),
 		cmocka_unit_test(unrefreshed_watchdog_would_reset),

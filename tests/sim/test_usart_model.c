@@ -457,6 +457,98 @@ static void test_interrupt_line(void **state)
 	assert_false(irq_line(f));
 }
 
+/*
+ * RM0351 40.5.3: once ORE is set every word received is lost until
+ * ICR.ORECF clears it, even after RDR was read; with RXNEIE, ORE holds the
+ * interrupt line up (40.8.1), so a handler that only reads RDR would be
+ * entered forever.
+ */
+static void test_overrun_holds_until_cleared(void **state)
+{
+	struct fx *f = *state;
+
+	enable(f, USART_CR1_RXNEIE);
+	host_sends(f, "ab", 2);
+	advance(f, 2 * FRAME_8N1);
+	assert_true(isr(f, USART_ISR_ORE));
+	assert_int_equal(rd(f, USART_RDR), 'a');
+	assert_false(isr(f, USART_ISR_RXNE));
+	assert_true(irq_line(f));                  /* ORE alone keeps it up */
+	host_sends(f, "c", 1);
+	advance(f, FRAME_8N1);
+	assert_false(isr(f, USART_ISR_RXNE));      /* lost: ORE still set */
+	assert_int_equal(f->u->rx_lost, 2);
+	assert_true(traced(f, "byte 0x63 lost: ORE is still set, and nothing is received until ICR.ORECF clears it"));
+	host_sends(f, "d", 1);
+	advance(f, FRAME_8N1);
+	assert_int_equal(f->u->rx_lost, 3);
+	wr(f, USART_ICR, USART_ICR_ORECF);
+	assert_false(irq_line(f));
+	host_sends(f, "e", 1);
+	advance(f, FRAME_8N1);
+	assert_true(irq_line(f));
+	assert_int_equal(rd(f, USART_RDR), 'e');
+	assert_false(irq_line(f));
+	/* A new overrun that blocks is told again. */
+	host_sends(f, "fgh", 3);
+	advance(f, 3 * FRAME_8N1);
+	assert_int_equal(rd(f, USART_RDR), 'f');
+	host_sends(f, "i", 1);
+	advance(f, FRAME_8N1);
+	assert_true(traced(f, "byte 0x69 lost: ORE is still set"));
+}
+
+/* Write an NVIC register as the CPU would. */
+static void nvic_wr(struct fx *f, uint32_t reg, uint32_t val)
+{
+	uint32_t addr = NVIC_BASE + reg;
+	unsigned i;
+
+	for (i = 0; i < f->b->nperiphs; i++) {
+		const struct periph *p = &f->b->periphs[i];
+
+		if (addr >= p->base && addr - p->base < p->size) {
+			p->write(f->b, p->state, addr - p->base, 4, val);
+			return;
+		}
+	}
+	fail_msg("no peripheral at 0x%08x", addr);
+}
+
+/*
+ * USART2's line into the NVIC is level-sensitive: asserted, it makes the
+ * interrupt pending whether enabled or not, and a clear-pending write
+ * changes nothing while the line is still up (PM0214, NVIC: hardware and
+ * software control of interrupts).
+ */
+static void test_interrupt_pends_in_the_nvic(void **state)
+{
+	struct fx *f = *state;
+	unsigned exc = EXC_IRQ0 + IRQ_USART2;
+	uint32_t word = NVIC_ICPR(IRQ_USART2 / 32u), bit = 1u << (IRQ_USART2 % 32u);
+
+	enable(f, USART_CR1_RXNEIE);
+	host_sends(f, "p", 1);
+	advance(f, FRAME_8N1);
+	assert_true(irq_line(f));
+	assert_true(f->b->nvic.pending[exc]);
+	assert_false(f->b->nvic.enabled[exc]);
+	nvic_wr(f, word, bit);
+	assert_true(f->b->nvic.pending[exc]);       /* the line is still up */
+	rd(f, USART_RDR);
+	assert_false(irq_line(f));
+	assert_true(f->b->nvic.pending[exc]);       /* latched */
+	nvic_wr(f, word, bit);
+	assert_false(f->b->nvic.pending[exc]);
+	/* Set-enable and set-pending do what they say. */
+	nvic_wr(f, NVIC_ISER(IRQ_USART2 / 32u), bit);
+	assert_true(f->b->nvic.enabled[exc]);
+	nvic_wr(f, NVIC_ISPR(IRQ_USART2 / 32u), bit);
+	assert_true(f->b->nvic.pending[exc]);
+	nvic_wr(f, word, bit);
+	assert_false(f->b->nvic.pending[exc]);
+}
+
 /* Word length, parity, OVER8, BRR and CR2 only change while UE=0. */
 static void test_locked_while_enabled(void **state)
 {
@@ -540,6 +632,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_parity_in_the_word, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_injected_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupt_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overrun_holds_until_cleared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interrupt_pends_in_the_nvic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_while_enabled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_leaves_rom_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_log_cap, setup, teardown),

@@ -33,11 +33,11 @@ static double wall_s(void)
 /*
  * Bring the board to where the host program finds it: the ROM ready (and
  * its DFU device on the bus for a USB run), or v1 running with its banner
- * line finished. v1 reads its serial port only between lines it prints,
- * so an enter command arriving during the banner would be lost (overrun);
- * on a loaded machine the host program can be that quick, since the
- * emulator may not run at all between this call and the program's first
- * byte.
+ * line finished, so that every run starts from the same state. On a loaded
+ * machine the host program can send its enter command before the emulator
+ * has run at all after this call; an application that reads its serial
+ * port only between the lines it prints (v1 did, before it received by
+ * interrupt) loses it in the banner.
  */
 static int board_ready(struct sim_board *sb, const struct run_spec *spec, char *err, size_t errlen)
 {

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -335,6 +336,29 @@ struct link *link_open(const struct sim_link_config *cfg, char *err, size_t errl
 	return l;
 }
 
+/*
+ * The board's last bytes (a final ACK before the board halts, say) may
+ * still wait in the pty when the emulator stops, and a pty whose master
+ * closes discards what its slave has not read. Give the host program a
+ * moment to read them, as the wire of a board that stays powered would.
+ * (TCP needs nothing: the link has read all the host sent, so the close
+ * sends a FIN behind the data, never a reset.)
+ */
+#define LINK_DRAIN_MS 1000
+
+static int64_t now_ms(void);
+
+static void link_drain(struct link *l)
+{
+	int64_t deadline = now_ms() + LINK_DRAIN_MS;
+	int queued;
+
+	while (l->kind == SIM_LINK_PTY && l->slave_fd >= 0 && pty_attached(l) &&
+	       ioctl(l->slave_fd, FIONREAD, &queued) == 0 && queued > 0 &&
+	       now_ms() < deadline)
+		poll(NULL, 0, 5);
+}
+
 void link_close(struct link *l)
 {
 	char target[sizeof(l->pty_path)];
@@ -342,6 +366,7 @@ void link_close(struct link *l)
 
 	if (!l)
 		return;
+	link_drain(l);
 	if (l->symlink) {
 		/* Only remove the link if it is still ours. */
 		n = readlink(l->symlink, target, sizeof(target) - 1);

@@ -60,6 +60,30 @@ PID=""
 grep -q "last ROM bootloader session: 0.055191 s simulated (1 bytes in, 1 out, erase 0.000000 s, program 0.000000 s, waiting for the host 0.000000 s)" \
 	"$TMP/instant" || fail "the instant host's session is not start-up plus wire time: $(cat "$TMP/instant")"
 
+# The board's last bytes reach a host that reads them late, after the run
+# ended: under RDP level 1 Readout Unprotect is acknowledged twice, then the
+# ROM mass-erases and resets, and the board faults on its erased flash; the
+# emulator must not take the second ACK away with its pty when it exits.
+"$SIM" --optr 0xFFEFF8BB --usart2 "pty:$TMP/port2" "$FW/stub.elf" 2> "$TMP/last" &
+PID=$!
+n=0
+while [ ! -e "$TMP/port2" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+exec 3<>"$TMP/port2" || fail "cannot open the board's pty"
+stty raw -echo 115200 <&3
+sleep 0.3
+printf '\177' >&3
+ack=$(timeout 5 dd bs=1 count=1 <&3 2>/dev/null | od -An -tx1 | tr -d ' ')
+[ "$ack" = "79" ] || fail "no ACK to 0x7F from the stub's ROM (got '$ack')"
+printf '\222\155' >&3
+sleep 0.5
+acks=$(timeout 5 dd bs=1 count=2 <&3 2>/dev/null | od -An -tx1 | tr -d ' ')
+exec 3>&-
+wait "$PID"
+st=$?
+PID=""
+[ "$acks" = "7979" ] || fail "the ACKs of Readout Unprotect were lost when the board halted (got '$acks')"
+[ $st -eq 3 ] || fail "the erased board did not fault (exit $st): $(cat "$TMP/last")"
+
 # 3. The control channel on standard input.
 printf 'status\nread 0x08000000 8\nbutton press\nbogus\npower-cut-on erase#0\npower-cut-on go+10\nquit\n' |
 	"$SIM" --usart2 none --control stdin --quiet "$FW/tests/systick.elf" > "$TMP/ctl" ||

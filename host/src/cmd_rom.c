@@ -153,7 +153,24 @@ void rom_unescape(char *s)
 	*o = '\0';
 }
 
-int rom_common_opt(struct rom_common *rc, const char *cmd, int c, const char *arg)
+int rom_usage(const char *cmd, const char *use)
+{
+	fprintf(stderr, "usage: sysboot %s %s\n", cmd, use);
+	return ROM_EXIT_USAGE;
+}
+
+/* --help: the usage on stdout, and success. */
+static int help(const char *cmd, const char *use)
+{
+	printf("usage: sysboot %s %s\n(sysboot --help lists the port spellings and "
+	       "exit codes; docs/dfu.md covers USB)\n", cmd, use);
+	return ROM_EXIT_OK;
+}
+
+enum common_opt_result { COMMON_BAD_VALUE, COMMON_NOT_ONE, COMMON_TAKEN, COMMON_HELP };
+
+static enum common_opt_result common_opt(struct rom_common *rc, const char *cmd,
+					 int c, const char *arg)
 {
 	static char enter[256];
 	unsigned long v;
@@ -161,48 +178,67 @@ int rom_common_opt(struct rom_common *rc, const char *cmd, int c, const char *ar
 	switch (c) {
 	case OPT_PORT:
 		rc->co.port = arg;
-		return 1;
+		return COMMON_TAKEN;
 	case OPT_BAUD:
 		if (!rom_parse_u32(arg, &v) || !transport_baud_supported((unsigned)v)) {
 			fprintf(stderr, "sysboot %s: unsupported baud rate '%s' "
 				"(1200 to 115200 per AN3155; also 230400, "
 				"460800, 921600)\n", cmd, arg);
-			return -1;
+			return COMMON_BAD_VALUE;
 		}
 		rc->co.baud = (unsigned)v;
-		return 1;
+		return COMMON_TAKEN;
 	case OPT_ENTER:
 		snprintf(enter, sizeof(enter), "%s", arg);
 		rom_unescape(enter);
 		rc->co.enter_cmd = enter;
-		return 1;
+		return COMMON_TAKEN;
 	case OPT_NO_ENTER:
 		rc->co.no_enter = true;
-		return 1;
+		return COMMON_TAKEN;
 	case OPT_ENTER_PORT:
 		rc->co.enter_port = arg;
-		return 1;
+		return COMMON_TAKEN;
 	case OPT_ENTER_EXEC:
 		rc->co.enter_exec = arg;
-		return 1;
+		return COMMON_TAKEN;
 	case OPT_DFU_WAIT:
 		if (!rom_parse_u32(arg, &v) || v == 0 || v > 600000) {
 			fprintf(stderr, "sysboot %s: bad --dfu-wait '%s' (milliseconds, "
 				"1 to 600000)\n", cmd, arg);
-			return -1;
+			return COMMON_BAD_VALUE;
 		}
 		rc->co.dfu_wait_ms = (unsigned)v;
-		return 1;
+		return COMMON_TAKEN;
 	case OPT_JSON:
 		rc->json = true;
-		return 1;
+		return COMMON_TAKEN;
 	case OPT_QUIET:
 		rc->quiet = true;
-		return 1;
+		return COMMON_TAKEN;
 	case OPT_HELP:
-		return ROM_OPT_HELP;
+		return COMMON_HELP;
 	}
-	return 0;
+	return COMMON_NOT_ONE;
+}
+
+bool rom_common_opt(struct rom_common *rc, const char *cmd, int c, const char *arg,
+		    const char *use, int *code)
+{
+	switch (common_opt(rc, cmd, c, arg)) {
+	case COMMON_TAKEN:
+		return true;
+	case COMMON_HELP:
+		*code = help(cmd, use);
+		return false;
+	case COMMON_NOT_ONE:
+		*code = rom_usage(cmd, use);
+		return false;
+	case COMMON_BAD_VALUE:
+		break;
+	}
+	*code = ROM_EXIT_USAGE;
+	return false;
 }
 
 /*
@@ -222,6 +258,20 @@ static void explain_refusal(struct session *s, const char *cmd, enum op_status s
 	snprintf(err, errlen, "cannot %s: %s (the ROM: %.300s)", cmd, board_rdp1_text, was);
 }
 
+/*
+ * Close the session after the command's one operation; a failure's
+ * message is copied into err first, for the report made once the session
+ * is gone.
+ */
+static enum op_status close_after(struct session *s, enum op_status st, char *err,
+				  size_t errlen)
+{
+	if (st != OP_OK)
+		snprintf(err, errlen, "%s", s->err);
+	session_close(s);
+	return st;
+}
+
 int rom_check_connect(const struct rom_common *rc, const char *cmd)
 {
 	if (!rc->co.port) {
@@ -238,20 +288,6 @@ int rom_check_connect(const struct rom_common *rc, const char *cmd)
 	return 0;
 }
 
-static int usage(const char *cmd, const char *text)
-{
-	fprintf(stderr, "usage: sysboot %s %s\n", cmd, text);
-	return ROM_EXIT_USAGE;
-}
-
-/* --help: the usage on stdout, and success. */
-static int help(const char *cmd, const char *text)
-{
-	printf("usage: sysboot %s %s\n(sysboot --help lists the port spellings and "
-	       "exit codes; docs/dfu.md covers USB)\n", cmd, text);
-	return ROM_EXIT_OK;
-}
-
 /*
  * A command with the common options only: true to go on, else false with
  * the exit code in *code (a usage error, or --help answered).
@@ -260,27 +296,16 @@ static bool parse_common_only(int argc, char **argv, struct rom_common *rc,
 			      const char *use, int *code)
 {
 	static const struct option longopts[] = { COMMON_LONG_OPTIONS, { 0 } };
-	int c, r;
+	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1) {
-		r = rom_common_opt(rc, argv[0], c, optarg);
-		*code = r < 0 ? ROM_EXIT_USAGE : r == ROM_OPT_HELP ? help(argv[0], use) :
-			r == 0 ? usage(argv[0], use) : 0;
-		if (r != 1)
+	while ((c = getopt_long(argc, argv, "p:b:h", longopts, NULL)) != -1)
+		if (!rom_common_opt(rc, argv[0], c, optarg, use, code))
 			return false;
-	}
 	return true;
 }
 
-#define CONNECT_USAGE ROM_CONNECT_USAGE
-
 /* ---- info ---------------------------------------------------------------- */
-
-static const char *cmd_list_name(uint8_t c)
-{
-	return an3155_cmd_name(c);
-}
 
 struct optbytes {
 	bool ok;
@@ -480,7 +505,7 @@ static void info_an3155(const struct rom_common *rc, struct session *s)
 		printf(" 0x%02x", s->an.cmds[i]);
 	printf("\n");
 	for (i = 0; i < s->an.ncmds; i++)
-		printf("  0x%02x %s\n", s->an.cmds[i], cmd_list_name(s->an.cmds[i]));
+		printf("  0x%02x %s\n", s->an.cmds[i], an3155_cmd_name(s->an.cmds[i]));
 	if (!ob.ok) {
 		printf("%s\n", protected_text(rc->co.port));
 		return;
@@ -600,10 +625,10 @@ int cmd_info(int argc, char **argv)
 	enum op_status st;
 	int r;
 
-	if (!parse_common_only(argc, argv, &rc, CONNECT_USAGE, &r))
+	if (!parse_common_only(argc, argv, &rc, ROM_CONNECT_USAGE, &r))
 		return r;
 	if (optind != argc)
-		return usage(argv[0], CONNECT_USAGE);
+		return rom_usage(argv[0], ROM_CONNECT_USAGE);
 	if ((r = rom_check_connect(&rc, argv[0])))
 		return r;
 	st = session_open(&s, &rc.co, err, sizeof(err));
@@ -658,7 +683,7 @@ int cmd_read(int argc, char **argv)
 		COMMON_LONG_OPTIONS,
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ 0 } };
-	static const char *use = "ADDR LEN -o FILE[.bin|.hex|.srec|.dfu] " CONNECT_USAGE;
+	static const char *use = "ADDR LEN -o FILE[.bin|.hex|.srec|.dfu] " ROM_CONNECT_USAGE;
 	struct rom_common rc = { 0 };
 	struct progress_ops po;
 	struct session s;
@@ -676,16 +701,11 @@ int cmd_read(int argc, char **argv)
 			out = optarg;
 			continue;
 		}
-		r = rom_common_opt(&rc, argv[0], c, optarg);
-		if (r < 0)
-			return ROM_EXIT_USAGE;
-		if (r == ROM_OPT_HELP)
-			return help(argv[0], use);
-		if (r == 0)
-			return usage(argv[0], use);
+		if (!rom_common_opt(&rc, argv[0], c, optarg, use, &r))
+			return r;
 	}
 	if (argc - optind != 2 || !out)
-		return usage(argv[0], use);
+		return rom_usage(argv[0], use);
 	if (!rom_parse_u32(argv[optind], &addr) ||
 	    !rom_parse_u32(argv[optind + 1], &len) || len == 0 ||
 	    addr + len - 1 > 0xFFFFFFFFul) {
@@ -705,18 +725,15 @@ int cmd_read(int argc, char **argv)
 		goto out;
 	}
 	st = flash_read(&s, (uint32_t)addr, buf, len, &po, err, sizeof(err));
-	if (st != OP_OK) {
+	if (st != OP_OK)
 		explain_refusal(&s, argv[0], st, err, sizeof(err));
-		session_close(&s);
+	else if (write_output(&s, out, (uint32_t)addr, buf, len, err, sizeof(err)) != 0)
+		st = OP_ERR_INPUT;
+	session_close(&s);
+	if (st != OP_OK) {
 		ret = rom_fail(&rc, argv[0], st, err);
 		goto out;
 	}
-	if (write_output(&s, out, (uint32_t)addr, buf, len, err, sizeof(err)) != 0) {
-		session_close(&s);
-		ret = rom_fail(&rc, argv[0], OP_ERR_INPUT, err);
-		goto out;
-	}
-	session_close(&s);
 	if (rc.json)
 		printf("{\"command\":\"read\",\"ok\":true,\"address\":\"0x%08lx\","
 		       "\"bytes\":%lu,\"file\":\"%s\",\"seconds\":%.3f}\n",
@@ -750,7 +767,7 @@ int cmd_write(int argc, char **argv)
 		{ "address", required_argument, NULL, OPT_ADDRESS },
 		{ "allow-stub-erase", no_argument, NULL, OPT_ALLOW_STUB },
 		{ 0 } };
-	static const char *use = "FILE [--address ADDR] [--allow-stub-erase] " CONNECT_USAGE;
+	static const char *use = "FILE [--address ADDR] [--allow-stub-erase] " ROM_CONNECT_USAGE;
 	struct rom_common rc = { 0 };
 	struct progress_ops po;
 	struct flash_image im = { 0 };
@@ -780,16 +797,11 @@ int cmd_write(int argc, char **argv)
 			allow_stub = true;
 			continue;
 		}
-		r = rom_common_opt(&rc, argv[0], c, optarg);
-		if (r < 0)
-			return ROM_EXIT_USAGE;
-		if (r == ROM_OPT_HELP)
-			return help(argv[0], use);
-		if (r == 0)
-			return usage(argv[0], use);
+		if (!rom_common_opt(&rc, argv[0], c, optarg, use, &r))
+			return r;
 	}
 	if (argc - optind != 1)
-		return usage(argv[0], use);
+		return rom_usage(argv[0], use);
 	if ((r = rom_check_connect(&rc, argv[0])))
 		return r;
 	lo.raw_base = (uint32_t)addr;
@@ -846,7 +858,7 @@ int cmd_erase(int argc, char **argv)
 		{ "allow-stub-erase", no_argument, NULL, OPT_ALLOW_STUB },
 		{ 0 } };
 	static const char *use = "(--pages A-B | --mass | --bank N) [--allow-stub-erase] "
-		CONNECT_USAGE;
+		ROM_CONNECT_USAGE;
 	struct rom_common rc = { 0 };
 	struct session s;
 	const char *pages_arg = NULL;
@@ -872,17 +884,12 @@ int cmd_erase(int argc, char **argv)
 			}
 			continue;
 		}
-		r = rom_common_opt(&rc, argv[0], c, optarg);
-		if (r < 0)
-			return ROM_EXIT_USAGE;
-		if (r == ROM_OPT_HELP)
-			return help(argv[0], use);
-		if (r == 0)
-			return usage(argv[0], use);
+		if (!rom_common_opt(&rc, argv[0], c, optarg, use, &r))
+			return r;
 	}
 	modes = !!pages_arg + mass + !!bank;
 	if (argc != optind || modes != 1)
-		return usage(argv[0], use);
+		return rom_usage(argv[0], use);
 	if (pages_arg) {
 		char *dash = strchr(pages_arg, '-'), a[32];
 
@@ -911,8 +918,8 @@ int cmd_erase(int argc, char **argv)
 
 		pages = calloc(last - first + 1, sizeof(*pages));
 		if (!pages) {
-			session_close(&s);
-			return rom_fail(&rc, argv[0], OP_ERR_INTERNAL, "out of memory");
+			ret = rom_fail(&rc, argv[0], OP_ERR_INTERNAL, "out of memory");
+			goto out;
 		}
 		for (p = first; p <= last; p++)
 			pages[p - first] = (uint16_t)p;
@@ -948,7 +955,7 @@ out:
 
 int cmd_go(int argc, char **argv)
 {
-	static const char *use = "[ADDR] " CONNECT_USAGE;
+	static const char *use = "[ADDR] " ROM_CONNECT_USAGE;
 	struct rom_common rc = { 0 };
 	struct session s;
 	unsigned long addr = STM32_FLASH_BASE;
@@ -959,7 +966,7 @@ int cmd_go(int argc, char **argv)
 	if (!parse_common_only(argc, argv, &rc, use, &r))
 		return r;
 	if (argc - optind > 1)
-		return usage(argv[0], use);
+		return rom_usage(argv[0], use);
 	if (argc - optind == 1 && !rom_parse_u32(argv[optind], &addr)) {
 		fprintf(stderr, "sysboot %s: bad address '%s'\n", argv[0],
 			argv[optind]);
@@ -970,13 +977,9 @@ int cmd_go(int argc, char **argv)
 	st = session_open(&s, &rc.co, err, sizeof(err));
 	if (st != OP_OK)
 		return rom_fail(&rc, argv[0], st, err);
-	st = s.ops->go(&s, (uint32_t)addr);
-	if (st != OP_OK) {
-		snprintf(err, sizeof(err), "%s", s.err);
-		session_close(&s);
+	st = close_after(&s, s.ops->go(&s, (uint32_t)addr), err, sizeof(err));
+	if (st != OP_OK)
 		return rom_fail(&rc, argv[0], st, err);
-	}
-	session_close(&s);
 	if (rc.json)
 		printf("{\"command\":\"go\",\"ok\":true,\"address\":\"0x%08lx\"}\n",
 		       addr);
@@ -996,8 +999,8 @@ static int protect_common(int argc, char **argv, bool protect)
 		{ "write", no_argument, NULL, OPT_WRITE },
 		{ "yes-erase-everything", no_argument, NULL, OPT_YES_ERASE },
 		{ 0 } };
-	const char *use = protect ? "(--stub | --readout) " CONNECT_USAGE :
-		"(--write | --readout --yes-erase-everything) " CONNECT_USAGE;
+	const char *use = protect ? "(--stub | --readout) " ROM_CONNECT_USAGE :
+		"(--write | --readout --yes-erase-everything) " ROM_CONNECT_USAGE;
 	struct rom_common rc = { 0 };
 	struct session s;
 	bool stub = false, readout = false, wr = false, yes = false;
@@ -1015,19 +1018,14 @@ static int protect_common(int argc, char **argv, bool protect)
 		case OPT_WRITE: wr = true; continue;
 		case OPT_YES_ERASE: yes = true; continue;
 		}
-		r = rom_common_opt(&rc, argv[0], c, optarg);
-		if (r < 0)
-			return ROM_EXIT_USAGE;
-		if (r == ROM_OPT_HELP)
-			return help(argv[0], use);
-		if (r == 0)
-			return usage(argv[0], use);
+		if (!rom_common_opt(&rc, argv[0], c, optarg, use, &r))
+			return r;
 	}
 	if (argc != optind)
-		return usage(argv[0], use);
+		return rom_usage(argv[0], use);
 	if (protect ? (stub + readout != 1 || wr || yes) :
 	    (wr + readout != 1 || stub || (wr && yes)))
-		return usage(argv[0], use);
+		return rom_usage(argv[0], use);
 	if (!protect && readout && !yes)
 		return rom_fail(&rc, argv[0], OP_ERR_USAGE,
 				"readout unprotect MASS-ERASES THE WHOLE FLASH "
@@ -1074,12 +1072,9 @@ static int protect_common(int argc, char **argv, bool protect)
 		done = "removed readout protection: the flash has been "
 		       "mass-erased and the chip resets";
 	}
-	if (st != OP_OK) {
-		snprintf(err, sizeof(err), "%s", s.err);
-		session_close(&s);
+	st = close_after(&s, st, err, sizeof(err));
+	if (st != OP_OK)
 		return rom_fail(&rc, argv[0], st, err);
-	}
-	session_close(&s);
 	if (rc.json) {
 		printf("{\"command\":\"%s\",\"ok\":true,\"result\":", argv[0]);
 		json_str(stdout, done);

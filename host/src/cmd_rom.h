@@ -84,11 +84,16 @@ enum {
 	"[--enter-port PORT] [--enter-exec CMD] [--dfu-wait MS] [--json]"
 
 /*
- * Handle a common option; 1 when it was one, 0 when not, -1 on error,
- * ROM_OPT_HELP for --help.
+ * An option the command's own cases did not take: true when it was a
+ * common one, else false with the exit code in *code (a bad value, the
+ * usage for an option the command does not know, or --help answered with
+ * the usage `use` on stdout).
  */
-#define ROM_OPT_HELP 2
-int rom_common_opt(struct rom_common *rc, const char *cmd, int c, const char *arg);
+bool rom_common_opt(struct rom_common *rc, const char *cmd, int c, const char *arg,
+		    const char *use, int *code);
+
+/* "usage: sysboot CMD USE" on stderr; returns ROM_EXIT_USAGE. */
+int rom_usage(const char *cmd, const char *use);
 
 /*
  * A port is given and --no-enter is not mixed with an enter command; else

@@ -108,23 +108,11 @@ int cmd_update(int argc, char **argv)
 			uo.banner_timeout_ms = (unsigned)v;
 			continue;
 		}
-		r = rom_common_opt(&rc, "update", c, optarg);
-		if (r < 0)
-			return ROM_EXIT_USAGE;
-		if (r == ROM_OPT_HELP) {
-			printf("usage: sysboot update %s\n(sysboot --help lists the port "
-			       "spellings and exit codes; docs/dfu.md covers USB)\n", use);
-			return ROM_EXIT_OK;
-		}
-		if (r == 0) {
-			fprintf(stderr, "usage: sysboot update %s\n", use);
-			return ROM_EXIT_USAGE;
-		}
+		if (!rom_common_opt(&rc, "update", c, optarg, use, &code))
+			return code;
 	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "usage: sysboot update %s\n", use);
-		return ROM_EXIT_USAGE;
-	}
+	if (argc - optind != 1)
+		return rom_usage("update", use);
 	if ((r = rom_check_connect(&rc, "update")))
 		return r;
 	/* Over USB without the application's serial line there is no banner

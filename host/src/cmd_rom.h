@@ -96,6 +96,14 @@ bool rom_common_opt(struct rom_common *rc, const char *cmd, int c, const char *a
 int rom_usage(const char *cmd, const char *use);
 
 /*
+ * Parse the options of a command that has only the common ones: true to
+ * go on, else false with the exit code in *code (a usage error, or --help
+ * answered).
+ */
+bool rom_common_only(int argc, char **argv, struct rom_common *rc, const char *use,
+		     int *code);
+
+/*
  * A port is given and --no-enter is not mixed with an enter command; else
  * a usage message and ROM_EXIT_USAGE. (What depends on the kind of port
  * is checked by session_open.)

@@ -449,15 +449,12 @@ static bool rom_start(struct runner *rn)
 /* AN3155 Go to addr: command, then the address; the ROM acknowledges both. */
 static bool rom_go(struct runner *rn, uint32_t addr)
 {
-	uint8_t cmd[2] = { AN3155_CMD_GO, (uint8_t)~AN3155_CMD_GO }, a[5], got[16];
+	uint8_t cmd[2] = { AN3155_CMD_GO, (uint8_t)~AN3155_CMD_GO }, a[AN3155_ADDRESS_FRAME];
+	uint8_t got[16];
 	size_t n;
 	bool ok;
 
-	a[0] = (uint8_t)(addr >> 24);
-	a[1] = (uint8_t)(addr >> 16);
-	a[2] = (uint8_t)(addr >> 8);
-	a[3] = (uint8_t)addr;
-	a[4] = a[0] ^ a[1] ^ a[2] ^ a[3];
+	an3155_address_frame(addr, a);
 	rn->rom_talk = true;
 	sim_uart_send(rn->sb, 2, cmd, sizeof(cmd));
 	step(rn, sim_now(rn->sb) + ANSWER_WAIT, true);

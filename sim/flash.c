@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "board.h"
+#include "sysboot/byteorder.h"
 
 #define INFO_BASE        0x1FFF7000u
 #define INFO2_BASE       0x1FFFF000u
@@ -55,30 +56,17 @@ static uint8_t *opt_ptr(struct board *b, int bank, uint32_t field)
 	return (bank == 1 ? b->info : b->info2) + OPT_OFF + field;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
 /* Each option is stored as a double word: value, then its complement (RM0351 3.4.1). */
 static void opt_store(struct board *b, int bank, uint32_t field, uint32_t value)
 {
-	put32(opt_ptr(b, bank, field), value);
-	put32(opt_ptr(b, bank, field) + 4, ~value);
+	put_le32(opt_ptr(b, bank, field), value);
+	put_le32(opt_ptr(b, bank, field) + 4, ~value);
 }
 
 static bool opt_load(struct board *b, int bank, uint32_t field, uint32_t *value)
 {
-	uint32_t v = get32(opt_ptr(b, bank, field));
-	uint32_t c = get32(opt_ptr(b, bank, field) + 4);
+	uint32_t v = get_le32(opt_ptr(b, bank, field));
+	uint32_t c = get_le32(opt_ptr(b, bank, field) + 4);
 
 	*value = v;
 	return v == ~c;

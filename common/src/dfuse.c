@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "sysboot/byteorder.h"
 
 /* ---- Names ------------------------------------------------------------- */
 
@@ -128,10 +129,7 @@ size_t dfuse_command_encode(const struct dfuse_command *c, uint8_t out[DFUSE_COM
 	out[0] = c->cmd;
 	if (!c->has_addr)
 		return 1;
-	out[1] = (uint8_t)c->addr;
-	out[2] = (uint8_t)(c->addr >> 8);
-	out[3] = (uint8_t)(c->addr >> 16);
-	out[4] = (uint8_t)(c->addr >> 24);
+	put_le32(out + 1, c->addr);
 	return DFUSE_COMMAND_MAX;
 }
 
@@ -142,8 +140,7 @@ bool dfuse_command_decode(const uint8_t *buf, size_t len, struct dfuse_command *
 		c->cmd = buf[0];
 	if (len == DFUSE_COMMAND_MAX) {
 		c->has_addr = true;
-		c->addr = (uint32_t)buf[1] | (uint32_t)buf[2] << 8 | (uint32_t)buf[3] << 16 |
-			  (uint32_t)buf[4] << 24;
+		c->addr = get_le32(buf + 1);
 	}
 	return len == 1 || len == DFUSE_COMMAND_MAX;
 }
@@ -169,12 +166,9 @@ void dfu_functional_encode(const struct dfu_functional *f, uint8_t out[DFU_FUNCT
 	out[0] = DFU_FUNCTIONAL_LENGTH;
 	out[1] = DFU_DESC_FUNCTIONAL;
 	out[2] = f->attributes;
-	out[3] = (uint8_t)f->detach_timeout_ms;
-	out[4] = (uint8_t)(f->detach_timeout_ms >> 8);
-	out[5] = (uint8_t)f->transfer_size;
-	out[6] = (uint8_t)(f->transfer_size >> 8);
-	out[7] = (uint8_t)f->bcd_dfu;
-	out[8] = (uint8_t)(f->bcd_dfu >> 8);
+	put_le16(out + 3, f->detach_timeout_ms);
+	put_le16(out + 5, f->transfer_size);
+	put_le16(out + 7, f->bcd_dfu);
 }
 
 bool dfu_functional_find(const uint8_t *desc, size_t len, struct dfu_functional *f)
@@ -188,10 +182,10 @@ bool dfu_functional_find(const uint8_t *desc, size_t len, struct dfu_functional 
 		if (d[1] == DFU_DESC_FUNCTIONAL && d[0] >= 7) {
 			memset(f, 0, sizeof(*f));
 			f->attributes = d[2];
-			f->detach_timeout_ms = (uint16_t)(d[3] | d[4] << 8);
-			f->transfer_size = (uint16_t)(d[5] | d[6] << 8);
+			f->detach_timeout_ms = get_le16(d + 3);
+			f->transfer_size = get_le16(d + 5);
 			if (d[0] >= DFU_FUNCTIONAL_LENGTH)
-				f->bcd_dfu = (uint16_t)(d[7] | d[8] << 8);
+				f->bcd_dfu = get_le16(d + 7);
 			return true;
 		}
 		i += d[0];

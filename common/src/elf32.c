@@ -9,22 +9,12 @@
 #include <string.h>
 
 #include "sysboot/elf32.h"
+#include "sysboot/byteorder.h"
 
 #define PT_LOAD    1
 #define SHT_SYMTAB 2
 #define SHT_NOBITS 8
 #define EM_ARM     40
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
 
 static int fits(size_t len, uint64_t off, uint64_t size)
 {
@@ -45,8 +35,8 @@ static int check_header(const uint8_t *buf, size_t len, char *err, size_t errlen
 		snprintf(err, errlen, "a big-endian ELF file; STM32 firmware is little-endian");
 		return -1;
 	}
-	if (le16(buf + 18) != EM_ARM) {
-		snprintf(err, errlen, "not ARM code (ELF machine %u)", le16(buf + 18));
+	if (get_le16(buf + 18) != EM_ARM) {
+		snprintf(err, errlen, "not ARM code (ELF machine %u)", get_le16(buf + 18));
 		return -1;
 	}
 	return 0;
@@ -62,18 +52,18 @@ int elf32_segments(const uint8_t *buf, size_t len, elf32_segment_fn fn, void *ct
 
 	if (check_header(buf, len, err, errlen) < 0)
 		return -1;
-	phoff = le32(buf + 28);
-	phentsize = le16(buf + 42);
-	phnum = le16(buf + 44);
+	phoff = get_le32(buf + 28);
+	phentsize = get_le16(buf + 42);
+	phnum = get_le16(buf + 44);
 	if (phnum == 0 || phentsize < 32 || !fits(len, phoff, (uint64_t)phentsize * phnum)) {
 		snprintf(err, errlen, "program header table at offset %u lies outside the file", phoff);
 		return -1;
 	}
 	for (i = 0; i < phnum; i++) {
 		const uint8_t *ph = buf + phoff + (size_t)i * phentsize;
-		uint32_t off = le32(ph + 4), paddr = le32(ph + 12), filesz = le32(ph + 16);
+		uint32_t off = get_le32(ph + 4), paddr = get_le32(ph + 12), filesz = get_le32(ph + 16);
 
-		if (le32(ph) != PT_LOAD || filesz == 0)
+		if (get_le32(ph) != PT_LOAD || filesz == 0)
 			continue;
 		if (!fits(len, off, filesz)) {
 			snprintf(err, errlen, "segment %u (%u bytes at offset %u) lies outside the file",
@@ -104,9 +94,9 @@ void elf32_symbols(const uint8_t *buf, size_t len, elf32_symbol_fn fn, void *ctx
 
 	if (check_header(buf, len, err, sizeof(err)) < 0)
 		return;
-	shoff = le32(buf + 32);
-	shentsize = le16(buf + 46);
-	shnum = le16(buf + 48);
+	shoff = get_le32(buf + 32);
+	shentsize = get_le16(buf + 46);
+	shnum = get_le16(buf + 48);
 	if (shentsize < 40 || !fits(len, shoff, (uint64_t)shentsize * shnum))
 		return;
 	for (i = 0; i < shnum; i++) {
@@ -114,33 +104,33 @@ void elf32_symbols(const uint8_t *buf, size_t len, elf32_symbol_fn fn, void *ctx
 		uint32_t off, size, link, entsize, stroff, strsize;
 		size_t k;
 
-		if (le32(sh + 4) != SHT_SYMTAB)
+		if (get_le32(sh + 4) != SHT_SYMTAB)
 			continue;
-		off = le32(sh + 16);
-		size = le32(sh + 20);
-		link = le32(sh + 24);
-		entsize = le32(sh + 36);
+		off = get_le32(sh + 16);
+		size = get_le32(sh + 20);
+		link = get_le32(sh + 24);
+		entsize = get_le32(sh + 36);
 		if (entsize < 16 || link >= shnum || !fits(len, off, size))
 			continue;
 		strsh = buf + shoff + (size_t)link * shentsize;
-		stroff = le32(strsh + 16);
-		strsize = le32(strsh + 20);
+		stroff = get_le32(strsh + 16);
+		strsize = get_le32(strsh + 20);
 		if (!strsize || !fits(len, stroff, strsize))
 			continue;
 		for (k = 0; k + entsize <= size; k += entsize) {
 			const uint8_t *sym = buf + off + k;
-			uint32_t name = le32(sym);
+			uint32_t name = get_le32(sym);
 			struct elf32_symbol es;
 
 			if (name == 0 || name >= strsize ||
 			    !memchr(buf + stroff + name, 0, strsize - name))
 				continue;
 			es.name = (const char *)buf + stroff + name;
-			es.value = le32(sym + 4);
-			es.size = le32(sym + 8);
+			es.value = get_le32(sym + 4);
+			es.size = get_le32(sym + 8);
 			es.type = sym[12] & 0xFu;
 			es.bind = sym[12] >> 4;
-			es.shndx = le16(sym + 14);
+			es.shndx = get_le16(sym + 14);
 			if (fn(ctx, &es))
 				return;
 		}
@@ -156,29 +146,29 @@ void elf32_sections(const uint8_t *buf, size_t len, elf32_section_fn fn, void *c
 
 	if (check_header(buf, len, err, sizeof(err)) < 0)
 		return;
-	shoff = le32(buf + 32);
-	shentsize = le16(buf + 46);
-	shnum = le16(buf + 48);
-	shstrndx = le16(buf + 50);
+	shoff = get_le32(buf + 32);
+	shentsize = get_le16(buf + 46);
+	shnum = get_le16(buf + 48);
+	shstrndx = get_le16(buf + 50);
 	if (shentsize < 40 || shstrndx >= shnum || !fits(len, shoff, (uint64_t)shentsize * shnum))
 		return;
 	strsh = buf + shoff + (size_t)shstrndx * shentsize;
-	stroff = le32(strsh + 16);
-	strsize = le32(strsh + 20);
+	stroff = get_le32(strsh + 16);
+	strsize = get_le32(strsh + 20);
 	if (!strsize || !fits(len, stroff, strsize))
 		return;
 	for (i = 0; i < shnum; i++) {
 		const uint8_t *sh = buf + shoff + (size_t)i * shentsize;
-		uint32_t name = le32(sh), off = le32(sh + 16);
+		uint32_t name = get_le32(sh), off = get_le32(sh + 16);
 		struct elf32_section s;
 
 		if (name >= strsize || !memchr(buf + stroff + name, 0, strsize - name))
 			continue;
 		s.name = (const char *)buf + stroff + name;
-		s.type = le32(sh + 4);
-		s.flags = le32(sh + 8);
-		s.addr = le32(sh + 12);
-		s.size = le32(sh + 20);
+		s.type = get_le32(sh + 4);
+		s.flags = get_le32(sh + 8);
+		s.addr = get_le32(sh + 12);
+		s.size = get_le32(sh + 20);
 		s.data = NULL;
 		if (s.type != SHT_NOBITS) {
 			if (!fits(len, off, s.size))

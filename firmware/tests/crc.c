@@ -22,6 +22,7 @@
  *   8  CRC_DR right after CR.RESET (INIT)
  */
 #include "test.h"
+#include "sysboot/byteorder.h"
 
 #define DR8   MMIO8(CRC_BASE + CRC_DR)
 #define DR16  (*(volatile uint16_t *)(uintptr_t)(CRC_BASE + CRC_DR))
@@ -45,16 +46,11 @@ static uint32_t bytes(uint32_t cr)
 	return DR32;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint32_t words(uint32_t cr)
 {
 	start(cr);
-	DR32 = le32(&check[0]);
-	DR32 = le32(&check[4]);
+	DR32 = get_le32(&check[0]);
+	DR32 = get_le32(&check[4]);
 	return DR32;
 }
 

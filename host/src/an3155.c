@@ -147,14 +147,10 @@ static enum an_status send_cmd(struct an3155 *an, struct attempt *at)
 
 static enum an_status send_addr(struct an3155 *an, struct attempt *at)
 {
-	uint8_t b[5];
+	uint8_t b[AN3155_ADDRESS_FRAME];
 	enum an_status st;
 
-	b[0] = (uint8_t)(at->addr >> 24);
-	b[1] = (uint8_t)(at->addr >> 16);
-	b[2] = (uint8_t)(at->addr >> 8);
-	b[3] = (uint8_t)at->addr;
-	b[4] = b[0] ^ b[1] ^ b[2] ^ b[3];
+	an3155_address_frame(at->addr, b);
 	at->step = "the address";
 	st = tx(an, b, sizeof(b));
 	if (st == AN_OK)

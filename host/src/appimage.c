@@ -16,14 +16,9 @@
 #include "formats.h"
 #include "sysboot/crc32.h"
 #include "sysboot/dfuse.h"
+#include "sysboot/byteorder.h"
 
 #define FLASH_END ((uint64_t)STM32_FLASH_BASE + STM32_FLASH_SIZE)
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
 
 void image_problem(const struct image_report *r, char *buf, size_t n)
 {
@@ -163,12 +158,12 @@ int image_build(const struct segments *app, const char *name, uint32_t version,
 		return sb_error_set(e, -ENOMEM, "out of memory");
 	segments_read(app, SYSBOOT_APP_BASE, body, body_len, 0xFF);
 	sysboot_image_header_init(hdr, body_len, sysboot_crc32(body, body_len), version);
-	st = sysboot_image_check_vectors(hdr, le32(body), le32(body + 4));
+	st = sysboot_image_check_vectors(hdr, get_le32(body), get_le32(body + 4));
 	if (st != SYSBOOT_IMAGE_OK) {
 		ret = sb_error_set(e, -EINVAL,
 				   "%s: %s (initial SP 0x%08x, reset vector 0x%08x): is this an application linked at 0x%08x?",
-				   name, sysboot_image_status_str(st), le32(body),
-				   le32(body + 4), SYSBOOT_APP_BASE);
+				   name, sysboot_image_status_str(st), get_le32(body),
+				   get_le32(body + 4), SYSBOOT_APP_BASE);
 		goto out;
 	}
 	sysboot_image_header_encode(raw, hdr);
@@ -222,8 +217,8 @@ void image_inspect(const struct segments *s, struct image_report *r)
 	segments_read(s, SYSBOOT_APP_BASE, body, r->hdr.image_size, 0xFF);
 	r->body_crc_computed = sysboot_crc32(body, r->hdr.image_size);
 	r->body_checked = true;
-	r->initial_sp = le32(body);
-	r->reset_vector = le32(body + 4);
+	r->initial_sp = get_le32(body);
+	r->reset_vector = get_le32(body + 4);
 	free(body);
 	if (r->body_crc_computed != r->hdr.image_crc32)
 		r->status = SYSBOOT_IMAGE_BAD_CRC;

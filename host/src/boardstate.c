@@ -9,6 +9,7 @@
 #include "sysboot/image.h"
 #include "sysboot/romentry.h"
 #include "sysboot/stm32l476.h"
+#include "sysboot/byteorder.h"
 
 #define RDP1_DETAIL \
 	"its ROM bootloader answers only Get, Get Version and Get ID, and refuses to " \
@@ -27,10 +28,8 @@ bool board_rom_entry(struct session *s, uint32_t *why)
 
 	if (!s->ops || s->ops->read(s, SYSBOOT_ROM_RECORD_ADDR, raw, sizeof(raw)) != OP_OK)
 		return false;
-	word = (uint32_t)raw[0] | (uint32_t)raw[1] << 8 | (uint32_t)raw[2] << 16 |
-	       (uint32_t)raw[3] << 24;
-	check = (uint32_t)raw[4] | (uint32_t)raw[5] << 8 | (uint32_t)raw[6] << 16 |
-		(uint32_t)raw[7] << 24;
+	word = get_le32(raw);
+	check = get_le32(raw + 4);
 	if ((word & SYSBOOT_ROM_MARKER_MASK) != SYSBOOT_ROM_MARKER || check != ~word)
 		return false;
 	*why = word & SYSBOOT_ROM_WHY_MASK;

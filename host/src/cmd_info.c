@@ -24,6 +24,7 @@
 #include "sysboot/romentry.h"
 #include "sysboot/stm32l476.h"
 #include "usb.h"
+#include "sysboot/byteorder.h"
 
 struct optbytes {
 	bool ok;
@@ -57,12 +58,6 @@ static const char *rdp_text(uint32_t optr)
 	case FLASH_RDP_LEVEL2: return "level 2 (chip locked for good)";
 	default: return "level 1 (flash readout protected)";
 	}
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
 }
 
 /* Option bytes as JSON members / text lines, the same for both ports. */
@@ -114,9 +109,9 @@ static void read_option_bytes(struct session *s, struct optbytes *ob)
 	if (s->ops->read(s, STM32_OPTION_BANK1_BASE, raw, sizeof(raw)) != OP_OK)
 		return;
 	ob->ok = true;
-	ob->optr = le32(raw);
-	ob->wrp1a = le32(raw + 0x18);
-	ob->wrp1b = le32(raw + 0x20);
+	ob->optr = get_le32(raw);
+	ob->wrp1a = get_le32(raw + 0x18);
+	ob->wrp1b = get_le32(raw + 0x20);
 }
 
 static const char *protected_text(const char *port)

@@ -20,31 +20,9 @@
 #include "formats.h"
 #include "sysboot/crc32.h"
 #include "sysboot/dfuse.h"
+#include "sysboot/byteorder.h"
 
 #define TARGET_NAME_SIZE 255u
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
 
 uint32_t dfu_suffix_crc(const uint8_t *buf, size_t len)
 {
@@ -66,19 +44,19 @@ static int check_suffix(const uint8_t *buf, size_t len, const char *name,
 		return sb_error_set(e, -EINVAL,
 				    "%s: DFU suffix length %u at offset %zu, expected %u",
 				    name, sfx[11], at + 11, DFUSE_SUFFIX_SIZE);
-	if (le16(sfx + 6) != DFUSE_BCD_DFU)
+	if (get_le16(sfx + 6) != DFUSE_BCD_DFU)
 		return sb_error_set(e, -ENOTSUP,
 				    "%s: DFU suffix bcdDFU 0x%04x at offset %zu, expected 0x%04x (DfuSe)",
-				    name, le16(sfx + 6), at + 6, DFUSE_BCD_DFU);
-	file_crc = le32(sfx + 12);
+				    name, get_le16(sfx + 6), at + 6, DFUSE_BCD_DFU);
+	file_crc = get_le32(sfx + 12);
 	crc = dfu_suffix_crc(buf, len - 4);
 	if (file_crc != crc)
 		return sb_error_set(e, -EINVAL,
 				    "%s: DFU suffix CRC mismatch: file says 0x%08x, computed 0x%08x",
 				    name, file_crc, crc);
-	info->bcd_device = le16(sfx);
-	info->pid = le16(sfx + 2);
-	info->vid = le16(sfx + 4);
+	info->bcd_device = get_le16(sfx);
+	info->pid = get_le16(sfx + 2);
+	info->vid = get_le16(sfx + 4);
 	return 0;
 }
 
@@ -107,7 +85,7 @@ int dfu_read(struct segments *s, const uint8_t *buf, size_t len,
 				    "%s: DfuSe version %u at offset 5, only version 1 is known",
 				    name, buf[5]);
 	body_end = len - DFUSE_SUFFIX_SIZE;
-	image_size = le32(buf + 6);
+	image_size = get_le32(buf + 6);
 	if (image_size != body_end)
 		return sb_error_set(e, -EINVAL,
 				    "%s: prefix (offset 6) says the image is %u bytes, the file has %zu before its suffix",
@@ -129,11 +107,11 @@ int dfu_read(struct segments *s, const uint8_t *buf, size_t len,
 			return sb_error_set(e, -EINVAL,
 					    "%s: no \"Target\" signature at offset %zu (target %u of %u)",
 					    name, pos, t, targets);
-		tsize = le32(tp + 266);
-		nelem = le32(tp + 270);
+		tsize = get_le32(tp + 266);
+		nelem = get_le32(tp + 270);
 		if (t == 0) {
 			info->first_alt = tp[6];
-			if (le32(tp + 7))
+			if (get_le32(tp + 7))
 				snprintf(info->first_name, sizeof(info->first_name),
 					 "%.*s", (int)TARGET_NAME_SIZE,
 					 (const char *)tp + 11);
@@ -152,8 +130,8 @@ int dfu_read(struct segments *s, const uint8_t *buf, size_t len,
 				return sb_error_set(e, -EINVAL,
 						    "%s: element %u of target %u at offset %zu lies past the target's %u bytes",
 						    name, el, t, pos, tsize);
-			addr = le32(buf + pos);
-			size = le32(buf + pos + 4);
+			addr = get_le32(buf + pos);
+			size = get_le32(buf + pos + 4);
 			if (size > tsize - used - DFUSE_ELEMENT_HEADER_SIZE)
 				return sb_error_set(e, -EINVAL,
 						    "%s: element %u of target %u at offset %zu says %u bytes, only %u remain in the target",
@@ -206,34 +184,34 @@ int dfu_write(const struct segments *s, const char *path, uint8_t alt,
 	p = buf;
 	memcpy(p, "DfuSe", 5);
 	p[5] = 1;
-	put32(p + 6, (uint32_t)(total - DFUSE_SUFFIX_SIZE));
+	put_le32(p + 6, (uint32_t)(total - DFUSE_SUFFIX_SIZE));
 	p[10] = 1;
 	p += DFUSE_PREFIX_SIZE;
 	memcpy(p, "Target", 6);
 	p[6] = alt;
-	put32(p + 7, target_name ? 1 : 0);
+	put_le32(p + 7, target_name ? 1 : 0);
 	if (target_name) {
 		size_t n = strlen(target_name);
 
 		/* Keep a NUL inside the 255-byte field. */
 		memcpy(p + 11, target_name, n < TARGET_NAME_SIZE ? n : TARGET_NAME_SIZE - 1);
 	}
-	put32(p + 266, (uint32_t)tsize);
-	put32(p + 270, (uint32_t)s->count);
+	put_le32(p + 266, (uint32_t)tsize);
+	put_le32(p + 270, (uint32_t)s->count);
 	p += DFUSE_TARGET_PREFIX_SIZE;
 	segments_for_each(g, s) {
-		put32(p, g->addr);
-		put32(p + 4, g->len);
+		put_le32(p, g->addr);
+		put_le32(p + 4, g->len);
 		memcpy(p + DFUSE_ELEMENT_HEADER_SIZE, g->data, g->len);
 		p += DFUSE_ELEMENT_HEADER_SIZE + g->len;
 	}
-	put16(p, 0xFFFF);          /* bcdDevice: any */
-	put16(p + 2, pid);
-	put16(p + 4, vid);
-	put16(p + 6, DFUSE_BCD_DFU);
+	put_le16(p, 0xFFFF);          /* bcdDevice: any */
+	put_le16(p + 2, pid);
+	put_le16(p + 4, vid);
+	put_le16(p + 6, DFUSE_BCD_DFU);
 	memcpy(p + 8, "UFD", 3);
 	p[11] = DFUSE_SUFFIX_SIZE;
-	put32(p + 12, dfu_suffix_crc(buf, (size_t)total - 4));
+	put_le32(p + 12, dfu_suffix_crc(buf, (size_t)total - 4));
 
 	f = fopen(path, "wb");
 	if (!f) {

@@ -308,8 +308,7 @@ static void rx_address(struct rom_usart *rom, uint8_t byte)
 		rom->xor ^= byte;
 		return;
 	}
-	rom->addr = (uint32_t)rom->buf[0] << 24 | (uint32_t)rom->buf[1] << 16 |
-		    (uint32_t)rom->buf[2] << 8 | rom->buf[3];
+	rom->addr = get_be32(rom->buf);
 	if (byte != rom->xor) {
 		nack(rom, "%s: address checksum 0x%02x, expected 0x%02x",
 		     cmd_name(rom->cmd), byte, rom->xor);

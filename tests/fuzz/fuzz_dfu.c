@@ -4,6 +4,7 @@
  * fuzzer gets past the CRC into the prefix, targets and elements.
  */
 #include "fuzz_readers.h"
+#include "sysboot/byteorder.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,10 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fixed = (uint8_t *)fuzz_text(data, size);
 	crc = dfu_suffix_crc(fixed, size - 4);
-	fixed[size - 4] = (uint8_t)crc;
-	fixed[size - 3] = (uint8_t)(crc >> 8);
-	fixed[size - 2] = (uint8_t)(crc >> 16);
-	fixed[size - 1] = (uint8_t)(crc >> 24);
+	put_le32(fixed + size - 4, crc);
 	FUZZ_READER(dfu_read(&s, fixed, size, "input", &info, &e));
 	free(fixed);
 	return 0;

@@ -11,6 +11,7 @@
 #include "fuzz.h"
 #include "sysboot/crc32.h"
 #include "sysboot/image.h"
+#include "sysboot/byteorder.h"
 
 static void check(const uint8_t raw[SYSBOOT_IMAGE_HEADER_SIZE], uint32_t sp, uint32_t rv)
 {
@@ -46,10 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check(raw, sp, rv);
 	crc = sysboot_crc32(raw, SYSBOOT_IMAGE_HEADER_SIZE - 4);
-	raw[SYSBOOT_IMAGE_HEADER_SIZE - 4] = (uint8_t)crc;
-	raw[SYSBOOT_IMAGE_HEADER_SIZE - 3] = (uint8_t)(crc >> 8);
-	raw[SYSBOOT_IMAGE_HEADER_SIZE - 2] = (uint8_t)(crc >> 16);
-	raw[SYSBOOT_IMAGE_HEADER_SIZE - 1] = (uint8_t)(crc >> 24);
+	put_le32(raw + SYSBOOT_IMAGE_HEADER_SIZE - 4, crc);
 	check(raw, sp, rv);
 	return 0;
 }

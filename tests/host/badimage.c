@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sysboot/crc32.h"
+#include "sysboot/byteorder.h"
 
 const struct badimage_kind badimage_kinds[] = {
 	{ "magic", SYSBOOT_IMAGE_NO_HEADER, "its first word is 0x58425953, not the magic" },
@@ -20,14 +21,6 @@ const struct badimage_kind badimage_kinds[] = {
 };
 
 const unsigned badimage_nkinds = sizeof(badimage_kinds) / sizeof(badimage_kinds[0]);
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
 
 const struct badimage_kind *badimage_make(uint8_t *img, size_t len, const char *name)
 {
@@ -57,9 +50,9 @@ const struct badimage_kind *badimage_make(uint8_t *img, size_t len, const char *
 	if (strcmp(name, "stack") == 0 || strcmp(name, "entry") == 0) {
 		/* Vectors a stub must not jump through, under a matching CRC. */
 		if (strcmp(name, "stack") == 0)
-			put32(body, 0x30000000u);
+			put_le32(body, 0x30000000u);
 		else
-			put32(body + 4, SYSBOOT_APP_BASE);
+			put_le32(body + 4, SYSBOOT_APP_BASE);
 		hdr.image_crc32 = sysboot_crc32(body, hdr.image_size);
 	}
 	sysboot_image_header_encode(img, &hdr);

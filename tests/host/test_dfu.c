@@ -6,17 +6,10 @@
 #include "host_test.h"
 #include "sysboot/crc32.h"
 #include "sysboot/dfuse.h"
+#include "sysboot/byteorder.h"
 
 static uint8_t *dfu_file;
 static size_t dfu_len;
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
 
 /* A good two-element file, kept in dfu_file for the malformed variants. */
 static void make_good(void)
@@ -41,7 +34,7 @@ static void make_good(void)
 /* Fix the suffix CRC after changing the body, so the later check runs. */
 static void recrc(uint8_t *f, size_t len)
 {
-	put32(f + len - 4, ~sysboot_crc32(f, len - 4));
+	put_le32(f + len - 4, ~sysboot_crc32(f, len - 4));
 }
 
 static void round_trip(void **state)
@@ -118,27 +111,27 @@ static void malformed(void **state)
 	bad("target.dfu", f, dfu_len, "target.dfu: no \"Target\" signature at offset 11 (target 0 of 1)");
 
 	memcpy(f, dfu_file, dfu_len);
-	put32(f + 6, 1000);
+	put_le32(f + 6, 1000);
 	recrc(f, dfu_len);
 	bad("size.dfu", f, dfu_len, "size.dfu: prefix (offset 6) says the image is 1000 bytes, the file has 357 before its suffix");
 
 	memcpy(f, dfu_file, dfu_len);
-	put32(f + 11 + 266, 5000);
+	put_le32(f + 11 + 266, 5000);
 	recrc(f, dfu_len);
 	bad("tsize.dfu", f, dfu_len, "tsize.dfu: target 0 at offset 11 says 5000 bytes of elements, only 72 remain");
 
 	memcpy(f, dfu_file, dfu_len);
-	put32(f + 11 + 274 + 4, 0x7FFFFFFF);
+	put_le32(f + 11 + 274 + 4, 0x7FFFFFFF);
 	recrc(f, dfu_len);
 	bad("esize.dfu", f, dfu_len, "esize.dfu: element 0 of target 0 at offset 285 says 2147483647 bytes, only 64 remain in the target");
 
 	memcpy(f, dfu_file, dfu_len);
-	put32(f + 11 + 270, 3);
+	put_le32(f + 11 + 270, 3);
 	recrc(f, dfu_len);
 	bad("nelem.dfu", f, dfu_len, "nelem.dfu: element 2 of target 0 at offset 357 lies past the target's 72 bytes");
 
 	memcpy(f, dfu_file, dfu_len);
-	put32(f + 11 + 270, 1);
+	put_le32(f + 11 + 270, 1);
 	recrc(f, dfu_len);
 	bad("fewer.dfu", f, dfu_len, "fewer.dfu: target 0 at offset 11 says 72 bytes, its 1 elements hold 24");
 
@@ -166,7 +159,7 @@ static void malformed(void **state)
 
 	/* Overlapping elements are caught like any overlap. */
 	memcpy(f, dfu_file, dfu_len);
-	put32(f + 11 + 274 + 8 + 16, 0x08002008u);
+	put_le32(f + 11 + 274 + 8 + 16, 0x08002008u);
 	recrc(f, dfu_len);
 	bad("overlap.dfu", f, dfu_len,
 	    "overlap.dfu: overlapping data: 0x08002000..0x0800200f and 0x08002008..0x0800202f");

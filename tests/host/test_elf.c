@@ -4,14 +4,7 @@
  * class, byte order or machine) refused with a message, never a crash.
  */
 #include "host_test.h"
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
+#include "sysboot/byteorder.h"
 
 /*
  * A minimal ELF32 ARM file: two program headers, a PT_LOAD with n bytes
@@ -30,14 +23,14 @@ static size_t make_elf(uint8_t *f, size_t cap, uint32_t paddr,
 	f[42] = 32;                     /* e_phentsize */
 	f[44] = 2;                      /* e_phnum */
 	f[52] = 1;                      /* PT_LOAD */
-	put32(f + 56, 116);             /* p_offset */
-	put32(f + 60, 0x20000000u);     /* p_vaddr: not what is loaded */
-	put32(f + 64, paddr);           /* p_paddr */
-	put32(f + 68, n);               /* p_filesz */
-	put32(f + 72, n + 100);         /* p_memsz: .bss not loaded */
+	put_le32(f + 56, 116);             /* p_offset */
+	put_le32(f + 60, 0x20000000u);     /* p_vaddr: not what is loaded */
+	put_le32(f + 64, paddr);           /* p_paddr */
+	put_le32(f + 68, n);               /* p_filesz */
+	put_le32(f + 72, n + 100);         /* p_memsz: .bss not loaded */
 	f[84] = 1;                      /* second: PT_LOAD with no file bytes */
-	put32(f + 84 + 12, 0x20001000u);
-	put32(f + 84 + 20, 64);
+	put_le32(f + 84 + 12, 0x20001000u);
+	put_le32(f + 84 + 20, 64);
 	memcpy(f + 116, data, n);
 	return 116 + n;
 }
@@ -72,12 +65,12 @@ static void malformed(void **state)
 	(void)state;
 	/* The segment claims more bytes than the file holds. */
 	n = make_elf(f, sizeof(f), 0x08002200u, data, sizeof(data));
-	put32(f + 68, 200);
+	put_le32(f + 68, 200);
 	expect_load_error("b.elf", f, n, &no_raw, -EINVAL,
 			  "b.elf: segment 0 (200 bytes at offset 116) lies outside the file");
 	/* The segment's offset is past the end. */
 	n = make_elf(f, sizeof(f), 0x08002200u, data, sizeof(data));
-	put32(f + 56, 0xFFFFFFF0u);
+	put_le32(f + 56, 0xFFFFFFF0u);
 	expect_load_error("o.elf", f, n, &no_raw, -EINVAL, "o.elf: segment 0 (8 bytes at offset 4294967280) lies outside the file");
 	/* Program headers past the end. */
 	n = make_elf(f, sizeof(f), 0x08002200u, data, sizeof(data));
@@ -99,7 +92,7 @@ static void malformed(void **state)
 	expect_load_error("h.elf", f, n, &no_raw, -EINVAL, "h.elf: ELF file has no program headers");
 	/* Only the empty segment: nothing to load. */
 	n = make_elf(f, sizeof(f), 0x08002200u, data, 8);
-	put32(f + 68, 0);
+	put_le32(f + 68, 0);
 	expect_load_error("i.elf", f, n, &no_raw, -EINVAL, "i.elf: no loadable segment with data");
 	/* Runs past 4 GB. */
 	n = make_elf(f, sizeof(f), 0xFFFFFFFCu, data, 8);

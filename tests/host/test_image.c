@@ -6,14 +6,7 @@
 #include "host_test.h"
 #include "appimage.h"
 #include "sysboot/crc32.h"
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
+#include "sysboot/byteorder.h"
 
 /* Vector table + code at SYSBOOT_APP_BASE, a gap, 3 bytes of .data. */
 static void make_app(struct segments *app)
@@ -25,8 +18,8 @@ static void make_app(struct segments *app)
 
 	for (i = 0; i < sizeof(vt); i++)
 		vt[i] = (uint8_t)i;
-	put32(vt, 0x20018000u);
-	put32(vt + 4, SYSBOOT_APP_BASE + 0x101);
+	put_le32(vt, 0x20018000u);
+	put_le32(vt + 4, SYSBOOT_APP_BASE + 0x101);
 	segments_init(app);
 	assert_int_equal(segments_add(app, SYSBOOT_APP_BASE, vt, sizeof(vt), &e), 0);
 	assert_int_equal(segments_add(app, SYSBOOT_APP_BASE + 0x200, data, 3, &e), 0);
@@ -175,7 +168,7 @@ static void even_reset_vector_is_refused(void **state)
 
 	(void)state;
 	make_app(&app);
-	put32(app.seg[0].data + 4, SYSBOOT_APP_BASE + 0x100);  /* not Thumb */
+	put_le32(app.seg[0].data + 4, SYSBOOT_APP_BASE + 0x100);  /* not Thumb */
 	assert_int_equal(image_build(&app, "arm.elf", 0, &img, &hdr, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "arm.elf: "));
 	assert_non_null(strstr(e.msg, "reset vector 0x08002300"));

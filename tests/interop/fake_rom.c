@@ -39,16 +39,15 @@ static void txb(struct fake_rom *r, uint8_t b)
 
 static bool rx_addr(struct fake_rom *r, uint32_t *addr)
 {
-	uint8_t a[5];
+	uint8_t a[AN3155_ADDRESS_FRAME];
 
-	if (!rx(r, a, 5))
+	if (!rx(r, a, sizeof(a)))
 		return false;
 	if ((a[0] ^ a[1] ^ a[2] ^ a[3]) != a[4]) {
 		txb(r, AN3155_NACK);
 		return false;
 	}
-	*addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
-		(uint32_t)a[2] << 8 | a[3];
+	*addr = get_be32(a);
 	return true;
 }
 

@@ -95,10 +95,10 @@ static void expect_nack(const char *why)
 /* Send an address with its XOR (AN3155: 4 bytes MSB first). */
 static void feed_addr(uint32_t a)
 {
-	uint8_t b[5] = { (uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a, 0 };
+	uint8_t b[AN3155_ADDRESS_FRAME];
 
-	b[4] = b[0] ^ b[1] ^ b[2] ^ b[3];
-	feed(b, 5);
+	an3155_address_frame(a, b);
+	feed(b, sizeof(b));
 }
 
 /* Write Memory's data phase: N-1, the data, their XOR. */

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "rom/rom_usb.h"
+#include "sysboot/byteorder.h"
 
 static struct rom_dfu dfu;
 static struct rom_usb usb;
@@ -65,11 +66,6 @@ static enum rom_dfu_result req(uint8_t type, uint8_t request, uint16_t value, ui
 	return rom_usb_control(&usb, &s, data, len);
 }
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 static void test_device_descriptor(void **state)
 {
 	uint8_t d[64];
@@ -81,11 +77,11 @@ static void test_device_descriptor(void **state)
 	assert_int_equal(n, 18);
 	assert_int_equal(d[0], 18);
 	assert_int_equal(d[1], USB_DT_DEVICE);
-	assert_int_equal(le16(&d[2]), 0x0200);
+	assert_int_equal(get_le16(&d[2]), 0x0200);
 	assert_int_equal(d[7], 64);                  /* bMaxPacketSize0 */
-	assert_int_equal(le16(&d[8]), 0x0483);
-	assert_int_equal(le16(&d[10]), 0xDF11);
-	assert_int_equal(le16(&d[12]), 0x2200);
+	assert_int_equal(get_le16(&d[8]), 0x0483);
+	assert_int_equal(get_le16(&d[10]), 0xDF11);
+	assert_int_equal(get_le16(&d[12]), 0x2200);
 	assert_int_equal(d[14], 1);
 	assert_int_equal(d[15], 2);
 	assert_int_equal(d[16], 3);
@@ -105,7 +101,7 @@ static void test_configuration_descriptor(void **state)
 	rom_usb_enumerate(&usb, 5);
 	assert_int_equal(req(0x80, USB_REQ_GET_DESCRIPTOR, USB_DT_CONFIG << 8, 0, 128, d, &n), ROM_DFU_ACK);
 	assert_int_equal(n, 9 + 4 * 9 + 9);
-	assert_int_equal(le16(&d[2]), n);            /* wTotalLength */
+	assert_int_equal(get_le16(&d[2]), n);            /* wTotalLength */
 	assert_int_equal(d[4], 1);                   /* one interface */
 	assert_int_equal(d[5], 1);                   /* bConfigurationValue */
 	assert_int_equal(d[7], 0xC0);                /* self powered */
@@ -125,9 +121,9 @@ static void test_configuration_descriptor(void **state)
 	assert_int_equal(p[0], 9);
 	assert_int_equal(p[1], DFU_DESC_FUNCTIONAL);
 	assert_int_equal(p[2], 0x0B);
-	assert_int_equal(le16(&p[3]), 255);
-	assert_int_equal(le16(&p[5]), 2048);
-	assert_int_equal(le16(&p[7]), 0x011A);
+	assert_int_equal(get_le16(&p[3]), 255);
+	assert_int_equal(get_le16(&p[5]), 2048);
+	assert_int_equal(get_le16(&p[7]), 0x011A);
 	/* Also as its own descriptor, as dfu-util asks when it cannot find it. */
 	assert_int_equal(req(0x80, USB_REQ_GET_DESCRIPTOR, DFU_DESC_FUNCTIONAL << 8, 0, 9, d, &n),
 			 ROM_DFU_ACK);
@@ -160,13 +156,13 @@ static void test_strings(void **state)
 	(void)state;
 	assert_int_equal(req(0x80, USB_REQ_GET_DESCRIPTOR, USB_DT_STRING << 8, 0, 255, d, &n), ROM_DFU_ACK);
 	assert_int_equal(n, 4);
-	assert_int_equal(le16(&d[2]), 0x0409);
+	assert_int_equal(get_le16(&d[2]), 0x0409);
 	assert_int_equal(req(0x80, USB_REQ_GET_DESCRIPTOR, USB_DT_STRING << 8 | 2, 0x0409, 255, d, &n),
 			 ROM_DFU_ACK);
 	assert_int_equal(d[0], 2 + 2 * strlen(want));
 	assert_int_equal(n, d[0]);
 	for (i = 0; i < strlen(want); i++)
-		assert_int_equal(le16(&d[2 + 2 * i]), want[i]);
+		assert_int_equal(get_le16(&d[2 + 2 * i]), want[i]);
 	assert_int_equal(req(0x80, USB_REQ_GET_DESCRIPTOR, USB_DT_STRING << 8 | 7, 0x0409, 255, d, &n),
 			 ROM_DFU_ACK);
 	assert_int_equal(d[2], '@');

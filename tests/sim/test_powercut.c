@@ -219,14 +219,10 @@ static struct sim_board *rom_board(void)
 /* Write Memory of 8 bytes at addr, as a host sends it, byte gaps included. */
 static void send_write(struct sim_board *sb, uint32_t addr, uint8_t fill)
 {
-	uint8_t cmd[2] = { AN3155_CMD_WRITE_MEMORY, 0xCE }, a[5], d[10];
+	uint8_t cmd[2] = { AN3155_CMD_WRITE_MEMORY, 0xCE }, a[AN3155_ADDRESS_FRAME], d[10];
 	unsigned i;
 
-	a[0] = (uint8_t)(addr >> 24);
-	a[1] = (uint8_t)(addr >> 16);
-	a[2] = (uint8_t)(addr >> 8);
-	a[3] = (uint8_t)addr;
-	a[4] = a[0] ^ a[1] ^ a[2] ^ a[3];
+	an3155_address_frame(addr, a);
 	d[0] = 7;
 	d[9] = 7;
 	for (i = 1; i <= 8; i++) {

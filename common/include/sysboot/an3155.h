@@ -9,6 +9,10 @@
 #ifndef SYSBOOT_AN3155_H
 #define SYSBOOT_AN3155_H
 
+#include <stdint.h>
+
+#include "sysboot/byteorder.h"
+
 #define AN3155_SYNC             0x7Fu  /* host sends it first; ROM measures the baud rate */
 #define AN3155_ACK              0x79u
 #define AN3155_NACK             0x1Fu
@@ -29,6 +33,15 @@
 
 #define AN3155_MAX_DATA         256u   /* Read/Write Memory: at most 256 bytes */
 #define AN3155_FRAME_BITS       11u    /* a byte on the wire: start, 8 data, even parity, stop (AN3155 2) */
+
+/* An address as the host sends it: 4 bytes, MSB first, then their XOR (AN3155 3.4). */
+#define AN3155_ADDRESS_FRAME    5u
+
+static inline void an3155_address_frame(uint32_t addr, uint8_t out[AN3155_ADDRESS_FRAME])
+{
+	put_be32(out, addr);
+	out[4] = out[0] ^ out[1] ^ out[2] ^ out[3];
+}
 
 /* Extended Erase special page counts (AN3155 3.8). */
 #define AN3155_ERASE_MASS       0xFFFFu

@@ -6,11 +6,12 @@
  * know whether the ROM is waiting for a command, for an address, or for
  * the rest of 256 data bytes. Every byte the ROM does not expect ends in a
  * NACK and a return to "waiting for a command" (AN3155 section 3), so the
- * client resynchronises by waiting for the line to fall quiet and then
- * feeding single 0x7F bytes until one is answered; a 0x7F taken as a
- * command byte is answered NACK once the next 0x7F fails as its
- * complement, which leaves the ROM idle. A command is then retried from
- * the start. Retrying a Write Memory whose ACK was lost would program the
+ * client resynchronises by waiting for the line to fall quiet, completing
+ * any frame the ROM may still be collecting with paced 0xFF filler until
+ * it answers (resync()), and then probing with single 0x7F bytes; a 0x7F
+ * taken as a command byte is answered NACK once the next 0x7F fails as
+ * its complement, which leaves the ROM idle. A command is then retried
+ * from the start. Retrying a Write Memory whose ACK was lost would program the
  * same double words twice, which flash refuses (RM0351 3.3.7, PROGERR), so
  * a write that is NACKed after an earlier timeout is checked by reading
  * the block back before it is reported as failed.
@@ -133,29 +134,62 @@ static enum an_status tx(struct an3155 *an, const uint8_t *buf, size_t len)
 	return from_tp(an, transport_write(an->tp, buf, len));
 }
 
-static enum an_status send_cmd(struct an3155 *an, struct attempt *at)
+/* Every part of a command the ROM checks is answered by ACK or NACK. */
+static enum an_status tx_ack(struct an3155 *an, const uint8_t *buf, size_t len,
+			     unsigned timeout_ms)
 {
-	uint8_t b[2] = { at->cmd, (uint8_t)~at->cmd };
-	enum an_status st;
+	enum an_status st = tx(an, buf, len);
 
-	at->step = "the command";
-	st = tx(an, b, 2);
 	if (st == AN_OK)
-		st = wait_ack(an, an->ack_timeout_ms);
+		st = wait_ack(an, timeout_ms);
 	return st;
 }
 
-static enum an_status send_addr(struct an3155 *an, struct attempt *at)
+/* An answer of len bytes, before the ACK that ends it. */
+static enum an_status rx_answer(struct an3155 *an, uint8_t *buf, size_t len)
+{
+	return from_tp(an, transport_read(an->tp, buf, len, an->ack_timeout_ms, NULL));
+}
+
+static enum an_status send_cmd(struct an3155 *an, struct attempt *at)
+{
+	uint8_t b[2] = { at->cmd, (uint8_t)~at->cmd };
+
+	at->step = "the command";
+	return tx_ack(an, b, sizeof(b), an->ack_timeout_ms);
+}
+
+/* The command, then the address: how Read Memory, Write Memory and Go begin. */
+static enum an_status send_cmd_addr(struct an3155 *an, struct attempt *at)
 {
 	uint8_t b[AN3155_ADDRESS_FRAME];
 	enum an_status st;
 
+	st = send_cmd(an, at);
+	if (st != AN_OK)
+		return st;
 	an3155_address_frame(at->addr, b);
 	at->step = "the address";
-	st = tx(an, b, sizeof(b));
-	if (st == AN_OK)
-		st = wait_ack(an, an->ack_timeout_ms);
-	return st;
+	return tx_ack(an, b, sizeof(b), an->ack_timeout_ms);
+}
+
+/*
+ * A counted list as Write Memory and Write Protect send it: N - 1, the N
+ * bytes, then the XOR of all before it (AN3155 3.6, 3.9); its length.
+ */
+static size_t counted_frame(uint8_t *frame, const uint8_t *data, size_t n)
+{
+	uint8_t x;
+	size_t i;
+
+	frame[0] = (uint8_t)(n - 1);
+	x = frame[0];
+	for (i = 0; i < n; i++) {
+		frame[1 + i] = data[i];
+		x ^= data[i];
+	}
+	frame[1 + n] = x;
+	return n + 2;
 }
 
 /* Read until nothing has come for quiet_ms (bounded to 2 s). */
@@ -438,11 +472,10 @@ static enum an_status get_once(struct an3155 *an, struct attempt *at, void *ctx)
 	if (st != AN_OK)
 		return st;
 	at->step = "the answer";
-	st = from_tp(an, transport_read(an->tp, &n, 1, an->ack_timeout_ms, NULL));
+	st = rx_answer(an, &n, 1);
 	if (st != AN_OK)
 		return st;
-	st = from_tp(an, transport_read(an->tp, buf, (size_t)n + 1,
-					an->ack_timeout_ms, NULL));
+	st = rx_answer(an, buf, (size_t)n + 1);
 	if (st != AN_OK)
 		return st;
 	st = wait_ack(an, an->ack_timeout_ms);
@@ -489,7 +522,7 @@ static enum an_status version_once(struct an3155 *an, struct attempt *at,
 	if (st != AN_OK)
 		return st;
 	at->step = "the answer";
-	st = from_tp(an, transport_read(an->tp, buf, 3, an->ack_timeout_ms, NULL));
+	st = rx_answer(an, buf, 3);
 	if (st != AN_OK)
 		return st;
 	st = wait_ack(an, an->ack_timeout_ms);
@@ -541,13 +574,12 @@ static enum an_status id_once(struct an3155 *an, struct attempt *at, void *ctx)
 	if (st != AN_OK)
 		return st;
 	at->step = "the answer";
-	st = from_tp(an, transport_read(an->tp, raw, 1, an->ack_timeout_ms, NULL));
+	st = rx_answer(an, raw, 1);
 	if (st != AN_OK)
 		return st;
 	if (raw[0] > 5)
 		return AN_ERR_PROTOCOL;
-	st = from_tp(an, transport_read(an->tp, raw + 1, (size_t)raw[0] + 1,
-					an->ack_timeout_ms, NULL));
+	st = rx_answer(an, raw + 1, (size_t)raw[0] + 1);
 	if (st != AN_OK)
 		return st;
 	st = wait_ack(an, an->ack_timeout_ms);
@@ -585,18 +617,13 @@ static enum an_status read_once(struct an3155 *an, struct attempt *at,
 	uint8_t b[2];
 	enum an_status st;
 
-	st = send_cmd(an, at);
-	if (st != AN_OK)
-		return st;
-	st = send_addr(an, at);
+	st = send_cmd_addr(an, at);
 	if (st != AN_OK)
 		return st;
 	b[0] = (uint8_t)(mc->len - 1);
 	b[1] = (uint8_t)~b[0];
 	at->step = "the length";
-	st = tx(an, b, 2);
-	if (st == AN_OK)
-		st = wait_ack(an, an->ack_timeout_ms);
+	st = tx_ack(an, b, sizeof(b), an->ack_timeout_ms);
 	if (st != AN_OK)
 		return st;
 	at->step = "the data";
@@ -631,28 +658,19 @@ static enum an_status write_once(struct an3155 *an, struct attempt *at,
 {
 	struct mem_ctx *mc = ctx;
 	uint8_t frame[AN3155_MAX_DATA + 2];
-	uint8_t x;
-	size_t i;
+	size_t len;
 	enum an_status st;
 
-	st = send_cmd(an, at);
+	st = send_cmd_addr(an, at);
 	if (st != AN_OK)
 		return st;
-	st = send_addr(an, at);
-	if (st != AN_OK)
-		return st;
-	frame[0] = (uint8_t)(mc->len - 1);
-	x = frame[0];
-	for (i = 0; i < mc->len; i++) {
-		frame[1 + i] = mc->wbuf[i];
-		x ^= mc->wbuf[i];
-	}
-	frame[1 + mc->len] = x;
+	len = counted_frame(frame, mc->wbuf, mc->len);
 	at->step = "the data";
-	st = tx(an, frame, mc->len + 2);
+	st = tx(an, frame, len);
 	if (st != AN_OK)
 		return st;
-	st = wait_ack(an, an->ack_timeout_ms + wire_ms(mc->len + 2));
+	/* Only a timeout waiting for the ACK leaves the data maybe written. */
+	st = wait_ack(an, an->ack_timeout_ms + wire_ms(len));
 	if (st == AN_ERR_TIMEOUT)
 		mc->timed_out_after_data = true;
 	return st;
@@ -732,10 +750,7 @@ static enum an_status erase_once(struct an3155 *an, struct attempt *at,
 		x ^= frame[i];
 	frame[len++] = x;
 	at->step = ec->n ? "the page list" : "the erase code";
-	st = tx(an, frame, len);
-	if (st == AN_OK)
-		st = wait_ack(an, timeout);
-	return st;
+	return tx_ack(an, frame, len, timeout);
 }
 
 enum an_status an3155_erase_pages(struct an3155 *an, const uint16_t *pages,
@@ -790,10 +805,7 @@ static enum an_status go_once(struct an3155 *an, struct attempt *at, void *ctx)
 	enum an_status st;
 
 	(void)ctx;
-	st = send_cmd(an, at);
-	if (st != AN_OK)
-		return st;
-	st = send_addr(an, at);
+	st = send_cmd_addr(an, at);
 	/*
 	 * No ACK (or a damaged one) to the address: the ROM may well have
 	 * jumped, and a second Go would only reach the code it started.
@@ -821,26 +833,16 @@ struct wp_ctx {
 static enum an_status wp_once(struct an3155 *an, struct attempt *at, void *ctx)
 {
 	struct wp_ctx *wc = ctx;
-	uint8_t frame[258];
-	size_t i, len = 0;
-	uint8_t x;
+	uint8_t frame[256 + 2];
+	size_t len;
 	enum an_status st;
 
 	st = send_cmd(an, at);
 	if (st != AN_OK)
 		return st;
-	frame[len++] = (uint8_t)(wc->n - 1);
-	x = frame[0];
-	for (i = 0; i < wc->n; i++) {
-		frame[len++] = wc->sectors[i];
-		x ^= wc->sectors[i];
-	}
-	frame[len++] = x;
+	len = counted_frame(frame, wc->sectors, wc->n);
 	at->step = "the sector list";
-	st = tx(an, frame, len);
-	if (st == AN_OK)
-		st = wait_ack(an, OPTION_RESET_MS);
-	return st;
+	return tx_ack(an, frame, len, OPTION_RESET_MS);
 }
 
 enum an_status an3155_write_protect(struct an3155 *an, const uint8_t *sectors,

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -72,18 +73,43 @@ static bool opt_load(struct board *b, int bank, uint32_t field, uint32_t *value)
 	return v == ~c;
 }
 
+/*
+ * The option registers and where each loads from (RM0351 3.4.1, 3.7.8):
+ * OPTR is in bank 1's page only, the other areas have one pair per bank.
+ */
+static const struct option_field {
+	int bank;
+	uint32_t field;
+	size_t reg;                  /* offset in struct flash_ctl */
+	uint32_t factory;
+} option_fields[] = {
+	{ 1, OPT_OPTR, offsetof(struct flash_ctl, optr), FLASH_OPTR_DEFAULT },
+	{ 1, OPT_PCROP_STRT, offsetof(struct flash_ctl, pcrop1sr), 0xFFFFFFFFu },
+	{ 1, OPT_PCROP_END, offsetof(struct flash_ctl, pcrop1er), 0xFFFF0000u },
+	{ 1, OPT_WRPA, offsetof(struct flash_ctl, wrp1ar), WRP_DISABLED },
+	{ 1, OPT_WRPB, offsetof(struct flash_ctl, wrp1br), WRP_DISABLED },
+	{ 2, OPT_PCROP_STRT, offsetof(struct flash_ctl, pcrop2sr), 0xFFFFFFFFu },
+	{ 2, OPT_PCROP_END, offsetof(struct flash_ctl, pcrop2er), 0xFFFF0000u },
+	{ 2, OPT_WRPA, offsetof(struct flash_ctl, wrp2ar), WRP_DISABLED },
+	{ 2, OPT_WRPB, offsetof(struct flash_ctl, wrp2br), WRP_DISABLED },
+};
+
+#define N_OPTION_FIELDS (sizeof(option_fields) / sizeof(option_fields[0]))
+
+static uint32_t *option_field_reg(struct flash_ctl *f, const struct option_field *of)
+{
+	return (uint32_t *)(void *)((char *)f + of->reg);
+}
+
 static void factory_options(struct board *b)
 {
-	opt_store(b, 1, OPT_OPTR, FLASH_OPTR_DEFAULT);
-	opt_store(b, 1, OPT_PCROP_STRT, 0xFFFFFFFFu);
-	opt_store(b, 1, OPT_PCROP_END, 0xFFFF0000u);
-	opt_store(b, 1, OPT_WRPA, WRP_DISABLED);
-	opt_store(b, 1, OPT_WRPB, WRP_DISABLED);
+	size_t i;
+
+	for (i = 0; i < N_OPTION_FIELDS; i++)
+		opt_store(b, option_fields[i].bank, option_fields[i].field,
+			  option_fields[i].factory);
+	/* Bank 2's page has no OPTR: its first double word is all ones, and complement. */
 	opt_store(b, 2, OPT_OPTR, 0xFFFFFFFFu);
-	opt_store(b, 2, OPT_PCROP_STRT, 0xFFFFFFFFu);
-	opt_store(b, 2, OPT_PCROP_END, 0xFFFF0000u);
-	opt_store(b, 2, OPT_WRPA, WRP_DISABLED);
-	opt_store(b, 2, OPT_WRPB, WRP_DISABLED);
 }
 
 /* A factory-fresh chip: erased flash and OTP, identity words, default options. */
@@ -198,20 +224,40 @@ bool flash_page_write_protected(const struct board *b, unsigned global_page)
 	return wrp_covers(f->wrp2ar, page) || wrp_covers(f->wrp2br, page);
 }
 
+/* The first write-protected page of a bank (1, 2, or 0 for both); -1 if none. */
+static int bank_protected_page(const struct board *b, int bank)
+{
+	unsigned p;
+
+	for (p = 0; p < 2 * STM32_FLASH_PAGES_PER_BANK; p++) {
+		int pb = p < STM32_FLASH_PAGES_PER_BANK ? 1 : 2;
+
+		if ((bank == 0 || bank == pb) && flash_page_write_protected(b, p))
+			return (int)p;
+	}
+	return -1;
+}
+
 uint32_t flash_optr(const struct board *b)
 {
 	return b->flashc.optr;
 }
 
-int flash_rdp_level(const struct board *b)
+/* RM0351 3.5.1: 0xAA is level 0, 0xCC level 2, any other value level 1. */
+static int rdp_level(uint32_t optr)
 {
-	uint32_t rdp = b->flashc.optr & FLASH_OPTR_RDP;
+	uint32_t rdp = optr & FLASH_OPTR_RDP;
 
 	if (rdp == FLASH_RDP_LEVEL0)
 		return 0;
 	if (rdp == FLASH_RDP_LEVEL2)
 		return 2;
 	return 1;
+}
+
+int flash_rdp_level(const struct board *b)
+{
+	return rdp_level(b->flashc.optr);
 }
 
 /* ---- Addresses ------------------------------------------------------------------- */
@@ -249,6 +295,12 @@ static bool is_zero(const uint8_t *p, size_t len)
 		if (p[i])
 			return false;
 	return true;
+}
+
+/* RM0351 3.3.7: only an erased double word (or all-zero data) programs. */
+static bool dword_programs(const uint8_t *cur, const uint8_t *data)
+{
+	return is_erased(cur, 8) || is_zero(data, 8);
 }
 
 static void changed(struct board *b, uint32_t off, uint32_t len, bool otp)
@@ -519,16 +571,11 @@ static void load_options(struct board *b)
 {
 	struct flash_ctl *f = fc(b);
 	bool ok = true;
+	size_t i;
 
-	ok &= opt_load(b, 1, OPT_OPTR, &f->optr);
-	ok &= opt_load(b, 1, OPT_PCROP_STRT, &f->pcrop1sr);
-	ok &= opt_load(b, 1, OPT_PCROP_END, &f->pcrop1er);
-	ok &= opt_load(b, 1, OPT_WRPA, &f->wrp1ar);
-	ok &= opt_load(b, 1, OPT_WRPB, &f->wrp1br);
-	ok &= opt_load(b, 2, OPT_PCROP_STRT, &f->pcrop2sr);
-	ok &= opt_load(b, 2, OPT_PCROP_END, &f->pcrop2er);
-	ok &= opt_load(b, 2, OPT_WRPA, &f->wrp2ar);
-	ok &= opt_load(b, 2, OPT_WRPB, &f->wrp2br);
+	for (i = 0; i < N_OPTION_FIELDS; i++)
+		ok &= opt_load(b, option_fields[i].bank, option_fields[i].field,
+			       option_field_reg(f, &option_fields[i]));
 	if (!ok) {
 		/* RM0351 3.4.2: a mismatch sets OPTVERR and the part is protected. */
 		f->sr |= FLASH_SR_OPTVERR;
@@ -625,12 +672,11 @@ static void program_options(struct board *b)
 	struct flash_ctl *f = fc(b);
 	uint32_t stored_optr = 0;
 	int old_level, new_level;
-	uint32_t rdp = f->optr & FLASH_OPTR_RDP;
+	size_t i;
 
 	opt_load(b, 1, OPT_OPTR, &stored_optr);
-	old_level = (stored_optr & 0xFFu) == FLASH_RDP_LEVEL0 ? 0 :
-		    (stored_optr & 0xFFu) == FLASH_RDP_LEVEL2 ? 2 : 1;
-	new_level = rdp == FLASH_RDP_LEVEL0 ? 0 : rdp == FLASH_RDP_LEVEL2 ? 2 : 1;
+	old_level = rdp_level(stored_optr);
+	new_level = rdp_level(f->optr);
 	if (old_level == 2) {
 		set_error(b, FLASH_SR_OPTVERR, "option bytes cannot change at readout protection level 2");
 		return;
@@ -641,15 +687,9 @@ static void program_options(struct board *b)
 		board_trace(b, SIM_TRACE_FLASH, b->last_pc,
 			    "readout protection back to level 0: the whole flash is erased");
 	}
-	opt_store(b, 1, OPT_OPTR, f->optr);
-	opt_store(b, 1, OPT_PCROP_STRT, f->pcrop1sr);
-	opt_store(b, 1, OPT_PCROP_END, f->pcrop1er);
-	opt_store(b, 1, OPT_WRPA, f->wrp1ar);
-	opt_store(b, 1, OPT_WRPB, f->wrp1br);
-	opt_store(b, 2, OPT_PCROP_STRT, f->pcrop2sr);
-	opt_store(b, 2, OPT_PCROP_END, f->pcrop2er);
-	opt_store(b, 2, OPT_WRPA, f->wrp2ar);
-	opt_store(b, 2, OPT_WRPB, f->wrp2br);
+	for (i = 0; i < N_OPTION_FIELDS; i++)
+		opt_store(b, option_fields[i].bank, option_fields[i].field,
+			  *option_field_reg(f, &option_fields[i]));
 	board_trace(b, SIM_TRACE_FLASH, b->last_pc,
 		    "option bytes programmed: OPTR=0x%08x WRP1A=0x%08x WRP1B=0x%08x (effective after OBL_LAUNCH or power-on)",
 		    f->optr, f->wrp1ar, f->wrp1br);
@@ -676,16 +716,8 @@ static void start_erase(struct board *b)
 	}
 	if (cr & (FLASH_CR_MER1 | FLASH_CR_MER2)) {
 		int bank = (cr & FLASH_CR_MER1) && (cr & FLASH_CR_MER2) ? 0 : (cr & FLASH_CR_MER1) ? 1 : 2;
-		bool protected_ = false;
-		unsigned p;
 
-		for (p = 0; p < 2 * STM32_FLASH_PAGES_PER_BANK; p++) {
-			unsigned pb = p < STM32_FLASH_PAGES_PER_BANK ? 1u : 2u;
-
-			if ((bank == 0 || (unsigned)bank == pb) && flash_page_write_protected(b, p))
-				protected_ = true;
-		}
-		if (protected_) {
+		if (bank_protected_page(b, bank) >= 0) {
 			set_error(b, FLASH_SR_WRPERR, "mass erase refused: a write protection area is set (WRPERR)");
 			return;
 		}
@@ -885,8 +917,7 @@ void flash_cpu_store(struct board *b, uint32_t addr, unsigned size, uint32_t val
 	dw = f->op_data;
 	memcpy(dw, &f->half_val, 4);
 	memcpy(dw + 4, &val, 4);
-	/* RM0351 3.3.7: only an erased double word (or all-zero data) programs. */
-	if (!is_erased(mem + off, 8) && !is_zero(dw, 8)) {
+	if (!dword_programs(mem + off, dw)) {
 		snprintf(msg, sizeof(msg),
 			 "double word at 0x%08x is not erased: PROGERR, nothing written", f->half_addr);
 		set_error(b, FLASH_SR_PROGERR, msg);
@@ -942,7 +973,7 @@ int flash_rom_program(struct board *b, uint32_t addr, const uint8_t *data, uint3
 				 addr + done);
 			return -1;
 		}
-		if (!is_erased(b->flash + off, 8) && !is_zero(f->op_data, 8)) {
+		if (!dword_programs(b->flash + off, f->op_data)) {
 			snprintf(why, whylen, "double word at 0x%08x is not erased", addr + done);
 			return -1;
 		}
@@ -979,15 +1010,11 @@ int flash_rom_erase_pages(struct board *b, const uint16_t *pages, uint32_t count
 int flash_rom_erase_bank(struct board *b, int bank, char *why, size_t whylen)
 {
 	struct flash_ctl *f = fc(b);
-	unsigned p;
+	int p = bank_protected_page(b, bank);
 
-	for (p = 0; p < 2 * STM32_FLASH_PAGES_PER_BANK; p++) {
-		unsigned pb = p < STM32_FLASH_PAGES_PER_BANK ? 1u : 2u;
-
-		if ((bank == 0 || (unsigned)bank == pb) && flash_page_write_protected(b, p)) {
-			snprintf(why, whylen, "page %u is write protected", p);
-			return -1;
-		}
+	if (p >= 0) {
+		snprintf(why, whylen, "page %d is write protected", p);
+		return -1;
 	}
 	f->op_bank = bank;
 	/* Both banks erase in parallel (MER1 and MER2 together). */

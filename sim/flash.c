@@ -666,6 +666,27 @@ static void lock_out(struct board *b, const char *why)
 		    "%s: FLASH_CR locked until the next reset (RM0351 3.3.5; a bus error on the chip)", why);
 }
 
+/*
+ * One write of an unlock sequence (RM0351 3.3.5, 3.4.2): the first key,
+ * then the second clears the lock bit; any other value locks the interface
+ * out until reset.
+ */
+static void key_write(struct board *b, unsigned *stage, uint32_t val, uint32_t key1,
+		      uint32_t key2, uint32_t lock_bit, const char *reg)
+{
+	char why[64];
+
+	if (*stage == 0 && val == key1) {
+		*stage = 1;
+	} else if (*stage == 1 && val == key2) {
+		*stage = 0;
+		fc(b)->cr &= ~lock_bit;
+	} else {
+		snprintf(why, sizeof(why), "wrong key sequence on %s", reg);
+		lock_out(b, why);
+	}
+}
+
 /* Program the option bytes from the option registers (OPTSTRT). */
 static void program_options(struct board *b)
 {
@@ -745,16 +766,11 @@ void flash_reg_write(struct board *b, void *state, uint32_t off, unsigned size, 
 	case FLASH_KEYR:
 		if (f->locked_out)
 			return;
-		if (!(f->cr & FLASH_CR_LOCK)) {
+		if (!(f->cr & FLASH_CR_LOCK))
 			lock_out(b, "key written to FLASH_KEYR while unlocked");
-		} else if (f->key_stage == 0 && val == FLASH_KEY1) {
-			f->key_stage = 1;
-		} else if (f->key_stage == 1 && val == FLASH_KEY2) {
-			f->key_stage = 0;
-			f->cr &= ~FLASH_CR_LOCK;
-		} else {
-			lock_out(b, "wrong key sequence on FLASH_KEYR");
-		}
+		else
+			key_write(b, &f->key_stage, val, FLASH_KEY1, FLASH_KEY2, FLASH_CR_LOCK,
+				  "FLASH_KEYR");
 		return;
 	case FLASH_OPTKEYR:
 		if (f->locked_out || (f->cr & FLASH_CR_LOCK)) {
@@ -762,14 +778,8 @@ void flash_reg_write(struct board *b, void *state, uint32_t off, unsigned size, 
 				    "FLASH_OPTKEYR written while FLASH_CR is locked: ignored");
 			return;
 		}
-		if (f->optkey_stage == 0 && val == FLASH_OPTKEY1) {
-			f->optkey_stage = 1;
-		} else if (f->optkey_stage == 1 && val == FLASH_OPTKEY2) {
-			f->optkey_stage = 0;
-			f->cr &= ~FLASH_CR_OPTLOCK;
-		} else {
-			lock_out(b, "wrong key sequence on FLASH_OPTKEYR");
-		}
+		key_write(b, &f->optkey_stage, val, FLASH_OPTKEY1, FLASH_OPTKEY2, FLASH_CR_OPTLOCK,
+			  "FLASH_OPTKEYR");
 		return;
 	case FLASH_SR:
 		f->sr &= ~(val & (FLASH_SR_ERRORS | FLASH_SR_EOP));

@@ -2,8 +2,11 @@
  * board.h - the emulated Nucleo-L476RG: board state and the interfaces the
  * peripheral models use to talk to the core.
  *
- * The core (board.c, cpu.c) owns Unicorn, memory, simulated time, events,
- * interrupts and resets. Each peripheral model owns its registers and reacts
+ * The core owns Unicorn, memory, simulated time, events, interrupts and
+ * resets: board.c builds, resets and powers the board, run.c runs it,
+ * memmap.c maps its memory and routes register accesses, event.c keeps
+ * time, trace.c records what happened, cpu.c is the exception model and
+ * inspect.c what sim.h lets the outside see and do. Each peripheral model owns its registers and reacts
  * to register accesses, events and resets. Nothing here is visible to
  * firmware; sim.h is the public API used by the command-line tool and tests.
  */
@@ -37,6 +40,9 @@ struct usb_link;
  */
 bool board_advance(struct board *b, sim_time_t delay);
 
+/* Run every event due at or before the current time (event.c). */
+void board_run_due_events(struct board *b);
+
 /* ---- Resets ------------------------------------------------------------- */
 enum reset_kind {
 	RESET_POWER_ON,   /* everything volatile lost, backup domain too */
@@ -48,6 +54,12 @@ enum reset_kind {
  * option byte loading). It takes effect before the next instruction.
  */
 void board_request_reset(struct board *b, enum sim_reset_cause cause);
+
+/* Reset the board now (board.c): the run loop, once a request is made. */
+void board_reset(struct board *b, enum sim_reset_cause cause);
+
+/* The power is gone: stop the core, leave the flash as the cut left it. */
+void board_power_lost(struct board *b);
 
 /*
  * A point of the update path was reached (cutpoint.c): counts it and, when
@@ -110,8 +122,32 @@ void board_ecc_watch(struct board *b);
 int board_mem_read(struct board *b, uint32_t addr, void *buf, uint32_t len);
 int board_mem_write(struct board *b, uint32_t addr, const void *buf, uint32_t len);
 
-/* Remap the boot alias at 0x00000000 (SYSCFG_MEMRMP.MEM_MODE, FB_MODE). */
+/*
+ * SYSCFG_MEMRMP was written: the boot alias at 0x00000000 follows its
+ * MEM_MODE and FB_MODE from the next instruction fetch (board_apply_remap
+ * reads the register then; the arguments say what was written).
+ */
 void board_set_memory_mode(struct board *b, unsigned mem_mode, bool fb_mode);
+
+/* memmap.c: the mappings. */
+/* Map every memory and the peripheral windows into Unicorn, at creation. */
+int board_map_memory(struct board *b, char *err, size_t errlen);
+/* At reset: mem_mode at 0x00000000, the banks unswapped, old code dropped. */
+void board_map_boot(struct board *b, unsigned mem_mode);
+/* Apply a pending remap; runs between instructions. */
+void board_apply_remap(struct board *b);
+/*
+ * Drop translated code after memory changed behind the CPU's back. Range
+ * by range: a full TB flush makes Unicorn 2.0.1 clear its whole 1 GB code
+ * buffer, which takes a second.
+ */
+void board_flush_translations(struct board *b);
+/* An address as the CPU sees it, to the host byte behind it; NULL if none. */
+uint8_t *board_host_ptr(struct board *b, uint32_t addr, uint32_t len);
+/* The peripheral whose registers hold addr, or NULL. */
+struct periph *board_find_periph(struct board *b, uint32_t addr);
+/* "main flash", "system memory", ... for SYSCFG_MEMRMP.MEM_MODE. */
+const char *board_mem_mode_name(unsigned mode);
 
 /* ---- Trace -------------------------------------------------------------- */
 void board_trace(struct board *b, enum sim_trace_kind kind, uint32_t pc,
@@ -364,6 +400,9 @@ void iwdg_refresh(struct board *b);
 sim_time_t iwdg_period(const struct board *b);
 /* Time left before a running watchdog resets the board. */
 sim_time_t iwdg_remaining(const struct board *b);
+
+/* run.c: the hooks around Unicorn and the debugger-call trap, at creation. */
+int board_run_init(struct board *b, char *err, size_t errlen);
 
 /* Register the peripherals of each module in the dispatch table. */
 void board_add_periph(struct board *b, const struct periph *p);

@@ -8,7 +8,7 @@
  * B3.2: SCB; B3.3: SysTick; B3.4: NVIC; PM0214 for the M4 specifics):
  * exceptions are taken between two instructions by pushing the basic stack
  * frame and loading the vector from VTOR; a branch to EXC_RETURN surfaces
- * from Unicorn as a failed fetch at 0xFFFFFFFx, which board.c hands to
+ * from Unicorn as a failed fetch at 0xFFFFFFFx, which run.c hands to
  * cpu_exception_return() to unstack the frame.
  */
 #include <string.h>

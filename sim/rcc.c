@@ -416,3 +416,32 @@ void rcc_register(struct board *b)
 	board_add_periph(b, &pwr);
 	sim_event_init(&b->rcc.lse_ready, "LSE ready", lse_ready, NULL);
 }
+
+bool rcc_clock_enabled(const struct board *b, uint32_t enr, uint32_t enbit)
+{
+	const struct rcc_state *r = &b->rcc;
+	uint32_t v;
+
+	switch (enr) {
+	case 0:
+		return true;
+	case RCC_AHB1ENR:
+		v = r->ahb1enr;
+		break;
+	case RCC_AHB2ENR:
+		v = r->ahb2enr;
+		break;
+	case RCC_APB1ENR1:
+		v = r->apb1enr1;
+		break;
+	case RCC_APB1ENR2:
+		v = r->apb1enr2;
+		break;
+	case RCC_APB2ENR:
+		v = r->apb2enr;
+		break;
+	default:
+		return true;
+	}
+	return (v & enbit) != 0;
+}

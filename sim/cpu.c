@@ -341,6 +341,32 @@ void systick_clock_changed(struct board *b)
 
 /* ---- System control space register file ----------------------------------- */
 
+/*
+ * Priority bytes, one per exception (NVIC_IPRn from IRQ0, SCB_SHPRn from
+ * exception 4): an access of size bytes from the byte of exception first;
+ * exceptions from end on do not exist.
+ */
+static uint32_t priority_read(const struct board *b, unsigned first, unsigned size,
+			      unsigned end)
+{
+	uint32_t v = 0;
+	unsigned i;
+
+	for (i = 0; i < size && i < 4 && first + i < end; i++)
+		v |= (uint32_t)b->nvic.priority[first + i] << (8 * i);
+	return v;
+}
+
+static void priority_write(struct board *b, unsigned first, unsigned size, unsigned end,
+			   uint32_t val)
+{
+	unsigned i;
+
+	for (i = 0; i < size && i < 4 && first + i < end; i++)
+		b->nvic.priority[first + i] = (uint8_t)(val >> (8 * i)) & PRIO_MASK;
+	b->nvic.check = true;
+}
+
 static uint32_t scs_read(struct board *b, void *state, uint32_t off, unsigned size)
 {
 	uint32_t addr = SCS_BASE + off, v = 0;
@@ -365,14 +391,8 @@ static uint32_t scs_read(struct board *b, void *state, uint32_t off, unsigned si
 	if (addr >= NVIC_BASE && addr < NVIC_BASE + 0x400) {
 		uint32_t r = addr - NVIC_BASE;
 
-		if (r >= NVIC_IPR(0) && r < NVIC_IPR(0) + STM32_IRQ_COUNT + 3) {
-			for (i = 0; i < size && i < 4; i++) {
-				n = EXC_IRQ0 + (r - NVIC_IPR(0)) + i;
-				if (n < NVIC_EXC_COUNT)
-					v |= (uint32_t)b->nvic.priority[n] << (8 * i);
-			}
-			return v;
-		}
+		if (r >= NVIC_IPR(0) && r < NVIC_IPR(0) + STM32_IRQ_COUNT + 3)
+			return priority_read(b, EXC_IRQ0 + (r - NVIC_IPR(0)), size, NVIC_EXC_COUNT);
 		if (r < 0x280) {
 			unsigned word = (r & 0x7Fu) / 4u;
 
@@ -400,10 +420,7 @@ static uint32_t scs_read(struct board *b, void *state, uint32_t off, unsigned si
 	}
 	if (addr >= SCB_BASE + SCB_SHPR(0) && addr < SCB_BASE + SCB_SHPR(3)) {
 		/* System handler priorities, one byte per exception 4..15. */
-		n = 4u + (addr - SCB_BASE - SCB_SHPR(0));
-		for (i = 0; i < 4 && i < size && n + i < 16; i++)
-			v |= (uint32_t)b->nvic.priority[n + i] << (8 * i);
-		return v;
+		return priority_read(b, 4u + (addr - SCB_BASE - SCB_SHPR(0)), size, 16);
 	}
 	if (addr >= SCB_BASE && addr < SCB_BASE + 0x100) {
 		switch (addr - SCB_BASE) {
@@ -476,12 +493,7 @@ static void scs_write(struct board *b, void *state, uint32_t off, unsigned size,
 		uint32_t r = addr - NVIC_BASE;
 
 		if (r >= NVIC_IPR(0) && r < NVIC_IPR(0) + STM32_IRQ_COUNT + 3) {
-			for (i = 0; i < size && i < 4; i++) {
-				n = EXC_IRQ0 + (r - NVIC_IPR(0)) + i;
-				if (n < NVIC_EXC_COUNT)
-					b->nvic.priority[n] = (uint8_t)(val >> (8 * i)) & PRIO_MASK;
-			}
-			b->nvic.check = true;
+			priority_write(b, EXC_IRQ0 + (r - NVIC_IPR(0)), size, NVIC_EXC_COUNT, val);
 			return;
 		}
 		if (r < 0x200) {
@@ -520,10 +532,7 @@ static void scs_write(struct board *b, void *state, uint32_t off, unsigned size,
 		return;
 	}
 	if (addr >= SCB_BASE + SCB_SHPR(0) && addr < SCB_BASE + SCB_SHPR(3)) {
-		n = 4u + (addr - SCB_BASE - SCB_SHPR(0));
-		for (i = 0; i < 4 && i < size && n + i < 16; i++)
-			b->nvic.priority[n + i] = (uint8_t)(val >> (8 * i)) & PRIO_MASK;
-		b->nvic.check = true;
+		priority_write(b, 4u + (addr - SCB_BASE - SCB_SHPR(0)), size, 16, val);
 		return;
 	}
 	if (addr >= SCB_BASE && addr < SCB_BASE + 0x100) {

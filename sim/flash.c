@@ -1049,35 +1049,22 @@ int flash_rom_write_options(struct board *b, uint32_t addr, const uint8_t *data,
 	struct flash_ctl *f = fc(b);
 	uint32_t i;
 
-	/* Take the value words of the option double words written. */
+	/* Take the value words of the option double words written (bank 1's page). */
 	for (i = 0; i + 4 <= len; i += 4) {
-		uint32_t field = addr + i - STM32_OPTION_BANK1_BASE, v;
-		uint32_t *reg;
+		uint32_t field = addr + i - STM32_OPTION_BANK1_BASE;
+		const struct option_field *of = NULL;
+		size_t k;
 
 		if (field & 4u)
 			continue;   /* complement word: the chip computes it */
-		memcpy(&v, data + i, 4);
-		switch (field) {
-		case OPT_OPTR:
-			reg = &f->optr;
-			break;
-		case OPT_PCROP_STRT:
-			reg = &f->pcrop1sr;
-			break;
-		case OPT_PCROP_END:
-			reg = &f->pcrop1er;
-			break;
-		case OPT_WRPA:
-			reg = &f->wrp1ar;
-			break;
-		case OPT_WRPB:
-			reg = &f->wrp1br;
-			break;
-		default:
+		for (k = 0; k < N_OPTION_FIELDS && !of; k++)
+			if (option_fields[k].bank == 1 && option_fields[k].field == field)
+				of = &option_fields[k];
+		if (!of) {
 			snprintf(why, whylen, "0x%08x is not an option byte", addr + i);
 			return -1;
 		}
-		*reg = v;
+		*option_field_reg(f, of) = get_le32(data + i);
 	}
 	return options_commit(b, why, whylen);
 }

@@ -1,6 +1,7 @@
 /*
- * boardopts.c - the board options (see boardopts.h).
+ * boardopts.c - the board options and firmware arguments (see boardopts.h).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,4 +120,30 @@ int board_firmware_arg(char *arg, uint32_t *addr, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+int board_firmware_args(char **args, int n, unsigned max, const char **files, uint32_t *addrs,
+			unsigned *count, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (*count == max) {
+			snprintf(err, errlen, "too many firmware files (at most %u)", max);
+			return -1;
+		}
+		if (board_firmware_arg(args[i], &addrs[*count], err, errlen) < 0)
+			return -1;
+		files[(*count)++] = args[i];
+	}
+	return 0;
+}
+
+FILE *board_trace_open(const char *path, char *err, size_t errlen)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stderr : fopen(path, "w");
+
+	if (!f)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return f;
 }

@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "sim.h"
 
@@ -71,5 +72,16 @@ int board_option(struct sim_config *cfg, int opt, const char *arg, char *err, si
  * *addr (0 without one). -1 with a message in err for a bad address.
  */
 int board_firmware_arg(char *arg, uint32_t *addr, char *err, size_t errlen);
+
+/*
+ * The firmware arguments args[0..n-1], each FILE[@ADDRESS], appended to
+ * files[] and addrs[] (*count of them already, at most max); -1 with a
+ * message in err for one too many or a bad address.
+ */
+int board_firmware_args(char **args, int n, unsigned max, const char **files, uint32_t *addrs,
+			unsigned *count, char *err, size_t errlen);
+
+/* --trace FILE|-: the file opened for writing, stderr for "-"; NULL and why. */
+FILE *board_trace_open(const char *path, char *err, size_t errlen);
 
 #endif /* SIM_BOARDOPTS_H */

@@ -165,7 +165,7 @@ static int parse(int argc, char **argv, struct diag_options *o, bool *json, cons
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, i;
+	int c;
 
 	optind = 1;
 	opterr = 0;
@@ -215,15 +215,9 @@ static int parse(int argc, char **argv, struct diag_options *o, bool *json, cons
 			return -1;
 		}
 	}
-	for (i = optind; i < argc; i++) {
-		if (o->nfiles == DIAG_MAX_FILES) {
-			snprintf(err, errlen, "too many firmware files (at most %d)", DIAG_MAX_FILES);
-			return -1;
-		}
-		if (board_firmware_arg(argv[i], &o->addrs[o->nfiles], err, errlen) < 0)
-			return -1;
-		o->files[o->nfiles++] = argv[i];
-	}
+	if (board_firmware_args(argv + optind, argc - optind, DIAG_MAX_FILES, o->files, o->addrs,
+				&o->nfiles, err, errlen) < 0)
+		return -1;
 	if (!o->nfiles) {
 		snprintf(err, errlen, "no firmware given (sysboot-sim diagnose FIRMWARE.elf ...)");
 		return -1;
@@ -247,9 +241,9 @@ int diagnose_main(int argc, char **argv)
 		return DIAG_EXIT_USAGE;
 	}
 	if (trace) {
-		tf = strcmp(trace, "-") == 0 ? stderr : fopen(trace, "w");
+		tf = board_trace_open(trace, err, sizeof(err));
 		if (!tf) {
-			fprintf(stderr, "sysboot-sim diagnose: %s: %s\n", trace, strerror(errno));
+			fprintf(stderr, "sysboot-sim diagnose: %s\n", err);
 			return DIAG_EXIT_SETUP;
 		}
 		o.cfg.trace_out = tf;

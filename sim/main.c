@@ -175,6 +175,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool fast = false;
+	char err[256];
 	int c, i;
 
 	sim_config_default(&o->cfg);
@@ -184,8 +185,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 		char *end = NULL;
 
 		if (board_option_p(c)) {
-			char err[160];
-
 			if (board_option(&o->cfg, c, optarg, err, sizeof(err)) < 0) {
 				fprintf(stderr, "sysboot-sim: %s\n", err);
 				return -1;
@@ -267,16 +266,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			break;
 		}
-		case OPT_CUT_ON: {
-			char err[256];
-
+		case OPT_CUT_ON:
 			if (sim_cut_trigger_parse(optarg, &o->cut_on, err, sizeof(err)) < 0) {
 				fprintf(stderr, "sysboot-sim: %s\n", err);
 				return -1;
 			}
 			o->cut_on_set = true;
 			break;
-		}
 		case OPT_USB:
 			if (strcmp(optarg, "none") == 0) {
 				o->cfg.usb.kind = SIM_USB_NONE;
@@ -333,18 +329,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
-	for (i = optind; i < argc; i++) {
-		char err[160];
-
-		if (o->nload == sizeof(o->load) / sizeof(o->load[0])) {
-			fprintf(stderr, "sysboot-sim: too many firmware files\n");
-			return -1;
-		}
-		if (board_firmware_arg(argv[i], &o->load_addr[o->nload], err, sizeof(err)) < 0) {
-			fprintf(stderr, "sysboot-sim: %s\n", err);
-			return -1;
-		}
-		o->load[o->nload++] = argv[i];
+	if (board_firmware_args(argv + optind, argc - optind, sizeof(o->load) / sizeof(o->load[0]),
+				o->load, o->load_addr, &o->nload, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sysboot-sim: %s\n", err);
+		return -1;
 	}
 	o->cfg.realtime = !fast;
 	for (i = 0; i < 3; i++)
@@ -641,9 +629,9 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &o) < 0)
 		return EXIT_USAGE;
 	if (o.trace_path) {
-		trace = strcmp(o.trace_path, "-") == 0 ? stderr : fopen(o.trace_path, "w");
+		trace = board_trace_open(o.trace_path, err, sizeof(err));
 		if (!trace) {
-			fprintf(stderr, "sysboot-sim: %s: %s\n", o.trace_path, strerror(errno));
+			fprintf(stderr, "sysboot-sim: %s\n", err);
 			return EXIT_SETUP;
 		}
 		o.cfg.trace_out = trace;

@@ -99,10 +99,16 @@ expect 2 "bad number 'high' for --rom-usb-priority" \
 expect 2 "bad load address in" "$SIM" diagnose "$FW/app-v1.img@0x80zz"
 expect 4 "missing.elf: No such file or directory" "$SIM" diagnose "$TMP/missing.elf"
 expect 4 "not an ELF file; give the address" "$SIM" diagnose "$FW/app-v1.img"
+expect 4 "$TMP/no/dir/trace: No such file or directory" \
+	"$SIM" diagnose "$FW/tests/diag/no_remap.elf" --trace "$TMP/no/dir/trace"
+seventeen=$(for i in $(seq 17); do printf '%s ' "$FW/tests/diag/no_remap.elf"; done)
+expect 2 "too many firmware files (at most 16)" "$SIM" diagnose $seventeen
 expect 0 "--trigger call:SYMBOL[@MS]" "$SIM" diagnose --help
-# The board options are the main command's too.
+# The board options, the firmware arguments and --trace are the main command's too.
 expect 2 "bad --rom-iwdg 'later'" "$SIM" --rom-iwdg later
 expect 2 "--rom-usb-priority 99: the STM32L476 has 16 priority levels" "$SIM" --rom-usb-priority 99
+expect 2 "too many firmware files (at most 16)" "$SIM" --usart2 none $seventeen
+expect 4 "$TMP/no/dir/trace: No such file or directory" "$SIM" --usart2 none --trace "$TMP/no/dir/trace"
 expect 0 "sysboot-sim diagnose FIRMWARE" "$SIM" --help
 
 echo "sysboot-sim diagnose command line: 6 groups of checks passed"

@@ -47,28 +47,50 @@ struct fx {
 
 static struct fx fx;
 
-static void make_image(struct fx *f, uint32_t version)
+/*
+ * An image in img (the header slot, then a body of body_len bytes the
+ * caller filled): the body's stack pointer and reset vector, its header,
+ * and the file at path.
+ */
+static void stamp_image(uint8_t *img, size_t body_len, uint32_t version, const char *path)
 {
 	struct sysboot_image_header hdr;
-	uint8_t *body = f->file + SYSBOOT_HEADER_SLOT;
+	uint8_t *body = img + SYSBOOT_HEADER_SLOT;
 	uint32_t sp = STM32_SRAM1_BASE + STM32_SRAM1_SIZE;
 	uint32_t reset = SYSBOOT_APP_BASE + 0x101;
-	unsigned i;
 	FILE *fp;
+
+	memcpy(body, &sp, 4);
+	memcpy(body + 4, &reset, 4);
+	sysboot_image_header_init(&hdr, (uint32_t)body_len, sysboot_crc32(body, body_len),
+				  version);
+	sysboot_image_header_encode(img, &hdr);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(img, 1, SYSBOOT_HEADER_SLOT + body_len, fp),
+			 SYSBOOT_HEADER_SLOT + body_len);
+	fclose(fp);
+}
+
+static void make_image(struct fx *f, uint32_t version)
+{
+	uint8_t *body = f->file + SYSBOOT_HEADER_SLOT;
+	unsigned i;
 
 	memset(f->file, 0xFF, sizeof(f->file));
 	for (i = 0; i < BODY_SIZE; i++)
 		body[i] = (uint8_t)(i * 13 + 5);
 	memset(body + 512, 0xFF, 256);   /* one erased block to skip */
-	memcpy(body, &sp, 4);
-	memcpy(body + 4, &reset, 4);
-	sysboot_image_header_init(&hdr, BODY_SIZE, sysboot_crc32(body, BODY_SIZE),
-				  version);
-	sysboot_image_header_encode(f->file, &hdr);
-	fp = fopen(f->image, "wb");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(f->file, 1, sizeof(f->file), fp), sizeof(f->file));
-	fclose(fp);
+	stamp_image(f->file, BODY_SIZE, version, f->image);
+}
+
+/* An update that must succeed; its message if it does not. */
+static void update_ok(const char *path, struct update_opts *uo, struct update_result *res)
+{
+	char err[1024] = "";
+
+	if (update_run(path, uo, res, err, sizeof(err)) != OP_OK)
+		fail_msg("%s", err);
 }
 
 static int setup(void **state)
@@ -136,12 +158,10 @@ static void test_update_ok(void **state)
 	struct fx *f = *state;
 	struct update_opts uo;
 	struct update_result res;
-	char err[1024] = "";
 
 	start(f);
 	opts(&uo, f);
-	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
-		fail_msg("%s", err);
+	update_ok(f->image, &uo, &res);
 	assert_true(res.confirmed);
 	assert_string_equal(res.running_version, "1.2.3");
 	assert_int_equal(f->rom.entered, 1);
@@ -158,13 +178,11 @@ static void test_update_readback(void **state)
 	struct fx *f = *state;
 	struct update_opts uo;
 	struct update_result res;
-	char err[1024] = "";
 
 	start(f);
 	opts(&uo, f);
 	uo.verify = VERIFY_READBACK;
-	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
-		fail_msg("%s", err);
+	update_ok(f->image, &uo, &res);
 	assert_true(res.confirmed);
 }
 
@@ -397,11 +415,9 @@ static void test_usb_update(void **state)
 	struct fx *f = *state;
 	struct update_opts uo;
 	struct update_result res;
-	char err[1024] = "";
 
 	usb_opts(&uo, f);
-	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
-		fail_msg("%s", err);
+	update_ok(f->image, &uo, &res);
 	assert_true(res.confirmed);
 	assert_false(res.rejected);
 	/* The header's page first, the header's block last, 2 KB blocks. */
@@ -476,7 +492,6 @@ static void test_usb_header_block_rewritten(void **state)
 	struct fx *f = *state;
 	struct update_opts uo;
 	struct update_result res;
-	char err[1024] = "";
 	unsigned i, header_erases = 0;
 
 	/* The header's block fails through all the client's attempts: its
@@ -484,8 +499,7 @@ static void test_usb_header_block_rewritten(void **state)
 	f->usb.fail_addr = SYSBOOT_HEADER_ADDR;
 	f->usb.fail_count = 4;
 	usb_opts(&uo, f);
-	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
-		fail_msg("%s", err);
+	update_ok(f->image, &uo, &res);
 	assert_int_equal(res.ws.pages_rewritten, 1);
 	for (i = 0; i < f->usb.nerased; i++)
 		header_erases += f->usb.erase_order[i] == SYSBOOT_HEADER_ADDR;
@@ -498,33 +512,21 @@ static void test_usb_header_block_rewritten(void **state)
 static void test_usb_whole_bank2_page_by_page(void **state)
 {
 	struct fx *f = *state;
-	struct sysboot_image_header hdr;
 	struct update_opts uo;
 	struct update_result res;
-	char err[1024] = "";
 	size_t body = STM32_FLASH_SIZE - SYSBOOT_STUB_SIZE - SYSBOOT_HEADER_SLOT;
 	uint8_t *img = malloc(SYSBOOT_HEADER_SLOT + body);
-	uint32_t sp = STM32_SRAM1_BASE + STM32_SRAM1_SIZE, reset = SYSBOOT_APP_BASE + 0x101;
-	FILE *fp;
 	size_t i;
 
 	/* An image to the end of the flash: over AN3155 bank 2 goes in one
 	 * bank erase; DfuSe has none, so every page is erased on its own. */
+	assert_non_null(img);
 	memset(img, 0xFF, SYSBOOT_HEADER_SLOT);
 	for (i = 0; i < body; i++)
 		img[SYSBOOT_HEADER_SLOT + i] = (uint8_t)(i * 31 + 7);
-	memcpy(img + SYSBOOT_HEADER_SLOT, &sp, 4);
-	memcpy(img + SYSBOOT_HEADER_SLOT + 4, &reset, 4);
-	sysboot_image_header_init(&hdr, (uint32_t)body,
-				  sysboot_crc32(img + SYSBOOT_HEADER_SLOT, body), SYSBOOT_VERSION(3, 0, 0));
-	sysboot_image_header_encode(img, &hdr);
-	fp = fopen(f->image, "wb");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(img, 1, SYSBOOT_HEADER_SLOT + body, fp), SYSBOOT_HEADER_SLOT + body);
-	fclose(fp);
+	stamp_image(img, body, SYSBOOT_VERSION(3, 0, 0), f->image);
 	usb_opts(&uo, f);
-	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
-		fail_msg("%s", err);
+	update_ok(f->image, &uo, &res);
 	assert_int_equal(res.ws.bank_erases, 0);
 	assert_int_equal(f->usb.nerased, 2 * STM32_FLASH_PAGES_PER_BANK - SYSBOOT_STUB_PAGES);
 	assert_int_equal(f->usb.erase_order[0], SYSBOOT_HEADER_ADDR);
@@ -552,12 +554,10 @@ static void test_usb_dfu_file(void **state)
 	struct fx *f = *state;
 	struct update_opts uo;
 	struct update_result res;
-	char err[1024] = "";
 
 	write_dfu(f, 0x0483, 0xDF11);
 	usb_opts(&uo, f);
-	if (update_run(f->dfu, &uo, &res, err, sizeof(err)) != OP_OK)
-		fail_msg("%s", err);
+	update_ok(f->dfu, &uo, &res);
 	assert_memory_equal(f->usb.flash + 0x2000, f->file, sizeof(f->file));
 }
 

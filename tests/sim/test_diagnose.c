@@ -71,6 +71,14 @@ static void add_file(struct diag_options *o, const char *name, uint32_t addr)
 	o->addrs[o->nfiles++] = addr;
 }
 
+/* The project's own boot stub and reference application, asked over its serial line. */
+static void stub_and_app(struct diag_options *o)
+{
+	options(o, "uart:bootloader\r\n");
+	add_file(o, "stub.elf", 0);
+	add_file(o, "app-v1.img", 0x08002000u);
+}
+
 static void run(const struct diag_options *o, struct diag_report *r)
 {
 	char err[512];
@@ -118,6 +126,20 @@ static void failed_are(const struct diag_report *r, const char *ids)
 		fail_msg("failed checks \"%s\", expected \"%s\"", got, ids);
 	}
 	assert_int_equal(diag_report_ok(r), ids[0] == '\0');
+}
+
+/* Run diagnose on o: the failed checks must be ids, exactly. */
+static void diagnose_expect(const struct diag_options *o, struct diag_report *r, const char *ids)
+{
+	run(o, r);
+	failed_are(r, ids);
+}
+
+/* The same again with the options changed: the last report is freed first. */
+static void diagnose_again(const struct diag_options *o, struct diag_report *r, const char *ids)
+{
+	diag_report_free(r);
+	diagnose_expect(o, r, ids);
 }
 
 static const struct diag_check *check_is(const struct diag_report *r, const char *id,
@@ -189,8 +211,7 @@ static const struct diag_check *run_case(const struct diag_case *k, struct diag_
 	unsigned i;
 
 	diag_firmware(o, k->firmware, k->trigger);
-	run(o, r);
-	failed_are(r, k->failed);
+	diagnose_expect(o, r, k->failed);
 	c = check_is(r, k->check, DIAG_FAILED, k->words);
 	for (i = 0; i < 3 && k->places[i].role; i++)
 		place_is(r, c, k->places[i].role, k->places[i].file, k->places[i].text);
@@ -326,18 +347,15 @@ static void primask(void **state)
 	(void)state;
 	diag_firmware(&o, "primask", "uart:bootloader\r\n");
 	o.iface = DIAG_IF_USB;
-	run(&o, &r);
-	failed_are(&r, "primask");
+	diagnose_expect(&o, &r, "primask");
 	c = check_is(&r, "primask", DIAG_FAILED, "PRIMASK = 1");
 	assert_non_null(strstr(c->summary, "USB DFU"));
 	place_is(&r, c, "the branch", DIAG_SRC("primask"), "diagnose: branch");
 	/* The ROM's USART answers all the same. */
 	check_is(&r, "rom-answers", DIAG_PASSED, NULL);
-	diag_report_free(&r);
 
 	o.iface = DIAG_IF_USART;
-	run(&o, &r);
-	failed_are(&r, "");
+	diagnose_again(&o, &r, "");
 	check_is(&r, "primask", DIAG_WARNING, "PRIMASK = 1");
 	check_is(&r, "usb-clock", DIAG_NOT_CHECKED, NULL);
 	done(&o, &r);
@@ -357,26 +375,21 @@ static void basepri(void **state)
 	(void)state;
 	diag_firmware(&o, "basepri", "uart:bootloader\r\n");
 	o.iface = DIAG_IF_USB;
-	run(&o, &r);
-	failed_are(&r, "primask");
+	diagnose_expect(&o, &r, "primask");
 	c = check_is(&r, "primask", DIAG_FAILED,
 		     "BASEPRI was 0x50 when the CPU reached the ROM: interrupts of priority 0x50 to 0xF0 "
 		     "were masked, the ROM's USB interrupt among them (0x60 in the model");
 	place_is(&r, c, "the branch", DIAG_SRC("basepri"), "diagnose: branch");
 	assert_non_null(strstr(c->fix, "__set_BASEPRI(0); __enable_irq();"));
 	check_is(&r, "rom-answers", DIAG_PASSED, NULL);
-	diag_report_free(&r);
 	/* Only the USART wanted: it polls, so a warning. */
 	o.iface = DIAG_IF_USART;
-	run(&o, &r);
-	failed_are(&r, "");
+	diagnose_again(&o, &r, "");
 	check_is(&r, "primask", DIAG_WARNING, "BASEPRI was 0x50");
-	diag_report_free(&r);
 	/* A ROM that gives its USB interrupt 0x30, above BASEPRI: USB works, and a warning says on what. */
 	o.iface = DIAG_IF_USB;
 	o.cfg.rom_usb_irq_priority = 0x30;
-	run(&o, &r);
-	failed_are(&r, "");
+	diagnose_again(&o, &r, "");
 	c = check_is(&r, "primask", DIAG_WARNING,
 		     "The ROM's USB interrupt is more urgent in the model (0x30, --rom-usb-priority), "
 		     "so its USB DFU works here");
@@ -437,26 +450,21 @@ static void iwdg_short(void **state)
 	(void)state;
 	diag_firmware(&o, "iwdg_short", "uart:bootloader\r\n");
 	o.cfg.lse = false;
-	run(&o, &r);
-	failed_are(&r, "watchdog");
+	diagnose_expect(&o, &r, "watchdog");
 	c = check_is(&r, "watchdog", DIAG_FAILED, "reset the board 1000 ms after the jump");
 	assert_non_null(strstr(c->summary, "2560 ms without an LSE"));
 	place_is(&r, c, "the watchdog started", DIAG_SRC("iwdg_short"), "diagnose: iwdg");
 	place_is(&r, c, "the branch", DIAG_SRC("iwdg_short"), "diagnose: branch");
 	check_is(&r, "rom-answers", DIAG_NOT_CHECKED, "a reset ended the ROM session");
-	diag_report_free(&r);
 
 	o.cfg.lse = true;
-	run(&o, &r);
-	failed_are(&r, "");
+	diagnose_again(&o, &r, "");
 	check_is(&r, "watchdog", DIAG_PASSED, "was running");
-	diag_report_free(&r);
 
 	/* A ROM that refreshes all through its start-up would survive it (--rom-iwdg always). */
 	o.cfg.lse = false;
 	o.cfg.rom_iwdg = SIM_ROM_IWDG_ALWAYS;
-	run(&o, &r);
-	failed_are(&r, "");
+	diagnose_again(&o, &r, "");
 	done(&o, &r);
 }
 
@@ -468,30 +476,23 @@ static void dfu_without_clock(void **state)
 	const struct diag_check *c;
 
 	(void)state;
-	options(&o, "uart:bootloader\r\n");
-	add_file(&o, "stub.elf", 0);
-	add_file(&o, "app-v1.img", 0x08002000u);
+	stub_and_app(&o);
 	o.cfg.lse = false;
 	o.cfg.hse_hz = 25000000u;
 	o.iface = DIAG_IF_USB;
-	run(&o, &r);
-	failed_are(&r, "usb-clock");
+	diagnose_expect(&o, &r, "usb-clock");
 	c = check_is(&r, "usb-clock", DIAG_FAILED, "does not offer USB DFU");
 	assert_non_null(strstr(c->summary, "The board has no LSE and an HSE of 25 MHz, not one of 24, 20, 18, 16, 12, 9, 8, 6 or 4 MHz"));
-	diag_report_free(&r);
 
 	/* Without saying USB is wanted, it is a warning. */
 	o.iface = DIAG_IF_BOTH;
-	run(&o, &r);
-	failed_are(&r, "");
+	diagnose_again(&o, &r, "");
 	check_is(&r, "usb-clock", DIAG_WARNING, NULL);
-	diag_report_free(&r);
 
 	/* 12 MHz is one the ROM knows. */
 	o.iface = DIAG_IF_USB;
 	o.cfg.hse_hz = 12000000u;
-	run(&o, &r);
-	failed_are(&r, "");
+	diagnose_again(&o, &r, "");
 	check_is(&r, "usb-clock", DIAG_PASSED, "12 MHz");
 	done(&o, &r);
 }
@@ -524,9 +525,7 @@ static void stub_and_application(void **state)
 	const struct diag_check *c;
 
 	(void)state;
-	options(&o, "uart:bootloader\r\n");
-	add_file(&o, "stub.elf", 0);
-	add_file(&o, "app-v1.img", 0x08002000u);
+	stub_and_app(&o);
 	run(&o, &r);
 	all_passed(&r);
 	/* The jump is the library's, in the stub (its ELF has line information). */
@@ -564,8 +563,7 @@ static void call_that_returns(void **state)
 	(void)state;
 	diag_firmware(&o, "remap_lost", "call:diag_systick_stop");
 	o.timeout_ms = 50;
-	run(&o, &r);
-	failed_are(&r, "rom-entry");
+	diagnose_expect(&o, &r, "rom-entry");
 	check_is(&r, "rom-entry", DIAG_FAILED, "diag_systick_stop returned to its caller");
 	done(&o, &r);
 }
@@ -606,8 +604,7 @@ static void nothing_happens(void **state)
 	(void)state;
 	diag_firmware(&o, "remap_lost", "uart:hello\r\n");
 	o.timeout_ms = 100;
-	run(&o, &r);
-	failed_are(&r, "rom-entry");
+	diagnose_expect(&o, &r, "rom-entry");
 	check_is(&r, "rom-entry", DIAG_FAILED, "Nothing happened: within 100 ms of the trigger");
 	check_is(&r, "request-flag", DIAG_NOT_CHECKED, "did not reset itself");
 	done(&o, &r);

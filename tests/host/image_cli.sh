@@ -14,26 +14,7 @@ MKBADIMG=$3
 [ -f "$FW/app-v1.elf" ] && [ -f "$FW/stub.elf" ] || { echo "no firmware in $FW: skipped"; exit 77; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sysboot-image.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-# expect [-F] STATUS NEEDLE command...: exit status and a message (a grep
-# pattern, or with -F text taken literally) on stdout/stderr
-expect() {
-	how=-q
-	if [ "$1" = -F ]; then
-		how=-qF
-		shift
-	fi
-	want=$1
-	needle=$2
-	shift 2
-	"$@" > "$TMP/out" 2>&1
-	got=$?
-	[ "$got" -eq "$want" ] || fail "$* exited $got, expected $want: $(cat "$TMP/out")"
-	grep $how -- "$needle" "$TMP/out" || fail "$*: no '$needle' in: $(cat "$TMP/out")"
-}
+. "$(dirname "$0")/expect.sh"
 
 expect 0 "application 1.2.3, .* bytes at 0x08002200" \
 	"$SYSBOOT" image build "$FW/app-v1.elf" --version 1.2.3 -o "$TMP/a.img"

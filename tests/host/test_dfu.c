@@ -79,6 +79,24 @@ static void bad(const char *name, const uint8_t *f, size_t len, const char *need
 	expect_load_error(name, f, len, &no_raw, -EINVAL, needle);
 }
 
+/* The good file with one 32-bit field changed and its CRC fixed: refused with needle. */
+static void bad_word(uint8_t *f, const char *name, size_t off, uint32_t v, const char *needle)
+{
+	memcpy(f, dfu_file, dfu_len);
+	put_le32(f + off, v);
+	recrc(f, dfu_len);
+	bad(name, f, dfu_len, needle);
+}
+
+/* The same with one byte changed. */
+static void bad_byte(uint8_t *f, const char *name, size_t off, uint8_t v, const char *needle)
+{
+	memcpy(f, dfu_file, dfu_len);
+	f[off] = v;
+	recrc(f, dfu_len);
+	bad(name, f, dfu_len, needle);
+}
+
 static void malformed(void **state)
 {
 	uint8_t f[512];
@@ -110,35 +128,17 @@ static void malformed(void **state)
 	recrc(f, dfu_len);
 	bad("target.dfu", f, dfu_len, "target.dfu: no \"Target\" signature at offset 11 (target 0 of 1)");
 
-	memcpy(f, dfu_file, dfu_len);
-	put_le32(f + 6, 1000);
-	recrc(f, dfu_len);
-	bad("size.dfu", f, dfu_len, "size.dfu: prefix (offset 6) says the image is 1000 bytes, the file has 357 before its suffix");
+	bad_word(f, "size.dfu", 6, 1000, "size.dfu: prefix (offset 6) says the image is 1000 bytes, the file has 357 before its suffix");
 
-	memcpy(f, dfu_file, dfu_len);
-	put_le32(f + 11 + 266, 5000);
-	recrc(f, dfu_len);
-	bad("tsize.dfu", f, dfu_len, "tsize.dfu: target 0 at offset 11 says 5000 bytes of elements, only 72 remain");
+	bad_word(f, "tsize.dfu", 11 + 266, 5000, "tsize.dfu: target 0 at offset 11 says 5000 bytes of elements, only 72 remain");
 
-	memcpy(f, dfu_file, dfu_len);
-	put_le32(f + 11 + 274 + 4, 0x7FFFFFFF);
-	recrc(f, dfu_len);
-	bad("esize.dfu", f, dfu_len, "esize.dfu: element 0 of target 0 at offset 285 says 2147483647 bytes, only 64 remain in the target");
+	bad_word(f, "esize.dfu", 11 + 274 + 4, 0x7FFFFFFF, "esize.dfu: element 0 of target 0 at offset 285 says 2147483647 bytes, only 64 remain in the target");
 
-	memcpy(f, dfu_file, dfu_len);
-	put_le32(f + 11 + 270, 3);
-	recrc(f, dfu_len);
-	bad("nelem.dfu", f, dfu_len, "nelem.dfu: element 2 of target 0 at offset 357 lies past the target's 72 bytes");
+	bad_word(f, "nelem.dfu", 11 + 270, 3, "nelem.dfu: element 2 of target 0 at offset 357 lies past the target's 72 bytes");
 
-	memcpy(f, dfu_file, dfu_len);
-	put_le32(f + 11 + 270, 1);
-	recrc(f, dfu_len);
-	bad("fewer.dfu", f, dfu_len, "fewer.dfu: target 0 at offset 11 says 72 bytes, its 1 elements hold 24");
+	bad_word(f, "fewer.dfu", 11 + 270, 1, "fewer.dfu: target 0 at offset 11 says 72 bytes, its 1 elements hold 24");
 
-	memcpy(f, dfu_file, dfu_len);
-	f[dfu_len - 5] = 17;
-	recrc(f, dfu_len);
-	bad("blen.dfu", f, dfu_len, "blen.dfu: DFU suffix length 17 at offset 368, expected 16");
+	bad_byte(f, "blen.dfu", dfu_len - 5, 17, "blen.dfu: DFU suffix length 17 at offset 368, expected 16");
 
 	memcpy(f, dfu_file, dfu_len);
 	f[dfu_len - 10] = 0x00;
@@ -152,17 +152,11 @@ static void malformed(void **state)
 	expect_load_error("ver.dfu", f, dfu_len, &no_raw, -ENOTSUP,
 			  "ver.dfu: DfuSe version 2 at offset 5, only version 1 is known");
 
-	memcpy(f, dfu_file, dfu_len);
-	f[10] = 0;
-	recrc(f, dfu_len);
-	bad("none.dfu", f, dfu_len, "none.dfu: no targets (offset 10)");
+	bad_byte(f, "none.dfu", 10, 0, "none.dfu: no targets (offset 10)");
 
 	/* Overlapping elements are caught like any overlap. */
-	memcpy(f, dfu_file, dfu_len);
-	put_le32(f + 11 + 274 + 8 + 16, 0x08002008u);
-	recrc(f, dfu_len);
-	bad("overlap.dfu", f, dfu_len,
-	    "overlap.dfu: overlapping data: 0x08002000..0x0800200f and 0x08002008..0x0800202f");
+	bad_word(f, "overlap.dfu", 11 + 274 + 8 + 16, 0x08002008u,
+		 "overlap.dfu: overlapping data: 0x08002000..0x0800200f and 0x08002008..0x0800202f");
 }
 
 static void other_device_is_reported(void **state)

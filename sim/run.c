@@ -590,16 +590,6 @@ enum sim_stop_reason sim_run(struct sim_board *sb, const struct sim_run_limits *
 	return reason;
 }
 
-void sim_request_stop(struct sim_board *sb)
-{
-	struct board *b = board_of(sb);
-
-	b->stop_requested = true;
-	b->stop_reason = SIM_STOP_QUIT;
-	if (b->mode == MODE_CPU)
-		uc_emu_stop(b->uc);
-}
-
 const char *sim_stop_reason_str(enum sim_stop_reason reason)
 {
 	switch (reason) {
@@ -619,8 +609,6 @@ const char *sim_stop_reason_str(enum sim_stop_reason reason)
 		return "fault";
 	case SIM_STOP_POWER_OFF:
 		return "power off";
-	case SIM_STOP_QUIT:
-		return "stopped";
 	}
 	return "?";
 }

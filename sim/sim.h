@@ -177,7 +177,6 @@ enum sim_stop_reason {
 	                            that cannot come while it runs (memory link, instant host) */
 	SIM_STOP_FAULT,          /* the core faulted: see sim_fault_text() */
 	SIM_STOP_POWER_OFF,      /* power was cut */
-	SIM_STOP_QUIT,
 };
 
 struct sim_board;
@@ -249,8 +248,6 @@ struct sim_run_limits {
 };
 
 enum sim_stop_reason sim_run(struct sim_board *sb, const struct sim_run_limits *lim);
-/* Ask a running sim_run() to return (from a signal handler or another model). */
-void sim_request_stop(struct sim_board *sb);
 
 const char *sim_stop_reason_str(enum sim_stop_reason reason);
 const char *sim_fault_text(const struct sim_board *sb);

@@ -104,9 +104,6 @@ static enum an_status from_tp(struct an3155 *an, enum tp_status st)
 		return AN_OK;
 	case TP_ERR_TIMEOUT:
 		return AN_ERR_TIMEOUT;
-	case TP_ERR_INTR:
-		set_err(an, "interrupted");
-		return AN_ERR_INTR;
 	default:
 		set_err(an, "%s", transport_error(an->tp));
 		return AN_ERR_LINK;
@@ -413,7 +410,7 @@ static enum an_status report(struct an3155 *an, const struct attempt *at,
 			at->step, tries, tries == 1 ? "" : "s");
 		break;
 	default:
-		break;  /* LINK, INTR: the message is already set */
+		break;  /* LINK: the message is already set */
 	}
 	return st;
 }
@@ -429,8 +426,7 @@ static enum an_status run(struct an3155 *an, struct attempt *at, once_fn once,
 
 	for (tries = 1;; tries++) {
 		st = once(an, at, ctx);
-		if (st == AN_OK || st == AN_ERR_LINK || st == AN_ERR_INTR ||
-		    st == AN_ERR_ARG)
+		if (st == AN_OK || st == AN_ERR_LINK || st == AN_ERR_ARG)
 			return st;
 		/* Done perhaps: a resync or a retry would reach what it started. */
 		if (at->maybe_done)
@@ -450,7 +446,7 @@ static enum an_status run(struct an3155 *an, struct attempt *at, once_fn once,
 				      RESYNC_FILL_MAX;
 			enum an_status r = resync(an, fill);
 
-			if (r == AN_ERR_LINK || r == AN_ERR_INTR)
+			if (r == AN_ERR_LINK)
 				return r;
 		}
 		if (tries == an->retries + 1)

@@ -28,7 +28,6 @@ enum an_status {
 	AN_ERR_PROTOCOL,   /* an answer that AN3155 does not allow */
 	AN_ERR_WRONG_CHIP, /* Get ID gave another product ID */
 	AN_ERR_ARG,        /* the caller asked for something invalid */
-	AN_ERR_INTR,       /* stopped by the user */
 };
 
 struct an3155 {

@@ -31,7 +31,6 @@ enum op_status op_from_an(enum an_status st)
 	case AN_ERR_PROTOCOL: return OP_ERR_PROTOCOL;
 	case AN_ERR_WRONG_CHIP: return OP_ERR_WRONG_CHIP;
 	case AN_ERR_ARG: return OP_ERR_USAGE;
-	case AN_ERR_INTR: return OP_ERR_INTERRUPTED;
 	}
 	return OP_ERR_INTERNAL;
 }

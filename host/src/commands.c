@@ -25,12 +25,6 @@ static const struct command table[] = {
 	{ "image", cmd_image, "build an application image with its header, or check one", cmd_image_help },
 };
 
-const struct command *sysboot_commands(size_t *count)
-{
-	*count = sizeof(table) / sizeof(table[0]);
-	return table;
-}
-
 static void help(FILE *f)
 {
 	size_t i;

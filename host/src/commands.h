@@ -24,9 +24,6 @@ struct command {
 	const char *help;
 };
 
-/* The registered commands, and how many. */
-const struct command *sysboot_commands(size_t *count);
-
 /*
  * sysboot [--json] COMMAND [options], --help, --version: the whole
  * command line; returns the process exit code. A --json before the command

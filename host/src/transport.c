@@ -44,13 +44,7 @@ struct transport {
 	char err[512];
 };
 
-static volatile int *stop_flag;
 static bool pty_note_given;
-
-void transport_set_stop_flag(volatile int *flag)
-{
-	stop_flag = flag;
-}
 
 static void set_err(struct transport *t, const char *fmt, ...)
 {
@@ -69,11 +63,6 @@ const char *transport_name(const struct transport *t)
 const char *transport_error(const struct transport *t)
 {
 	return t->err;
-}
-
-bool transport_is_pty(const struct transport *t)
-{
-	return t->is_pty;
 }
 
 static const struct {
@@ -397,11 +386,6 @@ enum tp_status transport_read(struct transport *t, void *buf, size_t len,
 		ssize_t n;
 		int rc;
 
-		if (stop_flag && *stop_flag) {
-			set_err(t, "interrupted");
-			st = TP_ERR_INTR;
-			goto out;
-		}
 		if (left <= 0) {
 			set_err(t, "timed out on %s after %u ms (%zu of %zu bytes)",
 				t->name, timeout_ms, done, len);

@@ -28,7 +28,6 @@ enum tp_status {
 	TP_ERR_TIMEOUT,   /* fewer bytes than asked within the timeout */
 	TP_ERR_CONFIG,    /* the line settings could not be applied */
 	TP_ERR_IO,        /* any other system error */
-	TP_ERR_INTR,      /* a signal interrupted a wait and the caller asked to stop */
 };
 
 enum tp_parity {
@@ -77,15 +76,6 @@ const char *transport_name(const struct transport *t);
 
 /* The message of the last failure. */
 const char *transport_error(const struct transport *t);
-
-/* True when the port turned out to be a pseudo-terminal. */
-bool transport_is_pty(const struct transport *t);
-
-/*
- * When set (by a SIGINT handler, say) and non-zero, a wait in
- * transport_read() stops early with TP_ERR_INTR.
- */
-void transport_set_stop_flag(volatile int *flag);
 
 /* Is this baud rate one a POSIX serial port can be set to? */
 bool transport_baud_supported(unsigned baud);

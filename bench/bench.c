@@ -46,6 +46,7 @@ struct options {
 	unsigned app_s;              /* simulated seconds of the reference application */
 	bool link_on[2];             /* usart, usb */
 	unsigned stall_ms;           /* test hook: the emulator waits after starting a program */
+	enum sim_dfu_work dfu_work;  /* the ROM model's parameter (sysboot-sim --dfu-work) */
 	bool keep;
 };
 
@@ -204,7 +205,7 @@ static void usb_limit(uint32_t addr, uint32_t len, struct update_limit *l)
 	struct sim_config cfg;
 
 	sim_config_default(&cfg);
-	dfuse_update_limit(&cfg.timing, addr, len, l);
+	dfuse_update_limit(&cfg.timing, opt.dfu_work, addr, len, l);
 }
 
 static const struct link_bench links[] = {
@@ -419,6 +420,7 @@ static void run_spec_of(const struct link_bench *lb, enum tool t, const struct i
 	spec->image_addr = SYSBOOT_HEADER_ADDR;
 	spec->timeout_s = 1800;
 	spec->stall_ms = opt.stall_ms;
+	spec->dfu_work = opt.dfu_work;
 }
 
 /* The first line a reference tool printed: its name and version. */
@@ -642,6 +644,8 @@ static void usage(FILE *out)
 		"  --app-seconds S     simulated seconds of the reference application (default: %u)\n"
 		"  --stall-ms MS       after starting each program, hold the emulator MS of wall\n"
 		"                      time, as a loaded machine may (for tests; figures unchanged)\n"
+		"  --dfu-work after-status|in-status  where the ROM model does a DFU download's\n"
+		"                      flash work (sysboot-sim --dfu-work; default after-status)\n"
 		"  --keep              keep the work folder (images, logs)\n",
 		MAX_RUNS, APP_RUN_S);
 }
@@ -656,6 +660,7 @@ static int parse_options(int argc, char **argv)
 		{ "dfu-util", required_argument, NULL, 'd' },
 		{ "links", required_argument, NULL, 'l' },
 		{ "stall-ms", required_argument, NULL, 'S' },
+		{ "dfu-work", required_argument, NULL, 'w' },
 		{ "size-tool", required_argument, NULL, 'z' },
 		{ "sizes", required_argument, NULL, 'k' },
 		{ "runs", required_argument, NULL, 'r' },
@@ -702,6 +707,17 @@ static int parse_options(int argc, char **argv)
 			opt.stall_ms = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || opt.stall_ms > 10000) {
 				fprintf(stderr, "sysboot-bench: --stall-ms takes 0 to 10000\n");
+				return -1;
+			}
+			break;
+		case 'w':
+			if (strcmp(optarg, "after-status") == 0) {
+				opt.dfu_work = SIM_DFU_WORK_AFTER_STATUS;
+			} else if (strcmp(optarg, "in-status") == 0) {
+				opt.dfu_work = SIM_DFU_WORK_IN_STATUS;
+			} else {
+				fprintf(stderr, "sysboot-bench: bad --dfu-work '%s': use after-status or in-status\n",
+					optarg);
 				return -1;
 			}
 			break;
@@ -909,9 +925,9 @@ static void print_breakdown_usb(const struct results *res)
 	for (s = 0; s < opt.nsizes; s++) {
 		const struct update_limit *lim = &res->lim[1][s];
 
-		printf("| physical limit, %s | %.3f | %u | %.3f | %.3f | %.3f | | | |\n",
+		printf("| physical limit, %s | %.3f | %u | %.3f | %.3f | %.3f | %.6f | | |\n",
 		       size_name(res->images[s].kb), lim->total_s, lim->transfers, lim->wire_s,
-		       lim->erase_s, lim->program_s);
+		       lim->erase_s, lim->program_s, lim->poll_s);
 		for (t = 0; t < T_COUNT; t++) {
 			const struct run_result *r = &res->m[1][s][t].last;
 
@@ -925,7 +941,11 @@ static void print_breakdown_usb(const struct results *res)
 			       (double)r->rs.host_wait_ns / 1e9);
 		}
 	}
-	printf("\n");
+	printf("\nThe ROM model does a DFU download's flash work %s (sysboot-sim --dfu-work %s).\n\n",
+	       opt.dfu_work == SIM_DFU_WORK_IN_STATUS ?
+	       "before it completes the GETSTATUS that answers dfuDNBUSY" :
+	       "once the GETSTATUS that answers dfuDNBUSY has reached the host",
+	       opt.dfu_work == SIM_DFU_WORK_IN_STATUS ? "in-status" : "after-status");
 }
 
 static void print_breakdown(const struct results *res)

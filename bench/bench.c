@@ -148,7 +148,7 @@ static void usb_limit(uint32_t addr, uint32_t len, struct update_limit *l)
 	struct sim_config cfg;
 
 	sim_config_default(&cfg);
-	dfuse_update_limit(&cfg.timing, addr, len, l);
+	dfuse_update_limit(&cfg.timing, opt.dfu_work, addr, len, l);
 }
 
 const struct link_bench links[NLINKS] = {
@@ -354,6 +354,7 @@ static void run_spec_of(const struct link_bench *lb, enum tool t, const struct i
 	spec->image_addr = SYSBOOT_HEADER_ADDR;
 	spec->timeout_s = 1800;
 	spec->stall_ms = opt.stall_ms;
+	spec->dfu_work = opt.dfu_work;
 }
 
 /* The first line a reference tool printed: its name and version. */
@@ -542,6 +543,8 @@ static void usage(FILE *out)
 		"  --app-seconds S     simulated seconds of the reference application (default: %u)\n"
 		"  --stall-ms MS       after starting each program, hold the emulator MS of wall\n"
 		"                      time, as a loaded machine may (for tests; figures unchanged)\n"
+		"  --dfu-work after-status|in-status  where the ROM model does a DFU download's\n"
+		"                      flash work (sysboot-sim --dfu-work; default after-status)\n"
 		"  --keep              keep the work folder (images, logs)\n",
 		MAX_RUNS, APP_RUN_S);
 }
@@ -556,6 +559,7 @@ static int parse_options(int argc, char **argv)
 		{ "dfu-util", required_argument, NULL, 'd' },
 		{ "links", required_argument, NULL, 'l' },
 		{ "stall-ms", required_argument, NULL, 'S' },
+		{ "dfu-work", required_argument, NULL, 'w' },
 		{ "size-tool", required_argument, NULL, 'z' },
 		{ "sizes", required_argument, NULL, 'k' },
 		{ "runs", required_argument, NULL, 'r' },
@@ -602,6 +606,17 @@ static int parse_options(int argc, char **argv)
 			opt.stall_ms = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || opt.stall_ms > 10000) {
 				fprintf(stderr, "sysboot-bench: --stall-ms takes 0 to 10000\n");
+				return -1;
+			}
+			break;
+		case 'w':
+			if (strcmp(optarg, "after-status") == 0) {
+				opt.dfu_work = SIM_DFU_WORK_AFTER_STATUS;
+			} else if (strcmp(optarg, "in-status") == 0) {
+				opt.dfu_work = SIM_DFU_WORK_IN_STATUS;
+			} else {
+				fprintf(stderr, "sysboot-bench: bad --dfu-work '%s': use after-status or in-status\n",
+					optarg);
 				return -1;
 			}
 			break;

@@ -30,6 +30,7 @@ struct options {
 	unsigned app_s;              /* simulated seconds of the reference application */
 	bool link_on[NLINKS];        /* usart, usb */
 	unsigned stall_ms;           /* test hook: the emulator waits after starting a program */
+	enum sim_dfu_work dfu_work;  /* the ROM model's parameter (sysboot-sim --dfu-work) */
 	bool keep;
 };
 

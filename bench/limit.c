@@ -17,6 +17,18 @@ static double seconds(sim_time_t t)
 	return (double)t / (double)SIM_S(1);
 }
 
+/* The bwPollTimeout the ROM asks for work that takes t: whole milliseconds. */
+static sim_time_t poll_timeout(sim_time_t t)
+{
+	return (t + SIM_MS(1) - 1) / SIM_MS(1) * SIM_MS(1);
+}
+
+/* What of one operation's poll timeout a DFU 1.1 host waits beyond its work. */
+static sim_time_t poll_beyond(enum sim_dfu_work work, sim_time_t t)
+{
+	return work == SIM_DFU_WORK_IN_STATUS ? poll_timeout(t) : poll_timeout(t) - t;
+}
+
 void flash_limit(const struct sim_timing *t, uint32_t addr, uint32_t len, bool bank_erase,
 		 struct update_limit *l)
 {
@@ -55,7 +67,7 @@ void flash_limit(const struct sim_timing *t, uint32_t addr, uint32_t len, bool b
 	}
 	dwords = ((uint64_t)len + STM32_FLASH_DWORD - 1) / STM32_FLASH_DWORD;
 	l->program_s = (double)dwords * seconds(t->flash_dword_program);
-	l->total_s = l->wire_s + l->erase_s + l->program_s;
+	l->total_s = l->wire_s + l->erase_s + l->program_s + l->poll_s;
 }
 
 void usart_update_limit(const struct sim_timing *t, uint32_t baud, uint32_t addr,
@@ -66,19 +78,28 @@ void usart_update_limit(const struct sim_timing *t, uint32_t baud, uint32_t addr
 	flash_limit(t, addr, len, true, l);
 }
 
-void dfuse_update_limit(const struct sim_timing *t, uint32_t addr, uint32_t len,
-			struct update_limit *l)
+void dfuse_update_limit(const struct sim_timing *t, enum sim_dfu_work work, uint32_t addr,
+			uint32_t len, struct update_limit *l)
 {
 	uint64_t status = 2u * rom_usb_control_bits(DFU_GETSTATUS_LENGTH), bits;
 	uint32_t blocks = len / DFUSE_TRANSFER_SIZE, tail = len % DFUSE_TRANSFER_SIZE;
+	sim_time_t block_work = (sim_time_t)(DFUSE_TRANSFER_SIZE / STM32_FLASH_DWORD) *
+				t->flash_dword_program;
+	sim_time_t poll;
 
 	memset(l, 0, sizeof(*l));
 	flash_limit(t, addr, len, false, l);
 	bits = (uint64_t)blocks * (rom_usb_control_bits(DFUSE_TRANSFER_SIZE) + status);
-	if (tail)
+	poll = (sim_time_t)blocks * poll_beyond(work, block_work);
+	if (tail) {
 		bits += rom_usb_control_bits((uint16_t)tail) + status;
+		poll += poll_beyond(work, (sim_time_t)((tail + STM32_FLASH_DWORD - 1) /
+							STM32_FLASH_DWORD) * t->flash_dword_program);
+	}
 	bits += (uint64_t)l->pages * (rom_usb_control_bits(DFUSE_ERASE_CMD_LEN) + status);
+	poll += (sim_time_t)l->pages * poll_beyond(work, t->flash_page_erase);
 	l->transfers = 3u * (blocks + (tail != 0)) + 3u * l->pages;
 	l->wire_s = seconds((sim_time_t)bits * t->usb_bit);
-	l->total_s = l->wire_s + l->erase_s + l->program_s;
+	l->poll_s = seconds(poll);
+	l->total_s = l->wire_s + l->erase_s + l->program_s + l->poll_s;
 }

@@ -4,8 +4,8 @@
  *
  * Writing LEN bytes at ADDR cannot take less than those bytes on the wire,
  * plus the flash erasing the pages they cover, plus the flash programming
- * their double words: no command bytes, no acknowledgements, no waiting,
- * no verification. The flash figures are the emulator's own timing model
+ * their double words: no command bytes, no acknowledgements, no waiting
+ * but the poll timeouts a DFU device asks for, no verification. The flash figures are the emulator's own timing model
  * (struct sim_timing, DS10198 typical values), so the limit and the
  * measured updates come from one set of numbers.
  */
@@ -21,6 +21,7 @@ struct update_limit {
 	double wire_s;           /* the image's bytes on the link */
 	double erase_s;          /* the cheapest erase of the pages they cover */
 	double program_s;        /* their double words programmed */
+	double poll_s;           /* DFU: bwPollTimeout the flash work does not fill */
 	double total_s;
 	unsigned pages;          /* flash pages covered */
 	unsigned banks_mass_erased; /* banks covered whole, erased at once */
@@ -51,9 +52,13 @@ void usart_update_limit(const struct sim_timing *t, uint32_t baud, uint32_t addr
  * that ends it, DFU 1.1 A.2.5); each page is erased by its own DfuSe
  * erase command (DNLOAD of 5 bytes, two GETSTATUS), since DfuSe has no
  * bank erase and a mass erase would take the boot stub. Bus bits as the
- * emulator counts them (rom_usb_control_bits), at t->usb_bit each.
+ * emulator counts them (rom_usb_control_bits), at t->usb_bit each. And
+ * the poll timeouts: a DFU 1.1 host waits each bwPollTimeout the ROM asks
+ * for (the flash time rounded up to the millisecond) before it asks again;
+ * with work after-status the flash work fills all but the rounding, with
+ * work in-status it comes before them, so they are waited whole.
  */
-void dfuse_update_limit(const struct sim_timing *t, uint32_t addr, uint32_t len,
-			struct update_limit *l);
+void dfuse_update_limit(const struct sim_timing *t, enum sim_dfu_work work, uint32_t addr,
+			uint32_t len, struct update_limit *l);
 
 #endif /* BENCH_LIMIT_H */

@@ -122,9 +122,9 @@ static void print_breakdown_usb(const struct results *res)
 	for (s = 0; s < opt.nsizes; s++) {
 		const struct update_limit *lim = &res->lim[1][s];
 
-		printf("| physical limit, %s | %.3f | %u | %.3f | %.3f | %.3f | | | |\n",
+		printf("| physical limit, %s | %.3f | %u | %.3f | %.3f | %.3f | %.6f | | |\n",
 		       size_name(res->images[s].kb), lim->total_s, lim->transfers, lim->wire_s,
-		       lim->erase_s, lim->program_s);
+		       lim->erase_s, lim->program_s, lim->poll_s);
 		for (t = 0; t < T_COUNT; t++) {
 			const struct run_result *r = &res->m[1][s][t].last;
 
@@ -138,7 +138,11 @@ static void print_breakdown_usb(const struct results *res)
 			       (double)r->rs.host_wait_ns / 1e9);
 		}
 	}
-	printf("\n");
+	printf("\nThe ROM model does a DFU download's flash work %s (sysboot-sim --dfu-work %s).\n\n",
+	       opt.dfu_work == SIM_DFU_WORK_IN_STATUS ?
+	       "before it completes the GETSTATUS that answers dfuDNBUSY" :
+	       "once the GETSTATUS that answers dfuDNBUSY has reached the host",
+	       opt.dfu_work == SIM_DFU_WORK_IN_STATUS ? "in-status" : "after-status");
 }
 
 static void print_breakdown(const struct results *res)

@@ -88,6 +88,7 @@ static struct sim_board *board_open(const struct run_spec *spec, bool realtime, 
 	cfg.boot0 = spec->boot0;
 	cfg.realtime = realtime;
 	cfg.instant_host = !realtime && !spec->wall_idle;
+	cfg.dfu_work = spec->dfu_work;
 	if (spec->usb)
 		cfg.usb.kind = SIM_USB_UMOCKDEV;
 	sb = sim_board_new(&cfg, err, errlen);

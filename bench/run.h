@@ -40,6 +40,7 @@ struct run_spec {
 	uint32_t image_addr;
 	unsigned timeout_s;          /* wall-clock limit for the program */
 	unsigned stall_ms;           /* the emulator waits this long after starting the program */
+	enum sim_dfu_work dfu_work;  /* where the ROM does a DFU download's flash work */
 };
 
 struct run_result {

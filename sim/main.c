@@ -86,6 +86,8 @@ static void usage(FILE *out)
 		"  --usb-serial TEXT     the ROM's serial string (default: derived from the unique ID)\n"
 		"  --dfu-alt N=TEXT      DfuSe memory layout string of alternate setting N (0..3)\n"
 		"  --dfu-tail lost|pad|error  DFU writes >256 bytes, not a multiple of 8 (default lost)\n"
+		"  --dfu-work after-status|in-status  a DFU download's flash work runs after the\n"
+		"                        GETSTATUS answering dfuDNBUSY (default) or inside it\n"
 		"Events and stopping:\n"
 		"  --run-for MS          stop after MS milliseconds of simulated time\n"
 		"  --until-uart TEXT     stop when USART2 has sent TEXT\n"
@@ -141,7 +143,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_U1, OPT_U2, OPT_U3, OPT_FAST, OPT_RUN_FOR, OPT_UNTIL_UART, OPT_UNTIL_ROM,
 		OPT_CUT_INSN, OPT_CUT_US, OPT_BUTTON, OPT_CONTROL, OPT_TRACE, OPT_QUIET,
 		OPT_LINE_DROP, OPT_LINE_CORRUPT, OPT_LINE_SEED, OPT_INSTANT_HOST,
-		OPT_USB, OPT_USB_SERIAL, OPT_DFU_ALT, OPT_DFU_TAIL,
+		OPT_USB, OPT_USB_SERIAL, OPT_DFU_ALT, OPT_DFU_TAIL, OPT_DFU_WORK,
 		OPT_LINE_DELAY, OPT_LINE_STALL, OPT_CUT_ON,
 	};
 	static const struct option longopts[] = {
@@ -171,6 +173,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "usb-serial", required_argument, NULL, OPT_USB_SERIAL },
 		{ "dfu-alt", required_argument, NULL, OPT_DFU_ALT },
 		{ "dfu-tail", required_argument, NULL, OPT_DFU_TAIL },
+		{ "dfu-work", required_argument, NULL, OPT_DFU_WORK },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -314,6 +317,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 				o->cfg.dfu_tail = SIM_DFU_TAIL_ERROR;
 			} else {
 				fprintf(stderr, "sysboot-sim: bad --dfu-tail '%s': use lost, pad or error\n", optarg);
+				return -1;
+			}
+			break;
+		case OPT_DFU_WORK:
+			if (strcmp(optarg, "after-status") == 0) {
+				o->cfg.dfu_work = SIM_DFU_WORK_AFTER_STATUS;
+			} else if (strcmp(optarg, "in-status") == 0) {
+				o->cfg.dfu_work = SIM_DFU_WORK_IN_STATUS;
+			} else {
+				fprintf(stderr, "sysboot-sim: bad --dfu-work '%s': use after-status or in-status\n", optarg);
 				return -1;
 			}
 			break;

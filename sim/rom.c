@@ -614,7 +614,8 @@ static bool serve_usb(struct board *b)
 	enum rom_dfu_result res;
 	uint16_t len = 0;
 	sim_time_t bus;
-	bool dfu;
+	uint32_t told_addr;
+	bool dfu, told, work_first;
 
 	if (!b->usb || r->usb != USB_ATTACHED || !(x = usb_link_next(b->usb)))
 		return false;
@@ -659,20 +660,38 @@ static bool serve_usb(struct board *b)
 		usb_link_complete(b->usb, x, -ENODEV, 0);
 		return true;
 	}
+	/*
+	 * A block programmed by an earlier request's work is reported to the
+	 * host by this answer (its GETSTATUS); this one's waits for the next.
+	 */
+	told = r->block_written;
+	told_addr = r->block_addr;
+	r->block_written = false;
+	/*
+	 * Where the download's flash work runs (sim_config.dfu_work): after
+	 * this GETSTATUS has reached the host, below, or before its status
+	 * stage completes, so that the host has its answer only once the
+	 * work is done (and its bwPollTimeout starts then).
+	 */
+	work_first = b->cfg.dfu_work == SIM_DFU_WORK_IN_STATUS && rom_dfu_download_pending(&r->dfu);
+	if (work_first) {
+		rom_dfu_complete(&r->dfu);
+		if (!b->powered || r->usb != USB_ATTACHED) {
+			usb_link_complete(b->usb, x, -ENODEV, 0);
+			return true;
+		}
+	}
 	r->session.usb_last_answer = b->now;
 	if (dfu && x->setup.request == DFU_GETSTATUS && res == ROM_DFU_ACK && r->dfu.poll_ms)
 		r->usb_poll_until = b->now + SIM_MS(r->dfu.poll_ms);
 	if (res == ROM_DFU_STALL && !dfu)
 		board_trace(b, SIM_TRACE_USB, 0, "USB stall: %s", rom_usb_last_stall(&r->usbdev));
 	usb_link_complete(b->usb, x, res == ROM_DFU_ACK ? 0 : -EPIPE, len);
-	/*
-	 * A block programmed by an earlier request's work has now been
-	 * reported to the host (its GETSTATUS); this one's waits for the next.
-	 */
-	if (r->block_written)
-		block_acknowledged(b);
+	if (told)
+		board_cut_point(b, SIM_CUT_BLOCK, told_addr);
 	/* What the answered GETSTATUS started: flash work, leave, detach. */
-	rom_dfu_complete(&r->dfu);
+	if (!work_first)
+		rom_dfu_complete(&r->dfu);
 	return true;
 }
 

@@ -127,6 +127,20 @@ enum sim_dfu_tail {
 	SIM_DFU_TAIL_ERROR,      /* refused: dfuERROR, errWRITE */
 };
 
+/*
+ * Where the ROM does the flash work of a DFU download (a Set Address, an
+ * erase, a data block): UNCERTAIN, no public document says for this ROM.
+ * It starts on the GETSTATUS that answers dfuDNBUSY (AN3156); DFU 1.1
+ * means it to run while the host waits the bwPollTimeout of that answer,
+ * and ST's USB device library runs it before it completes that GETSTATUS's
+ * status stage, so that the host sees the answer once the work is done and
+ * then waits bwPollTimeout as well (docs/sim.md).
+ */
+enum sim_dfu_work {
+	SIM_DFU_WORK_AFTER_STATUS, /* default: once the GETSTATUS has reached the host */
+	SIM_DFU_WORK_IN_STATUS,  /* before that GETSTATUS completes (ST's USB device library) */
+};
+
 #define SIM_DFU_ALTS 4           /* internal flash, option bytes, OTP, device feature */
 
 struct sim_config {
@@ -157,6 +171,7 @@ struct sim_config {
 	uint16_t usb_bcd_device; /* bcdDevice of the ROM's device descriptor (0x2200) */
 	const char *dfu_alt_names[SIM_DFU_ALTS]; /* DfuSe memory layout strings; NULL: defaults */
 	enum sim_dfu_tail dfu_tail;
+	enum sim_dfu_work dfu_work;
 	struct sim_timing timing;
 	enum sim_torn_mode torn_program; /* a power cut during a double-word program */
 	uint32_t optr;           /* program the OPTR option bytes to this before power-on, as a

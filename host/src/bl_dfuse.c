@@ -86,8 +86,12 @@ static void release_device(struct dfu_backend *b)
 
 static void df_close(struct session *s)
 {
-	if (s->dfb)
+	if (s->dfb) {
+		/* A read keeps the device in dfuUPLOAD-IDLE: leave it idle. */
+		if (s->dfb->handle)
+			(void)dfuse_finish(&s->dfb->d);
 		release_device(s->dfb);
+	}
 	free(s->dfb);
 	s->dfb = NULL;
 	transport_close(s->app);

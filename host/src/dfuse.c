@@ -16,6 +16,24 @@
  * Retrying a write whose GETSTATUS timed out may program the same double
  * words twice, which flash refuses (RM0351 3.3.7); a write refused after an
  * earlier timeout is therefore read back before it is reported as failed.
+ *
+ * Blocks go in runs. DfuSe places data block n >= 2 at the address pointer
+ * plus (n - 2) * wTransferSize (AN3156, Read memory and Write memory), so
+ * one Set Address Pointer serves a run of consecutive blocks, and a read of
+ * many blocks is one UPLOAD each in dfuUPLOAD-IDLE. The client trusts the
+ * pointer only as far as AN3156 describes it: set, then the blocks that
+ * follow (for a read, after the DFU_ABORT that leaves dfuDNLOAD-IDLE). It
+ * sets it again after anything else: an error, a stall, a timeout and the
+ * CLRSTATUS or ABORT that clear them (DFU 1.1 makes the next DNLOAD or
+ * UPLOAD from dfuIDLE the start of a new transfer, and a ROM may well
+ * reset its pointer with its state), a DfuSe command (ST's USB device
+ * library moves the pointer to the page an erase names), another alternate
+ * setting, a change of direction, a gap. A block shorter than wTransferSize
+ * always goes alone as block 2: AN3156 says the address is computed with
+ * "the length of the data buffer", which for a short block with n > 2
+ * could mean its own length. A run ends before wBlockNum would wrap
+ * (65535 to 0, a DfuSe command); at 2 KB a run could cover 128 MB, far more
+ * than the flash, so it never does on this chip.
  */
 #include "dfuse.h"
 
@@ -162,6 +180,59 @@ static enum df_rc get_status(struct dfuse *d, const struct op *op,
 	return rc;
 }
 
+/* ---- Runs of blocks ------------------------------------------------------ */
+
+static void run_end(struct dfuse *d)
+{
+	d->run.open = false;
+}
+
+/* The pointer was just set to addr: its first block is block 2. */
+static void run_start(struct dfuse *d, bool upload, uint32_t addr)
+{
+	d->run = (struct dfuse_run){ .open = true, .upload = upload, .next_addr = addr,
+				     .next_block = DFUSE_BLOCK_DATA };
+}
+
+/* Can len bytes at addr go as the run's next block, without an address? */
+static bool run_continues(const struct dfuse *d, bool upload, uint32_t addr, size_t len)
+{
+	return d->run.open && d->run.upload == upload && d->run.next_addr == addr &&
+	       len == d->transfer_size;
+}
+
+/* The run's next block went through. */
+static void run_advance(struct dfuse *d)
+{
+	if (d->run.next_block == UINT16_MAX ||
+	    d->run.next_addr > UINT32_MAX - d->transfer_size) {
+		run_end(d);
+		return;
+	}
+	d->run.next_block++;
+	d->run.next_addr += d->transfer_size;
+}
+
+/*
+ * A read left the device in dfuUPLOAD-IDLE, where DNLOAD stalls: ABORT to
+ * dfuIDLE first. The run ends with it.
+ */
+static enum df_rc leave_upload(struct dfuse *d, const struct op *op)
+{
+	if (!d->upload_idle)
+		return DF_OK;
+	d->upload_idle = false;
+	run_end(d);
+	return request(d, op, false, DFU_ABORT, 0, NULL, 0, NULL);
+}
+
+enum df_rc dfuse_finish(struct dfuse *d)
+{
+	struct op op = { .what = "the end of the read" };
+
+	return leave_upload(d, &op);
+}
+
 enum df_rc dfuse_get_status(struct dfuse *d, struct dfu_status *st)
 {
 	struct op op = { .what = "DFU_GETSTATUS" };
@@ -173,6 +244,7 @@ enum df_rc dfuse_clear_status(struct dfuse *d)
 {
 	struct op op = { .what = "DFU_CLRSTATUS" };
 
+	run_end(d);
 	return request(d, &op, false, DFU_CLRSTATUS, 0, NULL, 0, NULL);
 }
 
@@ -180,6 +252,8 @@ enum df_rc dfuse_abort(struct dfuse *d)
 {
 	struct op op = { .what = "DFU_ABORT" };
 
+	run_end(d);
+	d->upload_idle = false;
 	return request(d, &op, false, DFU_ABORT, 0, NULL, 0, NULL);
 }
 
@@ -212,6 +286,9 @@ enum df_rc dfuse_make_idle(struct dfuse *d)
 	enum df_rc rc;
 	unsigned i;
 
+	/* A recovery: the next block sets the address again. */
+	run_end(d);
+	d->upload_idle = false;
 	for (i = 0; i < 4; i++) {
 		rc = get_status(d, &op, &st);
 		if (rc == DF_ERR_GONE || rc == DF_ERR_TIMEOUT)
@@ -311,7 +388,12 @@ static enum df_rc command(struct dfuse *d, struct op *op, uint8_t cmd,
 	struct dfuse_command c = { .cmd = cmd, .has_addr = addr != NULL, .addr = addr ? *addr : 0 };
 	uint8_t b[DFUSE_COMMAND_MAX];
 	size_t len = dfuse_command_encode(&c, b);
+	enum df_rc rc = leave_upload(d, op);
 
+	if (rc != DF_OK)
+		return rc;
+	/* Whatever the command, the pointer is not the run's any more. */
+	run_end(d);
 	return dnload(d, op, DFUSE_BLOCK_COMMAND, b, (uint16_t)len, want);
 }
 
@@ -335,6 +417,9 @@ enum df_rc dfuse_select(struct dfuse *d, unsigned index)
 		return DF_OK;
 	snprintf(op.what, sizeof(op.what), "the selection of alternate setting %u",
 		 d->alts[index].alt);
+	if (leave_upload(d, &op) == DF_ERR_GONE)
+		return DF_ERR_GONE;
+	run_end(d);
 	r = d->ops->set_alt(d->ctx, d->alts[index].alt);
 	if (r < 0)
 		return link_fail(d, &op, "SET_INTERFACE", r);
@@ -504,6 +589,10 @@ static enum df_rc unprotect_once(struct dfuse *d, struct op *op, void *ctx)
 	enum df_rc rc;
 
 	(void)ctx;
+	rc = leave_upload(d, op);
+	if (rc != DF_OK)
+		return rc;
+	run_end(d);
 	rc = request(d, op, false, DFU_DNLOAD, DFUSE_BLOCK_COMMAND, &cmd, 1, NULL);
 	if (rc == DF_ERR_REFUSED)
 		explain_stall(d, op);
@@ -536,13 +625,22 @@ struct mem_ctx {
 static enum df_rc write_once(struct dfuse *d, struct op *op, void *ctx)
 {
 	struct mem_ctx *mc = ctx;
-	enum df_rc rc = set_address(d, op, mc->addr);
+	enum df_rc rc;
 
-	if (rc != DF_OK)
+	if (!run_continues(d, false, mc->addr, mc->len)) {
+		rc = set_address(d, op, mc->addr);
+		if (rc != DF_OK)
+			return rc;
+		run_start(d, false, mc->addr);
+	}
+	rc = dnload(d, op, d->run.next_block, mc->wbuf, (uint16_t)mc->len,
+		    DFU_STATE_DNLOAD_IDLE);
+	if (rc != DF_OK) {
+		run_end(d);
 		return rc;
-	/* DfuSe: block 2 lands at the address just set (AN3156 6.2). */
-	return dnload(d, op, DFUSE_BLOCK_DATA, mc->wbuf, (uint16_t)mc->len,
-		      DFU_STATE_DNLOAD_IDLE);
+	}
+	run_advance(d);
+	return DF_OK;
 }
 
 static enum df_rc read_chunk(struct dfuse *d, struct op *op, uint32_t addr,
@@ -551,24 +649,33 @@ static enum df_rc read_chunk(struct dfuse *d, struct op *op, uint32_t addr,
 	enum df_rc rc;
 	int got;
 
-	rc = set_address(d, op, addr);
-	if (rc != DF_OK)
-		return rc;
-	/* UPLOAD is taken in dfuIDLE only. */
-	rc = request(d, op, false, DFU_ABORT, 0, NULL, 0, NULL);
-	if (rc != DF_OK)
-		return rc;
-	rc = request(d, op, true, DFU_UPLOAD, DFUSE_BLOCK_DATA, buf, (uint16_t)len, &got);
-	if (rc == DF_ERR_REFUSED)
-		explain_stall(d, op);
-	if (rc != DF_OK)
-		return rc;
-	if ((size_t)got != len) {
+	if (!run_continues(d, true, addr, len)) {
+		rc = set_address(d, op, addr);
+		if (rc != DF_OK)
+			return rc;
+		/* UPLOAD is taken in dfuIDLE and dfuUPLOAD-IDLE only. */
+		rc = request(d, op, false, DFU_ABORT, 0, NULL, 0, NULL);
+		if (rc != DF_OK)
+			return rc;
+		run_start(d, true, addr);
+	}
+	rc = request(d, op, true, DFU_UPLOAD, d->run.next_block, buf, (uint16_t)len, &got);
+	if (rc == DF_OK && (size_t)got != len) {
+		/* A short frame ends the upload (DFU 1.1 6.2): dfuIDLE. */
 		set_err(d, "the DFU device on %s sent %d of %zu bytes for %s",
 			d->where, got, len, op->what);
-		return DF_ERR_PROTOCOL;
+		rc = DF_ERR_PROTOCOL;
 	}
-	return request(d, op, false, DFU_ABORT, 0, NULL, 0, NULL);
+	if (rc != DF_OK) {
+		if (rc == DF_ERR_REFUSED)
+			explain_stall(d, op);
+		run_end(d);
+		d->upload_idle = false;
+		return rc;
+	}
+	d->upload_idle = true;
+	run_advance(d);
+	return DF_OK;
 }
 
 static enum df_rc read_once(struct dfuse *d, struct op *op, void *ctx)

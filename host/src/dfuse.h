@@ -65,6 +65,19 @@ struct dfuse_alt {
 	struct dfuse_layout layout;
 };
 
+/*
+ * A run of data blocks: after one Set Address Pointer at addr, DfuSe
+ * places block n (n >= 2) at addr + (n - 2) * wTransferSize (AN3156), so
+ * consecutive whole blocks in one direction need no address of their own.
+ * Anything else in between ends it (see dfuse.c).
+ */
+struct dfuse_run {
+	bool open;
+	bool upload;              /* UPLOAD blocks; else DNLOAD */
+	uint32_t next_addr;       /* where block next_block lands */
+	uint16_t next_block;
+};
+
 struct dfuse {
 	const struct dfu_link_ops *ops;
 	void *ctx;
@@ -73,6 +86,8 @@ struct dfuse {
 	unsigned nalts;
 	struct dfuse_alt alts[DFUSE_MAX_ALTS];
 	int cur_alt;              /* index into alts, -1 before a selection */
+	struct dfuse_run run;     /* the blocks the device's pointer still places */
+	bool upload_idle;         /* a read left the device in dfuUPLOAD-IDLE */
 	unsigned retries;         /* extra attempts per operation (default 3) */
 	unsigned retry_count;     /* used so far, for reports */
 	unsigned timeout_ms;      /* per control transfer (default 5000) */
@@ -101,9 +116,18 @@ enum df_rc dfuse_abort(struct dfuse *d);
 enum df_rc dfuse_make_idle(struct dfuse *d);
 
 /*
+ * Reads keep the device in dfuUPLOAD-IDLE, so that the next consecutive
+ * block needs one UPLOAD only; the next operation of another kind ABORTs
+ * first. Call this when done with the device to leave it in dfuIDLE.
+ */
+enum df_rc dfuse_finish(struct dfuse *d);
+
+/*
  * The DfuSe operations, each retried (after bringing the device back to
  * dfuIDLE) up to d->retries times. An address selects the alternate setting
- * whose layout holds it with the flag the operation needs.
+ * whose layout holds it with the flag the operation needs. Consecutive
+ * whole-block writes, or reads, continue one run of block numbers after a
+ * single Set Address Pointer; a retry sets the address again.
  */
 enum df_rc dfuse_erase_page(struct dfuse *d, uint32_t addr);
 enum df_rc dfuse_mass_erase(struct dfuse *d);

@@ -577,6 +577,11 @@ void rom_dfu_complete(struct rom_dfu *dfu)
 	}
 }
 
+bool rom_dfu_download_pending(const struct rom_dfu *dfu)
+{
+	return dfu->work == WORK_EXECUTE;
+}
+
 /* ---- Setup -------------------------------------------------------------------- */
 
 void rom_dfu_init(struct rom_dfu *dfu, const struct rom_dfu_config *cfg,

@@ -14,7 +14,10 @@
  * splits that GETSTATUS in two: rom_dfu_request() builds the answer, and
  * rom_dfu_complete(), called once the answer has left the device, does the
  * work (which takes simulated time in the emulator) and moves on to
- * dfuDNLOAD-IDLE, dfuERROR or, for the leave request, the jump.
+ * dfuDNLOAD-IDLE, dfuERROR or, for the leave request, the jump. Whether
+ * the answer leaves before or after a download's work is the emulator's
+ * model parameter (sim_config.dfu_work): it may call rom_dfu_complete()
+ * before it completes the transfer when rom_dfu_download_pending().
  */
 #ifndef SYSBOOT_ROM_DFU_H
 #define SYSBOOT_ROM_DFU_H
@@ -158,6 +161,8 @@ enum rom_dfu_result rom_dfu_request(struct rom_dfu *dfu, uint8_t request, uint16
 				    uint16_t length, bool in, uint8_t *data, uint16_t *len);
 /* The answer to the last request has left the device: run what it started. */
 void rom_dfu_complete(struct rom_dfu *dfu);
+/* What the last request started is a DNLOAD's work (a command or a write). */
+bool rom_dfu_download_pending(const struct rom_dfu *dfu);
 
 /* Why the last stall or error happened ("" if none yet). */
 const char *rom_dfu_last_error(const struct rom_dfu *dfu);

@@ -57,7 +57,21 @@ awk -F'|' '/^\| sysboot update --enter-port, 8 KB \|/ { found = 1; if ($9 + 0 <=
 bench --sizes 8 --runs 1 --app-seconds 1 --links usart --stall-ms 200 ||
 	{ cat "$TMP/err" >&2; fail "sysboot-bench failed when the host program was quicker than the emulator"; }
 
+# The ROM's flash work inside the GETSTATUS (--dfu-work in-status): every
+# poll timeout starts after the work, so a host waits them whole: 4 x 21 +
+# 4 x 22 ms on the limit (less the 4 x 8 us it had), and in dfu-util's poll wait.
+bench --sizes 8 --runs 1 --app-seconds 1 --links usb --dfu-work in-status ||
+	{ cat "$TMP/err" >&2; fail "sysboot-bench --dfu-work in-status failed"; }
+grep -q "^| physical limit, 8 KB | 0.351 | 24 | 0.007 | 0.088 | 0.084 | 0.172000 |" "$TMP/out" ||
+	fail "wrong USB limit in-status: $(grep 'physical limit' "$TMP/out")"
+awk -F'|' '/^\| dfu-util/ { n++; if ($8 + 0 != 0.172 || $9 + 0 != 0) bad = $0 } END { exit !(n == 2 && bad == "") }' \
+	"$TMP/out" || fail "dfu-util in-status does not wait the poll timeouts whole: $(grep '^| dfu-util' "$TMP/out")"
+grep -q "(sysboot-sim --dfu-work in-status)" "$TMP/out" || fail "the ROM model's setting is not printed"
+
 # Errors are specific.
+bench --dfu-work later
+[ $? -eq 2 ] || fail "--dfu-work later did not exit 2"
+grep -q "bad --dfu-work 'later': use after-status or in-status" "$TMP/err" || fail "unclear error: $(cat "$TMP/err")"
 bench --runs 0
 [ $? -eq 2 ] || fail "--runs 0 did not exit 2"
 grep -q -- "--runs takes 1 to 9" "$TMP/err" || fail "unclear error: $(cat "$TMP/err")"

@@ -109,7 +109,7 @@ static void dfu_image_of_64_kb_behind_the_stub(void **state)
 	double bit = (double)ds.usb_bit / 1e12;
 
 	(void)state;
-	dfuse_update_limit(&ds, 0x08002000u, 65536, &l);
+	dfuse_update_limit(&ds, SIM_DFU_WORK_AFTER_STATUS, 0x08002000u, 65536, &l);
 	/* 32 blocks and 32 page erases, each with its two GETSTATUS. */
 	assert_int_equal(l.pages, 32);
 	assert_int_equal(l.transfers, 3 * 32 + 3 * 32);
@@ -117,7 +117,25 @@ static void dfu_image_of_64_kb_behind_the_stub(void **state)
 				      32.0 * (ERASE_CMD_BITS + 2 * GETSTATUS_BITS)) * bit, EPS);
 	assert_float_equal(l.erase_s, 32 * 0.022, EPS);
 	assert_float_equal(l.program_s, 8192 * 82e-6, EPS);
-	assert_float_equal(l.total_s, l.wire_s + l.erase_s + l.program_s, EPS);
+	/* 21 ms asked for 20.992 ms of programming; an erase's 22 ms are its work. */
+	assert_float_equal(l.poll_s, 32 * 8e-6, EPS);
+	assert_float_equal(l.total_s, l.wire_s + l.erase_s + l.program_s + l.poll_s, EPS);
+}
+
+/* Work in the GETSTATUS (--dfu-work in-status): every poll timeout comes after it. */
+static void dfu_work_in_status_waits_every_poll(void **state)
+{
+	struct update_limit a, l;
+
+	(void)state;
+	dfuse_update_limit(&ds, SIM_DFU_WORK_AFTER_STATUS, 0x08002000u, 65536, &a);
+	dfuse_update_limit(&ds, SIM_DFU_WORK_IN_STATUS, 0x08002000u, 65536, &l);
+	assert_float_equal(l.poll_s, 32 * 0.021 + 32 * 0.022, EPS);
+	assert_float_equal(l.wire_s, a.wire_s, EPS);
+	assert_int_equal(l.transfers, a.transfers);
+	assert_float_equal(l.total_s, l.wire_s + l.erase_s + l.program_s + l.poll_s, EPS);
+	/* The flash time nearly twice: 1.376 s of it, 1.376 s of polls. */
+	assert_float_equal(l.total_s - a.total_s, 32 * 0.021 + 32 * 0.022 - 32 * 8e-6, EPS);
 }
 
 static void dfu_has_no_bank_erase(void **state)
@@ -126,7 +144,7 @@ static void dfu_has_no_bank_erase(void **state)
 
 	(void)state;
 	/* The same 1016 KB as over the USART, whose limit erases bank 2 at once. */
-	dfuse_update_limit(&ds, 0x08002000u, 1040384, &l);
+	dfuse_update_limit(&ds, SIM_DFU_WORK_AFTER_STATUS, 0x08002000u, 1040384, &l);
 	assert_int_equal(l.pages, 508);
 	assert_int_equal(l.banks_mass_erased, 0);
 	assert_float_equal(l.erase_s, 508 * 0.022, EPS);
@@ -140,12 +158,14 @@ static void dfu_short_last_block(void **state)
 
 	(void)state;
 	/* 2048 + 8 bytes: a second DNLOAD of 8 bytes (169 + 105 + 64 + 105 = 443 bits). */
-	dfuse_update_limit(&ds, 0x08004000u, 2056, &l);
+	dfuse_update_limit(&ds, SIM_DFU_WORK_AFTER_STATUS, 0x08004000u, 2056, &l);
 	assert_int_equal(l.pages, 2);
 	assert_int_equal(l.transfers, 3 * 2 + 3 * 2);
 	assert_float_equal(l.wire_s, (DNLOAD_2K_BITS + 443.0 + 4 * GETSTATUS_BITS +
 				      2 * (ERASE_CMD_BITS + 2 * GETSTATUS_BITS)) * bit, EPS);
 	assert_float_equal(l.program_s, 257 * 82e-6, EPS);
+	/* The 8 bytes: 82 us of work, 1 ms asked. */
+	assert_float_equal(l.poll_s, 8e-6 + (1e-3 - 82e-6), EPS);
 }
 
 int main(void)
@@ -157,6 +177,7 @@ int main(void)
 		cmocka_unit_test(a_slow_bank_erase_is_not_used),
 		cmocka_unit_test(whole_flash_is_one_mass_erase),
 		cmocka_unit_test(dfu_image_of_64_kb_behind_the_stub),
+		cmocka_unit_test(dfu_work_in_status_waits_every_poll),
 		cmocka_unit_test(dfu_has_no_bank_erase),
 		cmocka_unit_test(dfu_short_last_block),
 	};

@@ -171,6 +171,31 @@ dfu-util-download)
 	run 0 read 0x08010000 5000 -o "$TMP/c.bin" --port usb
 	cmp "$TMP/a.bin" "$TMP/c.bin" || fail "sysboot read other bytes than dfu-util wrote"
 	;;
+runs)
+	# A 66 KB image written and read back by sysboot in runs of blocks,
+	# one Set Address Pointer each, then read by dfu-util: the same bytes.
+	big_image
+	len=$(wc -c < "$TMP/big.img")
+	blocks=$(( (len + 2047) / 2048 ))
+	start_sim --boot0 "$FW/stub.elf" "$v1@0x08002000"
+	run 0 update "$TMP/big.img" --port usb --json
+	expect_out '"verify":"readback","confirmed":true'
+	stop_sim
+	# The session's control transfers, as the emulator counted them: per
+	# 2 KB a page erase (3), a DNLOAD with its two GETSTATUS (3) and an
+	# UPLOAD (1), where a Set Address Pointer per block made it 15; the
+	# rest is enumeration, the runs' addresses, the leave (260 at 32 blocks).
+	n=$(sed -n 's/.*USB DFU: \([0-9]*\) control transfers.*/\1/p' "$TMP/sim.log" | tail -1)
+	[ -n "$n" ] || fail "no USB DFU summary from the emulator"
+	[ "$n" -le $((8 * blocks + 40)) ] || fail "$n control transfers for $blocks blocks"
+	start_sim --boot0
+	run 0 read 0x08002000 "$len" -o "$TMP/s.bin" --port usb
+	cmp "$TMP/big.img" "$TMP/s.bin" || fail "sysboot read other bytes than it wrote"
+	dfu -a 0 -s "0x08002000:$len" -U "$TMP/u.bin"
+	cmp "$TMP/big.img" "$TMP/u.bin" || fail "dfu-util -U reads other bytes than sysboot wrote"
+	flash_bytes 8192 "$len" > "$TMP/img.got"
+	cmp "$TMP/big.img" "$TMP/img.got" || fail "the flash does not hold the image"
+	;;
 info)
 	start_sim --boot0 "$FW/stub.elf"
 	run 0 info --port usb

@@ -4,6 +4,15 @@
  * Kept literal: each request does what DFU 1.1's state table and AN3156
  * say, in the order they say it, so a client that gets a sequence wrong
  * meets a stall here as it would on a board.
+ *
+ * The address pointer is the least a client may rely on: Set Address
+ * Pointer sets it, the blocks after it are placed from it (AN3156), and
+ * the DFU_ABORT that follows a Set Address keeps it (UPLOAD is taken in
+ * dfuIDLE or dfuUPLOAD-IDLE only, so a DfuSe read sets the address, aborts
+ * to dfuIDLE, then uploads, as dfu-util does). Everything else forgets
+ * it, back to 0x08000000 where AN3156 puts a pointer never set: an error
+ * or stall, CLRSTATUS, any other ABORT, a change of alternate setting; an
+ * erase moves it to the page erased, as ST's USB device library does.
  */
 #include "fake_dfu.h"
 
@@ -37,6 +46,7 @@ void fake_dfu_init(struct fake_dfu *f)
 	f->ob[2] = 0xFF;
 	f->ob[3] = 0xFF;
 	f->state = DFU_STATE_IDLE;
+	f->ptr = STM32_FLASH_BASE;
 	f->poll_ms = 25;
 	f->transfer_size = DFUSE_TRANSFER_SIZE;
 	f->present = true;
@@ -54,10 +64,17 @@ void fake_dfu_free(struct fake_dfu *f)
 	f->flash = NULL;
 }
 
+static void forget_pointer(struct fake_dfu *f)
+{
+	f->ptr = STM32_FLASH_BASE;
+	f->ptr_just_set = false;
+}
+
 static int stall(struct fake_dfu *f, uint8_t status)
 {
 	f->state = DFU_STATE_ERROR;
 	f->status = status;
+	forget_pointer(f);
 	return USB_ERR_STALL;
 }
 
@@ -71,6 +88,7 @@ static void error_state(struct fake_dfu *f, uint8_t status)
 {
 	f->state = DFU_STATE_ERROR;
 	f->status = status;
+	forget_pointer(f);
 }
 
 static void run_command(struct fake_dfu *f)
@@ -84,6 +102,8 @@ static void run_command(struct fake_dfu *f)
 		if (!c.has_addr)
 			return error_state(f, DFU_STATUS_ERR_TARGET);
 		f->ptr = addr;
+		f->ptr_just_set = true;
+		f->set_addresses++;
 		break;
 	case DFUSE_CMD_ERASE:
 		if (ok && !c.has_addr) {
@@ -95,6 +115,8 @@ static void run_command(struct fake_dfu *f)
 			return error_state(f, DFU_STATUS_ERR_TARGET);
 		addr &= ~(uint32_t)(STM32_FLASH_PAGE_SIZE - 1);
 		memset(f->flash + (addr - STM32_FLASH_BASE), 0xFF, STM32_FLASH_PAGE_SIZE);
+		f->ptr = c.addr;
+		f->ptr_just_set = false;
 		if (f->nerased < FAKE_DFU_RECORDS)
 			f->erase_order[f->nerased++] = addr;
 		break;
@@ -115,6 +137,7 @@ static void run_data(struct fake_dfu *f)
 	uint32_t addr = 0, i;
 	bool placed = dfuse_block_address(f->ptr, f->pblock, f->transfer_size, &addr);
 
+	f->ptr_just_set = false;
 	f->last_write_len = f->plen;
 	f->last_write_tail = f->pbuf[f->plen - 1];
 	if (f->plen > DFUSE_ROM_LONG_WRITE && f->plen % 8)
@@ -203,7 +226,12 @@ static int upload(struct fake_dfu *f, uint16_t value, uint8_t *data, uint16_t le
 	}
 	if (value < 2 || f->rdp)
 		return stall(f, DFU_STATUS_ERR_TARGET);
-	addr = f->ptr + (uint32_t)(value - 2) * f->transfer_size;
+	f->uploads++;
+	f->ptr_just_set = false;
+	if (f->stall_upload_at && f->uploads == f->stall_upload_at)
+		return stall(f, DFU_STATUS_ERR_TARGET);
+	if (!dfuse_block_address(f->ptr, value, f->transfer_size, &addr))
+		return stall(f, DFU_STATUS_ERR_ADDRESS);
 	if (f->alt == 1) {
 		if (addr < FAKE_OB_ADDR || addr - FAKE_OB_ADDR + len > sizeof(f->ob))
 			return stall(f, DFU_STATUS_ERR_ADDRESS);
@@ -237,6 +265,7 @@ static int fake_request(void *ctx, bool in, uint8_t request, uint16_t value,
 			return stall(f, DFU_STATUS_ERR_STALLEDPKT);
 		f->state = DFU_STATE_IDLE;
 		f->status = DFU_STATUS_OK;
+		forget_pointer(f);
 		return 0;
 	case DFU_ABORT:
 		f->aborts++;
@@ -244,6 +273,8 @@ static int fake_request(void *ctx, bool in, uint8_t request, uint16_t value,
 		    f->state != DFU_STATE_UPLOAD_IDLE)
 			return stall(f, DFU_STATUS_ERR_STALLEDPKT);
 		f->state = DFU_STATE_IDLE;
+		if (!f->ptr_just_set)
+			forget_pointer(f);
 		return 0;
 	case DFU_GETSTATE:
 		((uint8_t *)data)[0] = f->state;
@@ -290,6 +321,7 @@ static int fake_set_alt(void *ctx, uint8_t alt)
 		return USB_ERR_STALL;
 	f->alt = alt;
 	f->state = DFU_STATE_IDLE;
+	forget_pointer(f);
 	return 0;
 }
 
@@ -376,6 +408,7 @@ static enum usb_find fake_open(const struct usb_provider *p, const struct usb_sp
 	info->func.attributes = 0x0B;
 	f->state = DFU_STATE_IDLE;
 	f->alt = 0;
+	forget_pointer(f);
 	*handle = f;
 	*ops = &fake_dfu_link;
 	return USB_FOUND;

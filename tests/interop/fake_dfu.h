@@ -8,9 +8,12 @@
  * demand, and those are the recovery paths that must be proven. It follows
  * DFU 1.1's state machine with AN3156's DfuSe commands; flash is the full
  * 1 MB at 0x08000000 and, like the real part (RM0351 3.3.7), refuses to
- * program a double word that is not erased. It plugs into the DfuSe
- * backend as a usb_provider, so discovery, waiting and the whole update
- * run through it.
+ * program a double word that is not erased. Blocks are placed from the
+ * address pointer by their number, as the ROM does, and the pointer is
+ * kept only as far as AN3156 promises (fake_dfu.c), so a client that
+ * numbers its blocks wrongly, or trusts the pointer after a recovery,
+ * writes or reads the wrong place. It plugs into the DfuSe backend as a
+ * usb_provider, so discovery, waiting and the whole update run through it.
  */
 #ifndef TESTS_INTEROP_FAKE_DFU_H
 #define TESTS_INTEROP_FAKE_DFU_H
@@ -30,6 +33,7 @@ struct fake_dfu {
 	uint8_t ob[0x28];           /* option bytes at 0x1FFF7800 (alt 1) */
 	uint8_t state, status;
 	uint32_t ptr;               /* DfuSe address pointer */
+	bool ptr_just_set;          /* nothing but GETSTATUS since Set Address */
 	unsigned alt;
 	uint32_t poll_ms;           /* bwPollTimeout while busy */
 	uint16_t transfer_size;
@@ -46,6 +50,7 @@ struct fake_dfu {
 	/* Faults. */
 	unsigned stall_dnload_at;   /* stall the n-th DNLOAD (1-based; 0 none) */
 	unsigned stall_dnloads;     /* ... and this many after it */
+	unsigned stall_upload_at;   /* stall the n-th data UPLOAD (1-based; 0 none) */
 	uint32_t fail_addr;         /* writes here end in errPROG ... */
 	unsigned fail_count;        /* ... this many times */
 	unsigned vanish_at;         /* request n and later: the device is gone */
@@ -61,6 +66,7 @@ struct fake_dfu {
 
 	/* What happened. */
 	unsigned requests, dnloads, getstatus, clrstatus, aborts, opens;
+	unsigned set_addresses, uploads;  /* Set Address Pointer commands, data UPLOADs */
 	unsigned sleeps, sleep_ms_total, last_sleep_ms;
 	uint32_t erase_order[FAKE_DFU_RECORDS];
 	unsigned nerased;

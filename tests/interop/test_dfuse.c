@@ -268,6 +268,257 @@ static void get_commands(void **state)
 	assert_int_equal(x->f.state, DFU_STATE_IDLE);
 }
 
+/* ---- Runs of blocks after one Set Address Pointer ------------------- */
+
+/* The fake keeps its pointer only as far as AN3156 promises (fake_dfu.c). */
+
+static void erase_pages(struct fx *x, uint32_t addr, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		assert_int_equal(dfuse_erase_page(&x->d, addr + i * 2048), DF_OK);
+}
+
+/* Block i of a run: the two halves of buf in turn. */
+static const uint8_t *pattern(const struct fx *x, unsigned i)
+{
+	return x->buf + (i % 2) * 2048;
+}
+
+static void write_run(struct fx *x, uint32_t addr, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		assert_int_equal(dfuse_write(&x->d, addr + i * 2048, pattern(x, i), 2048), DF_OK);
+}
+
+static void assert_run(const struct fx *x, uint32_t addr, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		assert_memory_equal(x->f.flash + (addr - STM32_FLASH_BASE) + i * 2048,
+				    pattern(x, i), 2048);
+}
+
+static void consecutive_writes_share_one_address(void **state)
+{
+	struct fx *x = *state;
+	unsigned before, i;
+
+	erase_pages(x, 0x08004000, 4);
+	x->f.set_addresses = 0;
+	before = x->f.requests;
+	write_run(x, 0x08004000, 4);
+	assert_int_equal(x->f.set_addresses, 1);
+	/* The Set Address and its two GETSTATUS, then three per block. */
+	assert_int_equal(x->f.requests - before, 3 + 4 * 3);
+	assert_run(x, 0x08004000, 4);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(x->f.write_order[i], 0x08004000 + i * 2048);
+	assert_int_equal(x->d.retry_count, 0);
+}
+
+static void the_address_is_set_again_where_the_run_ends(void **state)
+{
+	struct fx *x = *state;
+	uint8_t ob[8];
+
+	erase_pages(x, 0x08010000, 8);
+	x->f.set_addresses = 0;
+	write_run(x, 0x08010000, 2);
+	assert_int_equal(x->f.set_addresses, 1);
+	/* A gap: 0x08011800 is not the next block. */
+	assert_int_equal(dfuse_write(&x->d, 0x08011800, x->buf, 2048), DF_OK);
+	assert_int_equal(x->f.set_addresses, 2);
+	/* An erase moves the pointer (ST's USB device library): set again. */
+	assert_int_equal(dfuse_erase_page(&x->d, 0x08013000), DF_OK);
+	assert_int_equal(dfuse_write(&x->d, 0x08012000, x->buf, 2048), DF_OK);
+	assert_int_equal(x->f.set_addresses, 3);
+	/* A short block goes alone as block 2; the whole one after it follows. */
+	assert_int_equal(dfuse_write(&x->d, 0x08012800, x->buf, 64), DF_OK);
+	assert_int_equal(x->f.set_addresses, 4);
+	assert_int_equal(dfuse_write(&x->d, 0x08013000, x->buf, 2048), DF_OK);
+	assert_int_equal(x->f.set_addresses, 4);
+	/* Another alternate setting, then back. */
+	assert_int_equal(dfuse_read(&x->d, 0x1FFF7800, ob, sizeof(ob)), DF_OK);
+	assert_int_equal(x->f.set_addresses, 5);
+	assert_int_equal(dfuse_write(&x->d, 0x08013800, x->buf, 2048), DF_OK);
+	assert_int_equal(x->f.set_addresses, 6);
+	assert_memory_equal(x->f.flash + 0x10000, x->buf, 2048);
+	assert_memory_equal(x->f.flash + 0x11800, x->buf, 2048);
+	assert_memory_equal(x->f.flash + 0x12000, x->buf, 2048);
+	assert_memory_equal(x->f.flash + 0x12800, x->buf, 64);
+	assert_memory_equal(x->f.flash + 0x13000, x->buf, 2048);
+	assert_memory_equal(x->f.flash + 0x13800, x->buf, 2048);
+	assert_int_equal(x->f.flash[0x11000], 0xFF);
+	assert_int_equal(x->f.flash[0x12800 + 64], 0xFF);
+	assert_int_equal(x->d.retry_count, 0);
+}
+
+/* After CLRSTATUS the fake's pointer is back at 0x08000000: blocks 4 and
+ * 5 of the old run would land on the stub. */
+static void a_failed_block_sets_the_address_again(void **state)
+{
+	struct fx *x = *state;
+
+	erase_pages(x, 0x08020000, 5);
+	x->f.fail_addr = 0x08021000;
+	x->f.fail_count = 1;
+	x->f.set_addresses = 0;
+	write_run(x, 0x08020000, 5);
+	assert_int_equal(x->d.retry_count, 1);
+	assert_int_equal(x->f.clrstatus, 1);
+	/* The run's, the retry's; the blocks after the retry follow it. */
+	assert_int_equal(x->f.set_addresses, 2);
+	assert_run(x, 0x08020000, 5);
+	assert_int_equal(x->f.nwritten, 5);
+	assert_int_equal(x->f.write_order[3], 0x08021800);
+	assert_int_equal(x->f.write_order[4], 0x08022000);
+}
+
+static void a_stalled_block_sets_the_address_again(void **state)
+{
+	struct fx *x = *state;
+
+	erase_pages(x, 0x08024000, 4);
+	write_run(x, 0x08024000, 1);
+	x->f.stall_dnload_at = x->f.dnloads + 2;   /* the third block's DNLOAD */
+	x->f.set_addresses = 0;
+	assert_int_equal(dfuse_write(&x->d, 0x08024800, pattern(x, 1), 2048), DF_OK);
+	assert_int_equal(dfuse_write(&x->d, 0x08025000, pattern(x, 2), 2048), DF_OK);
+	assert_int_equal(dfuse_write(&x->d, 0x08025800, pattern(x, 3), 2048), DF_OK);
+	assert_int_equal(x->d.retry_count, 1);
+	assert_int_equal(x->f.set_addresses, 1);
+	assert_run(x, 0x08024000, 4);
+}
+
+/* A block programmed whose status was lost, in the middle of a run: the
+ * retry meets programmed flash, the client reads it back, and the next
+ * block (after the read) is placed right. */
+static void a_lost_status_in_a_run(void **state)
+{
+	struct fx *x = *state;
+
+	erase_pages(x, 0x08028000, 4);
+	write_run(x, 0x08028000, 2);
+	x->f.lose_status_after_write = true;
+	assert_int_equal(dfuse_write(&x->d, 0x08029000, pattern(x, 2), 2048), DF_OK);
+	assert_int_equal(dfuse_write(&x->d, 0x08029800, pattern(x, 3), 2048), DF_OK);
+	assert_true(x->d.retry_count >= 1);
+	assert_run(x, 0x08028000, 4);
+}
+
+static void reads_are_one_upload_per_block(void **state)
+{
+	struct fx *x = *state;
+	uint8_t *back = malloc(8192);
+	unsigned aborts, i;
+
+	for (i = 0; i < 10240; i++)
+		x->f.flash[0x30000 + i] = (uint8_t)(i * 11 + 1);
+	x->f.set_addresses = 0;
+	aborts = x->f.aborts;
+	assert_int_equal(dfuse_read(&x->d, 0x08030000, back, 8192), DF_OK);
+	assert_memory_equal(back, x->f.flash + 0x30000, 8192);
+	/* Set Address, the ABORT to dfuIDLE, then an UPLOAD each. */
+	assert_int_equal(x->f.set_addresses, 1);
+	assert_int_equal(x->f.uploads, 4);
+	assert_int_equal(x->f.aborts, aborts + 1);
+	assert_int_equal(x->f.state, DFU_STATE_UPLOAD_IDLE);
+	/* The next block, in another call: one more UPLOAD. */
+	assert_int_equal(dfuse_read(&x->d, 0x08032000, back, 2048), DF_OK);
+	assert_memory_equal(back, x->f.flash + 0x32000, 2048);
+	assert_int_equal(x->f.set_addresses, 1);
+	assert_int_equal(x->f.uploads, 5);
+	/* The end of the read leaves the device idle, once. */
+	assert_int_equal(dfuse_finish(&x->d), DF_OK);
+	assert_int_equal(x->f.state, DFU_STATE_IDLE);
+	assert_int_equal(x->f.aborts, aborts + 2);
+	assert_int_equal(dfuse_finish(&x->d), DF_OK);
+	assert_int_equal(x->f.aborts, aborts + 2);
+	/* Not the next block: the address again. */
+	assert_int_equal(dfuse_read(&x->d, 0x08030000, back, 64), DF_OK);
+	assert_memory_equal(back, x->f.flash + 0x30000, 64);
+	assert_int_equal(x->f.set_addresses, 2);
+	/* A write after a read: ABORT first, and nothing refused. */
+	assert_int_equal(dfuse_erase_page(&x->d, 0x08034000), DF_OK);
+	assert_int_equal(dfuse_write(&x->d, 0x08034000, x->buf, 2048), DF_OK);
+	assert_int_equal(x->d.retry_count, 0);
+	free(back);
+}
+
+static void a_stalled_upload_sets_the_address_again(void **state)
+{
+	struct fx *x = *state;
+	uint8_t *back = malloc(8192);
+	unsigned i;
+
+	for (i = 0; i < 8192; i++)
+		x->f.flash[0x38000 + i] = (uint8_t)(i * 5 + 9);
+	x->f.stall_upload_at = 3;
+	x->f.set_addresses = 0;
+	assert_int_equal(dfuse_read(&x->d, 0x08038000, back, 8192), DF_OK);
+	assert_memory_equal(back, x->f.flash + 0x38000, 8192);
+	assert_int_equal(x->d.retry_count, 1);
+	assert_int_equal(x->f.set_addresses, 2);
+	assert_int_equal(x->f.uploads, 5);
+	free(back);
+}
+
+/*
+ * wBlockNum is 16 bits: after block 65535 a run would wrap to block 0, a
+ * DfuSe command. With 16-byte transfers the whole flash is 65536 blocks,
+ * so both directions must start a second run at block 2.
+ */
+static void block_numbers_stop_before_they_wrap(void **state)
+{
+	struct fx *x = *state;
+	uint8_t *img = malloc(FAKE_DFU_FLASH_SIZE), *back = malloc(FAKE_DFU_FLASH_SIZE);
+	uint32_t off;
+
+	for (off = 0; off < FAKE_DFU_FLASH_SIZE; off++)
+		img[off] = (uint8_t)(off * 7 + off / 4096);
+	x->f.transfer_size = 16;
+	fake_dfu_attach(&x->f, &x->d);
+	assert_int_equal(dfuse_select(&x->d, 0), DF_OK);
+	x->f.set_addresses = 0;
+	for (off = 0; off < FAKE_DFU_FLASH_SIZE; off += 16)
+		if (dfuse_write(&x->d, STM32_FLASH_BASE + off, img + off, 16) != DF_OK)
+			fail_msg("write at 0x%08x: %s", STM32_FLASH_BASE + off, dfuse_error(&x->d));
+	assert_int_equal(x->f.set_addresses, 2);
+	assert_memory_equal(x->f.flash, img, FAKE_DFU_FLASH_SIZE);
+	x->f.set_addresses = 0;
+	assert_int_equal(dfuse_read(&x->d, STM32_FLASH_BASE, back, FAKE_DFU_FLASH_SIZE), DF_OK);
+	assert_int_equal(x->f.set_addresses, 2);
+	assert_int_equal(x->f.uploads, 65536);
+	assert_memory_equal(back, img, FAKE_DFU_FLASH_SIZE);
+	assert_int_equal(x->d.retry_count, 0);
+	free(img);
+	free(back);
+}
+
+/* The ABORT that ends a read meets a device that went away. */
+static void gone_after_a_read(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(dfuse_read(&x->d, 0x08000000, x->back, 2048), DF_OK);
+	x->f.present = false;
+	assert_int_equal(dfuse_erase_page(&x->d, 0x08004000), DF_ERR_GONE);
+	expect_err(&x->d, "the board disconnected during the erase of the page at "
+		   "0x08004000: the DFU device on usb (fake) went away");
+	x->f.present = true;
+	x->f.state = DFU_STATE_UPLOAD_IDLE;
+	assert_int_equal(dfuse_read(&x->d, 0x08000000, x->back, 2048), DF_OK);
+	x->f.present = false;
+	assert_int_equal(dfuse_finish(&x->d), DF_ERR_GONE);
+	expect_err(&x->d, "the board disconnected during the end of the read: the DFU "
+		   "device on usb (fake) went away");
+}
+
 /* ---- The session: finding the device, the chip check ---------------- */
 
 static void opts(struct connect_opts *co, struct fx *x)
@@ -295,7 +546,10 @@ static void session_ok(void **state)
 	assert_int_equal(s.chip.usb_pid, 0xDF11);
 	assert_string_equal(s.ops->protocol, "DfuSe");
 	assert_int_equal(s.ops->read(&s, 0x08000000, x->back, 16), OP_OK);
+	assert_int_equal(x->f.state, DFU_STATE_UPLOAD_IDLE);
 	session_close(&s);
+	/* The read's end: back in dfuIDLE for the next program. */
+	assert_int_equal(x->f.state, DFU_STATE_IDLE);
 }
 
 static void session_expect(struct fx *x, struct connect_opts *co, enum op_status want,
@@ -502,6 +756,15 @@ int main(void)
 		T(leave_jumps),
 		T(memories_chosen_by_address),
 		T(get_commands),
+		T(consecutive_writes_share_one_address),
+		T(the_address_is_set_again_where_the_run_ends),
+		T(a_failed_block_sets_the_address_again),
+		T(a_stalled_block_sets_the_address_again),
+		T(a_lost_status_in_a_run),
+		T(reads_are_one_upload_per_block),
+		T(a_stalled_upload_sets_the_address_again),
+		T(block_numbers_stop_before_they_wrap),
+		T(gone_after_a_read),
 		T(session_ok),
 		T(no_device),
 		T(access_granted_late),

@@ -509,30 +509,137 @@ static void test_usb_header_block_rewritten(void **state)
 	assert_memory_equal(f->usb.flash + 0x2000, f->file, sizeof(f->file));
 }
 
+/*
+ * A valid image of body bytes into f->image, no 256-byte block blank
+ * except the 2 KB flash block at blank (an offset in the image; ~0u for
+ * none); the whole image in *img (free it).
+ */
+static size_t write_big_image(struct fx *f, size_t body, uint32_t version, size_t blank,
+			      uint8_t **img)
+{
+	size_t len = SYSBOOT_HEADER_SLOT + body, i;
+	uint8_t *p = malloc(len);
+
+	assert_non_null(p);
+	memset(p, 0xFF, SYSBOOT_HEADER_SLOT);
+	for (i = 0; i < body; i++)
+		p[SYSBOOT_HEADER_SLOT + i] = (uint8_t)(i * 31 + 7 + i / 1999);
+	if (blank != ~(size_t)0)
+		memset(p + blank, 0xFF, STM32_FLASH_PAGE_SIZE);
+	stamp_image(p, body, version, f->image);
+	*img = p;
+	return len;
+}
+
+/* The whole flash: the stub, the image at 0x08002000, erased after it. */
+static void assert_flash_holds(const struct fx *f, const uint8_t *img, size_t len)
+{
+	size_t i;
+
+	stub_untouched(f);
+	assert_memory_equal(f->usb.flash + SYSBOOT_STUB_SIZE, img, len);
+	for (i = SYSBOOT_STUB_SIZE + len; i < FAKE_DFU_FLASH_SIZE; i++)
+		if (f->usb.flash[i] != 0xFF)
+			fail_msg("flash at 0x%08zx written: 0x%02x", STM32_FLASH_BASE + i,
+				 f->usb.flash[i]);
+}
+
 static void test_usb_whole_bank2_page_by_page(void **state)
 {
 	struct fx *f = *state;
 	struct update_opts uo;
 	struct update_result res;
-	size_t body = STM32_FLASH_SIZE - SYSBOOT_STUB_SIZE - SYSBOOT_HEADER_SLOT;
-	uint8_t *img = malloc(SYSBOOT_HEADER_SLOT + body);
-	size_t i;
+	size_t body = STM32_FLASH_SIZE - SYSBOOT_STUB_SIZE - SYSBOOT_HEADER_SLOT, len;
+	uint8_t *img;
 
 	/* An image to the end of the flash: over AN3155 bank 2 goes in one
 	 * bank erase; DfuSe has none, so every page is erased on its own. */
-	assert_non_null(img);
-	memset(img, 0xFF, SYSBOOT_HEADER_SLOT);
-	for (i = 0; i < body; i++)
-		img[SYSBOOT_HEADER_SLOT + i] = (uint8_t)(i * 31 + 7);
-	stamp_image(img, body, SYSBOOT_VERSION(3, 0, 0), f->image);
+	len = write_big_image(f, body, SYSBOOT_VERSION(3, 0, 0), ~(size_t)0, &img);
 	usb_opts(&uo, f);
 	update_ok(f->image, &uo, &res);
 	assert_int_equal(res.ws.bank_erases, 0);
 	assert_int_equal(f->usb.nerased, 2 * STM32_FLASH_PAGES_PER_BANK - SYSBOOT_STUB_PAGES);
 	assert_int_equal(f->usb.erase_order[0], SYSBOOT_HEADER_ADDR);
 	assert_int_equal(f->usb.mass_erases, 0);
-	assert_memory_equal(f->usb.flash + SYSBOOT_STUB_SIZE, img, SYSBOOT_HEADER_SLOT + body);
-	stub_untouched(f);
+	assert_flash_holds(f, img, len);
+	/* One Set Address for the body, one for the header, one for the
+	 * read-back, one for the leave (instead of one per 2 KB). */
+	assert_int_equal(f->usb.set_addresses, 4);
+	free(img);
+}
+
+/*
+ * 20 blocks and 104 bytes from 0x08002000, block 8 blank: the write is
+ * blocks 1-7 after one Set Address, 9-19 after another, the short last
+ * one alone, the header block last; the read-back all whole blocks after
+ * one, the short one alone; then the leave.
+ */
+#define RUN_BLOCKS 20u
+#define RUN_LEN    (RUN_BLOCKS * STM32_FLASH_PAGE_SIZE + 104u)
+#define RUN_BLANK  (8u * STM32_FLASH_PAGE_SIZE)
+
+static void test_usb_blocks_in_runs(void **state)
+{
+	struct fx *f = *state;
+	struct update_opts uo;
+	struct update_result res;
+	char err[1024] = "";
+	uint8_t *img;
+	size_t len = write_big_image(f, RUN_LEN - SYSBOOT_HEADER_SLOT, SYSBOOT_VERSION(2, 0, 0),
+				     RUN_BLANK, &img);
+
+	usb_opts(&uo, f);
+	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
+		fail_msg("%s", err);
+	assert_true(res.confirmed);
+	assert_int_equal(res.ws.blocks_skipped, 1);
+	assert_int_equal(res.ws.blocks_written, RUN_BLOCKS);
+	assert_int_equal(f->usb.write_order[f->usb.nwritten - 1], SYSBOOT_HEADER_ADDR);
+	assert_int_equal(f->usb.set_addresses, 4 + 2 + 1);
+	assert_int_equal(f->usb.uploads, RUN_BLOCKS + 1);
+	assert_int_equal(res.retries, 0);
+	assert_flash_holds(f, img, len);
+	free(img);
+}
+
+/*
+ * A block in the middle of a run fails every attempt of the client (its
+ * retries set the address again after CLRSTATUS), then its page is erased
+ * and written again (the erase moves the pointer); a block failing once
+ * is retried alone. The flash ends as it should, with nothing anywhere else.
+ */
+static void test_usb_failures_in_a_run(void **state)
+{
+	struct fx *f = *state;
+	struct update_opts uo;
+	struct update_result res;
+	char err[1024] = "";
+	uint8_t *img;
+	size_t len = write_big_image(f, RUN_LEN - SYSBOOT_HEADER_SLOT, SYSBOOT_VERSION(2, 0, 0),
+				     RUN_BLANK, &img);
+
+	f->usb.fail_addr = SYSBOOT_HEADER_ADDR + 12 * STM32_FLASH_PAGE_SIZE;
+	f->usb.fail_count = 4;
+	usb_opts(&uo, f);
+	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
+		fail_msg("%s", err);
+	assert_int_equal(res.ws.pages_rewritten, 1);
+	assert_int_equal(res.retries, 3);
+	assert_int_equal(f->usb.erase_order[f->usb.nerased - 1], f->usb.fail_addr);
+	assert_int_equal(f->usb.write_order[f->usb.nwritten - 1], SYSBOOT_HEADER_ADDR);
+	assert_flash_holds(f, img, len);
+
+	fake_dfu_free(&f->usb);
+	fake_dfu_init(&f->usb);
+	memset(f->usb.flash, STUB_FILL, SYSBOOT_STUB_SIZE);
+	f->usb.fail_addr = SYSBOOT_HEADER_ADDR + 3 * STM32_FLASH_PAGE_SIZE;
+	f->usb.fail_count = 1;
+	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
+		fail_msg("%s", err);
+	assert_int_equal(res.ws.pages_rewritten, 0);
+	assert_int_equal(res.retries, 1);
+	assert_int_equal(f->usb.set_addresses, 4 + 2 + 1 + 1);
+	assert_flash_holds(f, img, len);
 	free(img);
 }
 
@@ -637,6 +744,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_usb_interrupt, setup_usb, teardown_usb),
 		cmocka_unit_test_setup_teardown(test_usb_header_block_rewritten, setup_usb, teardown_usb),
 		cmocka_unit_test_setup_teardown(test_usb_whole_bank2_page_by_page, setup_usb, teardown_usb),
+		cmocka_unit_test_setup_teardown(test_usb_blocks_in_runs, setup_usb, teardown_usb),
+		cmocka_unit_test_setup_teardown(test_usb_failures_in_a_run, setup_usb, teardown_usb),
 		cmocka_unit_test_setup_teardown(test_usb_dfu_file, setup_usb, teardown_usb),
 		cmocka_unit_test_setup_teardown(test_usb_dfu_for_other_chip, setup_usb, teardown_usb),
 		cmocka_unit_test_setup_teardown(test_usb_dfu_bad_crc, setup_usb, teardown_usb),

@@ -784,6 +784,100 @@ static void test_write_blocks(void **state)
 	assert_memory_equal(&t.ram[RAM_RESERVED], d, 64);
 }
 
+/*
+ * AN3156: after one Set Address Pointer, block n >= 2 goes to pointer +
+ * (n - 2) * wTransferSize, however many follow, in both directions; the
+ * flash here is 8 blocks, so block 10 is past its end.
+ */
+static void test_blocks_from_one_pointer(void **state)
+{
+	uint8_t d[TS], b[TS];
+	uint16_t n, got = 0;
+	unsigned i;
+
+	(void)state;
+	to_dnload_idle();
+	for (n = 2; n < 2 + FLASH_SIZE / TS; n++) {
+		memset(d, 0x10 + n, sizeof(d));
+		d[0] = (uint8_t)n;
+		assert_int_equal(write_block(n, d, TS).state, DFU_STATE_DNLOAD_IDLE);
+		assert_int_equal(t.last_write_addr, FLASH_BASE + (n - 2u) * TS);
+	}
+	for (i = 0; i < FLASH_SIZE / TS; i++) {
+		assert_int_equal(t.flash[i * TS], i + 2);
+		assert_int_equal(t.flash[i * TS + TS - 1], 0x12 + i);
+	}
+	assert_error(write_block(10, d, 8), DFU_STATUS_ERR_TARGET,
+		     "write of 8 bytes at 0x08004000: no memory there");
+	clrstatus();
+	/* Reading: after the ABORT that leaves dfuDNLOAD-IDLE, UPLOAD after UPLOAD. */
+	to_dnload_idle();
+	assert_int_equal(out(DFU_ABORT, 0, NULL, 0), ROM_DFU_ACK);
+	for (n = 2; n < 2 + FLASH_SIZE / TS; n++) {
+		assert_int_equal(in(DFU_UPLOAD, n, b, TS, &got), ROM_DFU_ACK);
+		assert_int_equal(got, TS);
+		assert_memory_equal(b, &t.flash[(n - 2u) * TS], TS);
+		assert_int_equal(dfu.state, DFU_STATE_UPLOAD_IDLE);
+	}
+	/* A pointer in the middle: block 4 is two blocks on. */
+	assert_int_equal(out(DFU_ABORT, 0, NULL, 0), ROM_DFU_ACK);
+	assert_int_equal(set_address(FLASH_BASE + 0x100).state, DFU_STATE_DNLOAD_IDLE);
+	assert_int_equal(out(DFU_ABORT, 0, NULL, 0), ROM_DFU_ACK);
+	assert_int_equal(in(DFU_UPLOAD, 4, b, 64, &got), ROM_DFU_ACK);
+	assert_memory_equal(b, &t.flash[0x100 + 2 * TS], 64);
+}
+
+/*
+ * The model keeps the pointer through ABORT and CLRSTATUS, as ST's USB
+ * device library does (AN3156 does not say); the host tool never relies
+ * on it (host/src/dfuse.c).
+ */
+static void test_pointer_after_abort_and_error(void **state)
+{
+	uint8_t d[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, b[8];
+	uint16_t got;
+
+	(void)state;
+	assert_int_equal(set_address(FLASH_BASE + TS).state, DFU_STATE_DNLOAD_IDLE);
+	assert_int_equal(out(DFU_ABORT, 0, NULL, 0), ROM_DFU_ACK);
+	assert_stalled(out(DFU_CLRSTATUS, 0, NULL, 0), "DFU_CLRSTATUS not allowed in dfuIDLE");
+	clrstatus();
+	assert_int_equal(dfu.pointer, FLASH_BASE + TS);
+	assert_int_equal(write_block(3, d, 8).state, DFU_STATE_DNLOAD_IDLE);
+	assert_int_equal(t.last_write_addr, FLASH_BASE + 2 * TS);
+	out(DFU_ABORT, 0, NULL, 0);
+	assert_int_equal(in(DFU_UPLOAD, 3, b, 8, &got), ROM_DFU_ACK);
+	assert_memory_equal(b, d, 8);
+	/* A Set Address refused leaves it where it was. */
+	out(DFU_ABORT, 0, NULL, 0);
+	assert_error(set_address(0x40000000u), DFU_STATUS_ERR_TARGET, "not an address of the memory map");
+	assert_int_equal(dfu.pointer, FLASH_BASE + TS);
+}
+
+/*
+ * wBlockNum is 16 bits. Block 65535 is 65533 blocks of 2 KB (128 MB) past
+ * the pointer, beyond any memory of this chip from the flash; the block
+ * number after it is 0, a DfuSe command, so data sent as a wrapped block
+ * is taken for one and refused. A 1 MB image is blocks 2 to 513 of one
+ * pointer: it never comes near a wrap.
+ */
+static void test_block_number_wrap(void **state)
+{
+	uint8_t d[TS];
+
+	(void)state;
+	memset(d, 0xA5, sizeof(d));
+	to_dnload_idle();
+	assert_error(write_block(0xFFFF, d, TS), DFU_STATUS_ERR_TARGET,
+		     "write of 2048 bytes at 0x0fffe800: no memory there");
+	clrstatus();
+	to_dnload_idle();
+	assert_int_equal(out(DFU_DNLOAD, 0, d, TS), ROM_DFU_ACK);
+	assert_int_equal(getstatus().state, DFU_STATE_DNBUSY);
+	assert_error(getstatus(), DFU_STATUS_ERR_STALLEDPKT, "unsupported DfuSe command 0xa5");
+	assert_int_equal(t.writes, 0);
+}
+
 static void test_write_short_is_padded(void **state)
 {
 	uint8_t d[13];
@@ -964,6 +1058,9 @@ int main(void)
 		cmocka_unit_test_setup(test_write_errors, setup),
 		cmocka_unit_test_setup(test_write_options_resets, setup),
 		cmocka_unit_test_setup(test_block_address_overflow, setup),
+		cmocka_unit_test_setup(test_blocks_from_one_pointer, setup),
+		cmocka_unit_test_setup(test_pointer_after_abort_and_error, setup),
+		cmocka_unit_test_setup(test_block_number_wrap, setup),
 		cmocka_unit_test_setup(test_upload_errors, setup),
 	};
 

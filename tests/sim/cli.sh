@@ -120,6 +120,11 @@ grep -q "warning: --dfu-alt 0: memory layout \"Internal Flash/0x08000000/512\*2K
 "$SIM" --dfu-tail some 2> "$TMP/usage"
 [ $? -eq 2 ] || fail "a bad --dfu-tail did not exit 2"
 grep -q "bad --dfu-tail 'some': use lost, pad or error" "$TMP/usage" || fail "unclear usage error: $(cat "$TMP/usage")"
+"$SIM" --dfu-work later 2> "$TMP/usage"
+[ $? -eq 2 ] || fail "a bad --dfu-work did not exit 2"
+grep -q "bad --dfu-work 'later': use after-status or in-status" "$TMP/usage" || fail "unclear usage error: $(cat "$TMP/usage")"
+"$SIM" --boot0 --usart2 none --run-for 1 --quiet --dfu-work in-status 2> "$TMP/usage" ||
+	fail "--dfu-work in-status refused: $(cat "$TMP/usage")"
 "$SIM" --boot0 --usart2 none --usb "umockdev:$TMP/no/such/dir/env" --run-for 10 2> "$TMP/envfile"
 [ $? -eq 4 ] || fail "an unwritable USB environment file did not exit 4"
 grep -q "cannot write the USB environment to $TMP/no/such/dir/env: No such file or directory" "$TMP/envfile" ||

@@ -443,6 +443,111 @@ static void test_instant_host_waits_out_the_poll_timeout(void **state)
 	}
 }
 
+/*
+ * --dfu-work: the 2 KB write's flash work (256 x 82 us) runs after the
+ * GETSTATUS that answers dfuDNBUSY (after-status, the default), or before
+ * that GETSTATUS completes (in-status, as ST's USB device library does it):
+ * then the answer reaches the host only after the work, the host's 21 ms
+ * of bwPollTimeout start after it, and an instant host waits all of them.
+ * The same for the page erase (22 ms of work, 22 ms asked). Without an
+ * instant host (the in-process host asks at once) only the answer moves.
+ */
+static void test_dfu_work_after_or_in_status(void **state)
+{
+	struct sim_config cfg = dfu_config();
+	const sim_time_t work = 256 * SIM_US(82), erase = SIM_MS(22);
+	const sim_time_t gs_bus = 427 * cfg.timing.usb_bit;   /* GETSTATUS: setup, 6 bytes, status */
+	uint8_t d[DFUSE_TRANSFER_SIZE];
+	struct sim_rom_session rs;
+	struct sim_board *sb;
+	struct dfu_status s;
+	sim_time_t t0, t1, block[2][2];
+	int in_status, instant;
+
+	(void)state;
+	memset(d, 0xA5, sizeof(d));
+	for (in_status = 0; in_status < 2; in_status++) {
+		for (instant = 0; instant < 2; instant++) {
+			cfg.dfu_work = in_status ? SIM_DFU_WORK_IN_STATUS : SIM_DFU_WORK_AFTER_STATUS;
+			cfg.instant_host = instant;
+			sb = dfu_board_with(&cfg);
+			attach(sb, 500);
+			assert_status(set_address(sb, 0x08004000u), DFU_STATE_DNLOAD_IDLE, DFU_STATUS_OK);
+			/* The erase. */
+			assert_int_equal(dfu_out(sb, DFU_DNLOAD, 0, (uint8_t[]){ DFUSE_CMD_ERASE, 0x00, 0x40,
+										   0x00, 0x08 }, 5), 5);
+			t0 = sim_now(sb);
+			s = getstatus(sb);
+			assert_int_equal(s.state, DFU_STATE_DNBUSY);
+			assert_int_equal(s.poll_ms, 22);
+			sim_rom_session(sb, &rs);
+			assert_int_equal(rs.usb_last_answer, t0 + gs_bus + (in_status ? erase : 0));
+			assert_int_equal(sim_now(sb), t0 + gs_bus + erase);
+			assert_status(getstatus(sb), DFU_STATE_DNLOAD_IDLE, DFU_STATUS_OK);
+			/* The block. */
+			t0 = sim_now(sb);
+			assert_int_equal(dfu_out(sb, DFU_DNLOAD, 2, d, sizeof(d)), (int)sizeof(d));
+			t1 = sim_now(sb);
+			s = getstatus(sb);
+			assert_int_equal(s.state, DFU_STATE_DNBUSY);
+			assert_int_equal(s.poll_ms, 21);
+			sim_rom_session(sb, &rs);
+			assert_int_equal(rs.usb_last_answer, t1 + gs_bus + (in_status ? work : 0));
+			assert_int_equal(sim_now(sb), t1 + gs_bus + work);
+			t1 = rs.usb_last_answer;
+			assert_status(getstatus(sb), DFU_STATE_DNLOAD_IDLE, DFU_STATUS_OK);
+			sim_rom_session(sb, &rs);
+			assert_int_equal(rs.usb_last_answer, sim_now(sb));
+			if (instant) {
+				assert_int_equal(sim_now(sb), t1 + SIM_MS(21) + gs_bus);
+				assert_int_equal(rs.usb_poll_wait, in_status ? SIM_MS(22) + SIM_MS(21) :
+						 SIM_MS(21) - work);
+			} else {
+				assert_int_equal(sim_now(sb), t1 + (in_status ? 0 : work) + gs_bus);
+				assert_int_equal(rs.usb_poll_wait, 0);
+			}
+			block[in_status][instant] = sim_now(sb) - t0;
+			sim_read_mem(sb, 0x08004000u, d, 8);
+			assert_int_equal(d[0], 0xA5);
+			assert_int_equal(d[7], 0xA5);
+			sim_board_free(sb);
+		}
+	}
+	/* For a DFU 1.1 host the work then counts twice: about 42 ms a block, not 21. */
+	assert_int_equal(block[1][1] - block[0][1], work);
+	assert_int_equal(block[1][0], block[0][0]);
+}
+
+/* In-status, a power cut during the work: that GETSTATUS never completes. */
+static void test_dfu_work_in_status_power_cut(void **state)
+{
+	struct sim_config cfg = dfu_config();
+	uint8_t d[DFUSE_TRANSFER_SIZE], b[6];
+	struct sim_board *sb;
+	int in_status;
+
+	(void)state;
+	memset(d, 0x3C, sizeof(d));
+	for (in_status = 0; in_status < 2; in_status++) {
+		cfg.dfu_work = in_status ? SIM_DFU_WORK_IN_STATUS : SIM_DFU_WORK_AFTER_STATUS;
+		sb = dfu_board_with(&cfg);
+		attach(sb, 500);
+		set_address(sb, 0x08004000u);
+		page_erase(sb, 0x08004000u);
+		assert_int_equal(dfu_out(sb, DFU_DNLOAD, 2, d, sizeof(d)), (int)sizeof(d));
+		sim_power_cut_at_time(sb, sim_now(sb) + SIM_MS(10));
+		if (in_status) {
+			assert_int_equal(dfu_in(sb, DFU_GETSTATUS, 0, b, 6), -ENODEV);
+		} else {
+			assert_int_equal(dfu_in(sb, DFU_GETSTATUS, 0, b, 6), 6);
+			assert_int_equal(b[4], DFU_STATE_DNBUSY);
+			assert_int_equal(dfu_in(sb, DFU_GETSTATUS, 0, b, 6), -ENODEV);
+		}
+		assert_true(traced(sb, SIM_TRACE_USB, "USB DFU device detached: power cut"));
+		sim_board_free(sb);
+	}
+}
+
 static void test_long_write_limit(void **state)
 {
 	struct sim_board *sb = dfu_board();
@@ -679,6 +784,8 @@ int main(void)
 		cmocka_unit_test(test_layouts_describe_the_engine),
 		cmocka_unit_test(test_bus_time),
 		cmocka_unit_test(test_instant_host_waits_out_the_poll_timeout),
+		cmocka_unit_test(test_dfu_work_after_or_in_status),
+		cmocka_unit_test(test_dfu_work_in_status_power_cut),
 		cmocka_unit_test(test_write_read_with_flash_times),
 		cmocka_unit_test(test_long_write_limit),
 		cmocka_unit_test(test_write_outside_memory),

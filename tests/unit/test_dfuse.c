@@ -110,6 +110,11 @@ static void block_addresses(void **state)
 	assert_int_equal(a, 0x08001800u);
 	assert_true(dfuse_block_address(0xFFFFF800u, 2, 2048, &a));
 	assert_int_equal(a, 0xFFFFF800u);
+	/* The last 2 KB of a 1 MB flash is block 513; block 65535 is 128 MB on. */
+	assert_true(dfuse_block_address(0x08000000u, 513, 2048, &a));
+	assert_int_equal(a, 0x080FF800u);
+	assert_true(dfuse_block_address(0x08000000u, 0xFFFF, 2048, &a));
+	assert_int_equal(a, 0x0FFFE800u);
 	/* Blocks 0 and 1 carry no data; nothing lands past 4 GB. */
 	assert_false(dfuse_block_address(0x08000000u, 0, 2048, &a));
 	assert_false(dfuse_block_address(0x08000000u, 1, 2048, &a));

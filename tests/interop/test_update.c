@@ -583,14 +583,12 @@ static void test_usb_blocks_in_runs(void **state)
 	struct fx *f = *state;
 	struct update_opts uo;
 	struct update_result res;
-	char err[1024] = "";
 	uint8_t *img;
 	size_t len = write_big_image(f, RUN_LEN - SYSBOOT_HEADER_SLOT, SYSBOOT_VERSION(2, 0, 0),
 				     RUN_BLANK, &img);
 
 	usb_opts(&uo, f);
-	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
-		fail_msg("%s", err);
+	update_ok(f->image, &uo, &res);
 	assert_true(res.confirmed);
 	assert_int_equal(res.ws.blocks_skipped, 1);
 	assert_int_equal(res.ws.blocks_written, RUN_BLOCKS);
@@ -613,7 +611,6 @@ static void test_usb_failures_in_a_run(void **state)
 	struct fx *f = *state;
 	struct update_opts uo;
 	struct update_result res;
-	char err[1024] = "";
 	uint8_t *img;
 	size_t len = write_big_image(f, RUN_LEN - SYSBOOT_HEADER_SLOT, SYSBOOT_VERSION(2, 0, 0),
 				     RUN_BLANK, &img);
@@ -621,8 +618,7 @@ static void test_usb_failures_in_a_run(void **state)
 	f->usb.fail_addr = SYSBOOT_HEADER_ADDR + 12 * STM32_FLASH_PAGE_SIZE;
 	f->usb.fail_count = 4;
 	usb_opts(&uo, f);
-	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
-		fail_msg("%s", err);
+	update_ok(f->image, &uo, &res);
 	assert_int_equal(res.ws.pages_rewritten, 1);
 	assert_int_equal(res.retries, 3);
 	assert_int_equal(f->usb.erase_order[f->usb.nerased - 1], f->usb.fail_addr);
@@ -634,8 +630,7 @@ static void test_usb_failures_in_a_run(void **state)
 	memset(f->usb.flash, STUB_FILL, SYSBOOT_STUB_SIZE);
 	f->usb.fail_addr = SYSBOOT_HEADER_ADDR + 3 * STM32_FLASH_PAGE_SIZE;
 	f->usb.fail_count = 1;
-	if (update_run(f->image, &uo, &res, err, sizeof(err)) != OP_OK)
-		fail_msg("%s", err);
+	update_ok(f->image, &uo, &res);
 	assert_int_equal(res.ws.pages_rewritten, 0);
 	assert_int_equal(res.retries, 1);
 	assert_int_equal(f->usb.set_addresses, 4 + 2 + 1 + 1);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "boardopts.h"
 #include "sim.h"
 #include "sysboot/image.h"
 
@@ -609,17 +610,15 @@ static int parse_options(int argc, char **argv)
 				return -1;
 			}
 			break;
-		case 'w':
-			if (strcmp(optarg, "after-status") == 0) {
-				opt.dfu_work = SIM_DFU_WORK_AFTER_STATUS;
-			} else if (strcmp(optarg, "in-status") == 0) {
-				opt.dfu_work = SIM_DFU_WORK_IN_STATUS;
-			} else {
-				fprintf(stderr, "sysboot-bench: bad --dfu-work '%s': use after-status or in-status\n",
-					optarg);
+		case 'w': {
+			char err[128];
+
+			if (board_dfu_work(optarg, &opt.dfu_work, err, sizeof(err)) < 0) {
+				fprintf(stderr, "sysboot-bench: %s\n", err);
 				return -1;
 			}
 			break;
+		}
 		case 'z': opt.size_tool = optarg; break;
 		case 'K': opt.keep = true; break;
 		case 'r':

@@ -106,6 +106,19 @@ int board_option(struct sim_config *cfg, int opt, const char *arg, char *err, si
 	return -1;
 }
 
+int board_dfu_work(const char *arg, enum sim_dfu_work *work, char *err, size_t errlen)
+{
+	if (strcmp(arg, "after-status") == 0) {
+		*work = SIM_DFU_WORK_AFTER_STATUS;
+	} else if (strcmp(arg, "in-status") == 0) {
+		*work = SIM_DFU_WORK_IN_STATUS;
+	} else {
+		snprintf(err, errlen, "bad --dfu-work '%s': use after-status or in-status", arg);
+		return -1;
+	}
+	return 0;
+}
+
 int board_firmware_arg(char *arg, uint32_t *addr, char *err, size_t errlen)
 {
 	char *at = strrchr(arg, '@'), *end;

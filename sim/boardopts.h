@@ -68,6 +68,13 @@ static inline int board_option_p(int opt)
 int board_option(struct sim_config *cfg, int opt, const char *arg, char *err, size_t errlen);
 
 /*
+ * The value of --dfu-work (sim_config.dfu_work): after-status or
+ * in-status; -1 with a message in err for another word. sysboot-sim and
+ * sysboot-bench both take it.
+ */
+int board_dfu_work(const char *arg, enum sim_dfu_work *work, char *err, size_t errlen);
+
+/*
  * A firmware argument, FILE or FILE@ADDRESS: cuts arg at the '@' and sets
  * *addr (0 without one). -1 with a message in err for a bad address.
  */

@@ -321,12 +321,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			break;
 		case OPT_DFU_WORK:
-			if (strcmp(optarg, "after-status") == 0) {
-				o->cfg.dfu_work = SIM_DFU_WORK_AFTER_STATUS;
-			} else if (strcmp(optarg, "in-status") == 0) {
-				o->cfg.dfu_work = SIM_DFU_WORK_IN_STATUS;
-			} else {
-				fprintf(stderr, "sysboot-sim: bad --dfu-work '%s': use after-status or in-status\n", optarg);
+			if (board_dfu_work(optarg, &o->cfg.dfu_work, err, sizeof(err)) < 0) {
+				fprintf(stderr, "sysboot-sim: %s\n", err);
 				return -1;
 			}
 			break;

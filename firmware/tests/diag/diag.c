@@ -108,6 +108,14 @@ static void main_loop_tick(void)
 	MMIO32(IWDG_BASE + IWDG_KR) = IWDG_KR_REFRESH;
 }
 
+int diag_word_received(char c, const char *word, unsigned *matched)
+{
+	if (c == word[*matched])
+		return !word[++*matched];
+	*matched = c == word[0];
+	return 0;
+}
+
 void diag_wait_command(const char *cmd)
 {
 	char line[32];

@@ -33,6 +33,11 @@ void diag_uart_init(void);
 void diag_puts(const char *s);
 /* Block until a line equal to cmd arrives (other lines are ignored). */
 void diag_wait_command(const char *cmd);
+/*
+ * For a receive interrupt handler: feed it each character, 1 when the
+ * characters so far end with word (*matched, zero at first, is its state).
+ */
+int diag_word_received(char c, const char *word, unsigned *matched);
 /* Block until B1 has been held for ms. */
 void diag_wait_button(uint32_t ms);
 

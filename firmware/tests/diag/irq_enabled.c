@@ -17,15 +17,9 @@ static volatile int want_bootloader;
 void USART2_IRQHandler(void)
 {
 	static unsigned matched;
-	static const char word[] = "bootloader";
-	char c = (char)USART(USART_RDR);
 
-	if (c == word[matched]) {
-		if (!word[++matched])
-			want_bootloader = 1;
-	} else {
-		matched = c == word[0];
-	}
+	if (diag_word_received((char)USART(USART_RDR), "bootloader", &matched))
+		want_bootloader = 1;
 }
 
 static void jump_to_bootloader(void)

@@ -30,15 +30,9 @@ static void jump_to_bootloader(void)
 void USART2_IRQHandler(void)
 {
 	static unsigned matched;
-	static const char word[] = "bootloader";
-	char c = (char)USART(USART_RDR);
 
-	if (c == word[matched]) {
-		if (!word[++matched])
-			jump_to_bootloader();
-	} else {
-		matched = c == word[0];
-	}
+	if (diag_word_received((char)USART(USART_RDR), "bootloader", &matched))
+		jump_to_bootloader();
 }
 
 int main(void)
